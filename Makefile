@@ -1,0 +1,133 @@
+# gtengine build. `make` builds ./gtengine; `make test` runs every test; see `make help`.
+# Flat rules, quiet output (V=1 shows commands). Dependencies come from Debian's packages.
+
+PREFIX   ?= /usr/local
+CC       ?= cc
+LUAJIT   ?= luajit
+V        ?= 0
+Q        := $(if $(filter 1,$(V)),,@)
+
+PKGS     := luajit libcurl libcjson sqlite3 libedit
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ifeq ($(CI),true)
+WARN     += -Werror
+endif
+OPT      ?= -O2
+CFLAGS_ALL = -std=c11 $(OPT) -g -D_GNU_SOURCE $(WARN) -MMD -MP -Ibuild $(SAN) \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+# -rdynamic: LuaJIT's ffi.C finds the engine's symbols in the executable itself.
+LDFLAGS_ALL = -rdynamic $(SAN) $(LDFLAGS)
+LDLIBS_ALL  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread $(LDLIBS)
+
+# Debian packages the build, the tests and the tools need (name:command-or-file to probe).
+DEB_PKGS := luajit libluajit-5.1-dev libcurl4-openssl-dev libcjson-dev libsqlite3-dev \
+            libedit-dev lua-busted pkg-config gcc make
+
+B        ?= build
+BIN      ?= gtengine
+SRCS     := $(wildcard engine/*.c)
+OBJS     := $(SRCS:engine/%.c=$(B)/%.o) $(B)/embedded.o
+LUA_SRCS := $(shell find lua -name '*.lua' | sort)
+CTESTS   := $(patsubst tests/c/%.c,$(B)/tests/%,$(wildcard tests/c/test_*.c))
+BENCHES  := $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/*.c))
+
+.PHONY: all deps test asan bench install clean run help check-deps fuzz lint FORCE
+all: deps $(BIN)
+
+help:
+	@echo "make            build ./gtengine (installs missing Debian packages first)"
+	@echo "make run        build and run the main workflow"
+	@echo "make test       C unit tests + busted specs inside gtengine; ends 'N passed, N failed'"
+	@echo "make asan       the whole suite under AddressSanitizer + UBSan"
+	@echo "make bench      throughput and ratios against plain C baselines"
+	@echo "make fuzz       build the libFuzzer targets (clang) into build/fuzz/"
+	@echo "make install    PREFIX=$(PREFIX): binary + share/gtengine"
+	@echo "make deps       install missing Debian packages (apt-get)"
+
+# Installs only what is missing; does nothing (and needs no root) when all are present.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+# Rebuild everything when the compiler flags change.
+$(B)/flags: FORCE | deps
+	@mkdir -p $(B)
+	@echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL)' | cmp -s - $@ || echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL)' > $@
+
+# Version from git describe, rewritten only when it changes.
+$(B)/gt_version.h: FORCE
+	@mkdir -p $(B)
+	@v=$$(git describe --tags --always --dirty 2>/dev/null || echo unknown); \
+	 echo "#define GT_VERSION_STRING \"0.1.0-$$v\"" | cmp -s - $@ || \
+	 echo "#define GT_VERSION_STRING \"0.1.0-$$v\"" > $@
+
+$(B)/%.o: engine/%.c $(B)/flags $(B)/gt_version.h
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# The Lua library as LuaJIT bytecode with line info, plus the FFI header text, in one C file.
+$(B)/embedded.c: engine/embed.lua engine/gt_ffi.h $(LUA_SRCS) | deps
+	@mkdir -p $(@D)
+	@echo "  EMBED   lua/ engine/gt_ffi.h"
+	$(Q)$(LUAJIT) engine/embed.lua $@ engine/gt_ffi.h $(LUA_SRCS)
+
+$(B)/embedded.o: $(B)/embedded.c $(B)/flags
+	$(Q)$(CC) $(CFLAGS_ALL) -Iengine -w -c $< -o $@
+
+$(BIN): $(OBJS)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) $(OBJS) $(LDLIBS_ALL) -o $@
+
+# C unit tests link every engine object except main.o.
+# The host (main, host, repl) is left out: C tests exercise the library units alone.
+LIBOBJS = $(filter-out $(B)/main.o $(B)/host.o $(B)/repl.o $(B)/embedded.o,$(OBJS))
+$(B)/tests/%: tests/c/%.c tests/c/tap.h $(LIBOBJS) $(B)/flags
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -Iengine -Itests/c $< $(LIBOBJS) $(LDFLAGS_ALL) $(LDLIBS_ALL) -o $@
+
+$(B)/bench/%: tests/bench/%.c $(LIBOBJS) $(B)/flags
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_ALL) -O3 -march=native -Iengine $< $(LIBOBJS) $(LDFLAGS_ALL) $(LDLIBS_ALL) -o $@
+
+test: all $(CTESTS)
+	$(Q)GTENGINE=./$(BIN) CTEST_DIR=$(B)/tests ./$(BIN) tests/run.lua
+
+# A separate build tree and binary, so the sanitized objects never mix with the normal ones.
+asan: deps
+	$(Q)$(MAKE) --no-print-directory B=build/asan BIN=build/asan/gtengine OPT=-O1 \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	  build/asan/gtengine asan-tests
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  GTENGINE=build/asan/gtengine CTEST_DIR=build/asan/tests build/asan/gtengine tests/run.lua
+asan-tests: $(CTESTS)
+
+bench: all $(BENCHES)
+	$(Q)GTENGINE=./$(BIN) BENCH_DIR=$(B)/bench ./$(BIN) tests/bench/run.lua
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory -f tests/fuzz/Makefile
+
+run: all
+	$(Q)./$(BIN) run workflows/demo.lua
+
+SHARE = $(DESTDIR)$(PREFIX)/share/gtengine
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)/lua $(SHARE)/strategies $(SHARE)/workflows $(SHARE)/examples
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/gtengine
+	cp -R lua/. $(SHARE)/lua/
+	cp -R strategies/. $(SHARE)/strategies/
+	cp -R workflows/. $(SHARE)/workflows/
+	cp -R examples/. $(SHARE)/examples/
+
+clean:
+	rm -rf build $(BIN)
+
+-include $(wildcard $(B)/*.d $(B)/tests/*.d)

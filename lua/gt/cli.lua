@@ -1,0 +1,224 @@
+-- gt.cli: the gtengine command line. One table of subcommands (name, synopsis, one-line
+-- summary, handler); `gtengine --help` prints it and main() dispatches through it.
+-- Handlers return an exit code. Usage errors raise M.usage(msg): exit 2 with a hint.
+local host = require "gt.host"
+
+local M = {}
+
+-- Raised for a usage error: the host prints "gtengine: <msg>" and exits 2.
+function M.usage(msg)
+  error({ usage = msg .. " (see 'gtengine --help')" }, 0)
+end
+
+-- The standalone luajit's traceback, cut where the host's own frames begin.
+local function traceback(err)
+  if type(err) ~= "string" then
+    if type(err) == "table" and err.usage then return err end
+    err = tostring(err)
+  end
+  local tb = debug.traceback(err, 2)
+  local cut = tb:find("\n%s*%[C%]: in function 'xpcall'")
+  return cut and tb:sub(1, cut - 1) or tb
+end
+
+-- Runs fn(...) protected; prints the error with its traceback to stderr and returns 1.
+function M.protect(fn, ...)
+  local ok, err = xpcall(fn, traceback, ...)
+  if ok then return 0 end
+  if type(err) == "table" and err.usage then error(err, 0) end
+  io.stderr:write("gtengine: ", tostring(err), "\n")
+  return 1
+end
+
+local function set_arg(script, args, first)
+  local t = { [-2] = host.exe, [-1] = "run", [0] = script }
+  for i = first, #args do t[#t + 1] = args[i] end
+  _G.arg = t
+  return t
+end
+
+local function run_chunk(chunk, argt)
+  return M.protect(function() return chunk(unpack(argt, 1, #argt)) end)
+end
+
+-- `gtengine run FILE [ARGS...]`
+function M.run_file(path, args, first)
+  local chunk, err
+  if path == "-" then
+    chunk, err = loadstring(io.read("*a"), "=stdin")
+  else
+    chunk, err = loadfile(path)
+  end
+  if not chunk then
+    io.stderr:write("gtengine: ", err, "\n")
+    return 1
+  end
+  return run_chunk(chunk, set_arg(path, args, first))
+end
+
+-- Option parsing shared by the subcommands. spec maps option names (without dashes) to
+-- "string", "number", "flag" or "list" (repeatable). Returns opts and positionals.
+-- `--name value` and `--name=value` both work; unknown options are usage errors.
+function M.parse(args, spec, first)
+  local opts, pos = {}, {}
+  local i = first or 1
+  while i <= #args do
+    local a = args[i]
+    if a == "--" then
+      for j = i + 1, #args do pos[#pos + 1] = args[j] end
+      break
+    end
+    local name, val = a:match("^%-%-([%w%-_]+)=(.*)$")
+    if not name then name = a:match("^%-%-([%w%-_]+)$") end
+    if name then
+      local key = name:gsub("%-", "_")
+      local kind = spec[key]
+      if not kind then M.usage("unknown option --" .. name) end
+      if kind == "flag" then
+        if val then M.usage("--" .. name .. " takes no value") end
+        opts[key] = true
+      else
+        if not val then
+          i = i + 1
+          val = args[i]
+          if val == nil then M.usage("--" .. name .. " needs a value") end
+        end
+        if kind == "number" then
+          local n = tonumber(val)
+          if not n then M.usage(("--%s needs a number, got '%s'"):format(name, val)) end
+          val = n
+        end
+        if kind == "list" then
+          opts[key] = opts[key] or {}
+          table.insert(opts[key], val)
+        else
+          opts[key] = val
+        end
+      end
+    elseif a:match("^%-.") and not tonumber(a) then
+      M.usage("unknown option " .. a)
+    else
+      pos[#pos + 1] = a
+    end
+    i = i + 1
+  end
+  return opts, pos
+end
+
+local function cmd_run(args)
+  local path = args[2]
+  if not path then M.usage("run needs a FILE") end
+  return M.run_file(path, args, 3)
+end
+
+local function cmd_eval(args)
+  local code = args[2]
+  if not code then M.usage("-e needs a chunk of Lua code") end
+  local chunk, err = loadstring(code, "=(command line)")
+  if not chunk then
+    io.stderr:write("gtengine: ", err, "\n")
+    return 1
+  end
+  return run_chunk(chunk, set_arg("-e", args, 3))
+end
+
+-- Busted's runner is a library: run it here so specs exercise the real C core.
+local function cmd_test(args)
+  local t = { [0] = "gtengine test" }
+  for i = 2, #args do t[#t + 1] = args[i] end
+  _G.arg = t
+  local runner = assert(loadstring("return require('busted.runner')({ standalone = false })",
+    "@gtengine-test"))
+  local ok, err = pcall(runner)
+  if not ok then
+    io.stderr:write("gtengine test: ", tostring(err), "\n")
+    return 1
+  end
+  return 0
+end
+
+local function cmd_version(args)
+  local opts = M.parse(args, { json = "flag" }, 2)
+  local v = {
+    gtengine = host.version, luajit = host.luajit, libcurl = host.curl,
+    sqlite = host.sqlite, cjson = host.cjson,
+  }
+  if opts.json then
+    io.write(require("gt.json").encode(v), "\n")
+  else
+    io.write(("gtengine %s\n  %s\n  libcurl %s\n  SQLite %s\n  cJSON %s\n")
+      :format(v.gtengine, v.luajit, v.libcurl, v.sqlite, v.cjson))
+  end
+  return 0
+end
+
+local function cmd_repl()
+  return host.repl()
+end
+
+-- The command table. Later slices add rows; `handler` is a function or the name of a
+-- module whose .main(args) runs the command (loaded only when used).
+M.commands = {
+  { name = "run", synopsis = "run FILE [ARGS...]", summary = "run a Lua script or workflow (also: gtengine FILE.lua)", handler = cmd_run },
+  { name = "-e", synopsis = "-e 'CODE' [ARGS...]", summary = "run a chunk of Lua given on the command line", handler = cmd_eval },
+  { name = "repl", synopsis = "repl", summary = "interactive Lua with gt loaded (the default on a terminal)", handler = cmd_repl },
+  { name = "test", synopsis = "test [PATH...] [BUSTED OPTIONS]", summary = "run busted specs inside gtengine (default tests/lua)", handler = cmd_test },
+  { name = "version", synopsis = "version [--json]", summary = "print gtengine's and its libraries' versions", handler = cmd_version },
+  { name = "help", synopsis = "help", summary = "this list", handler = function() io.write(M.help()); return 0 end },
+}
+
+function M.add(cmd)
+  M.commands[#M.commands + 1] = cmd
+end
+
+function M.find(name)
+  for _, c in ipairs(M.commands) do
+    if c.name == name then return c end
+  end
+end
+
+function M.help()
+  local w = 0
+  for _, c in ipairs(M.commands) do w = math.max(w, #c.synopsis) end
+  local out = {
+    "gtengine: a Lua-scriptable trading engine (C core, LuaJIT scripting)\n\n",
+    "usage: gtengine [COMMAND] [ARGS...]\n",
+    "       gtengine             the REPL on a terminal; otherwise runs standard input\n\n",
+    "commands:\n",
+  }
+  for _, c in ipairs(M.commands) do
+    out[#out + 1] = ("  %-" .. w .. "s  %s\n"):format(c.synopsis, c.summary)
+  end
+  out[#out + 1] = "\noptions: -h, --help (this list), -v, --version\n"
+  out[#out + 1] = "environment: GT_LUA_PATH=lua/?.lua loads the Lua library from disk (development)\n"
+  out[#out + 1] = "Each command takes --help. README.md has the full guide.\n"
+  return table.concat(out)
+end
+
+function M.main(args)
+  local first = args[1]
+  if first == nil then
+    if host.isatty(0) then return cmd_repl() end
+    return M.run_file("-", args, 2)
+  end
+  if first == "-h" or first == "--help" then first = "help" end
+  if first == "-v" or first == "--version" then first = "version" end
+  if first == "-" then return M.run_file("-", args, 2) end
+  local cmd = M.find(first)
+  if not cmd then
+    if first:match("%.lua$") then return M.run_file(first, args, 2) end
+    if first:match("^%-") then M.usage("unknown option " .. first) end
+    M.usage("unknown command '" .. first .. "'")
+  end
+  if args[2] == "--help" or args[2] == "-h" then
+    local h = cmd.help
+    if type(cmd.handler) == "string" then h = h or require(cmd.handler).help end
+    io.write("usage: gtengine ", cmd.synopsis, "\n", cmd.summary, "\n", h or "", "")
+    return 0
+  end
+  local handler = cmd.handler
+  if type(handler) == "string" then handler = require(handler).main end
+  return handler(args) or 0
+end
+
+return M

@@ -1,0 +1,87 @@
+-- gt.paths: where user-editable files live. Strategies and workflows load from disk,
+-- first relative to the working directory, then from the installed share directory
+-- (<prefix>/share/gtengine, found next to the executable).
+local host = require "gt.host"
+
+local M = {}
+
+local function dirname(p) return p:match("^(.*)/[^/]*$") or "." end
+
+local function exists(path)
+  local f = io.open(path, "r")
+  if f then f:close(); return true end
+  return false
+end
+M.exists = exists
+
+-- Search roots, most specific first. GT_HOME overrides the share directory.
+function M.roots()
+  local roots = { "." }
+  local home = os.getenv("GT_HOME")
+  if home and home ~= "" then roots[#roots + 1] = home end
+  if host.exe and host.exe ~= "" then
+    roots[#roots + 1] = dirname(dirname(host.exe)) .. "/share/gtengine"
+  end
+  if host.prefix then roots[#roots + 1] = host.prefix .. "/share/gtengine" end
+  return roots
+end
+
+local singular = { strategies = "strategy", workflows = "workflow", examples = "example" }
+
+-- Finds kind/name.lua ("strategies", "sma_cross") under the roots; returns the path or
+-- nil and a message that lists what is available.
+function M.find(kind, name, roots)
+  roots = roots or M.roots()
+  if name:find("/", 1, true) or name:match("%.lua$") then
+    if exists(name) then return name end
+    return nil, ("no %s file '%s'"):format(kind, name)
+  end
+  for _, root in ipairs(roots) do
+    local p = root .. "/" .. kind .. "/" .. name .. ".lua"
+    if exists(p) then return p end
+  end
+  local avail = M.list(kind, roots)
+  return nil, ("no %s named '%s' (looked in %s); available: %s"):format(
+    singular[kind] or kind, name, table.concat(roots, ", "),
+    #avail > 0 and table.concat(avail, ", ") or "none")
+end
+
+-- Names available under kind/ in every root, sorted, without duplicates.
+function M.list(kind, roots)
+  local seen, out = {}, {}
+  for _, root in ipairs(roots or M.roots()) do
+    local p = io.popen(("ls -1 '%s/%s' 2>/dev/null"):format(root:gsub("'", "'\\''"), kind))
+    if p then
+      for line in p:lines() do
+        local n = line:match("^([%w_%-]+)%.lua$")
+        if n and not seen[n] then seen[n] = true; out[#out + 1] = n end
+      end
+      p:close()
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+-- Loads a user file in its own environment where reading or writing an undeclared
+-- global is an error (a typo in a strategy must not silently read nil).
+function M.load_strict(path)
+  local chunk, err = loadfile(path)
+  if not chunk then return nil, err end
+  local env = setmetatable({}, {
+    __index = function(_, k)
+      local v = _G[k]
+      if v == nil then error(("undeclared global '%s' in %s"):format(tostring(k), path), 2) end
+      return v
+    end,
+    __newindex = function(_, k)
+      error(("assignment to undeclared global '%s' in %s (use local)"):format(tostring(k), path), 2)
+    end,
+  })
+  setfenv(chunk, env)
+  local ok, res = pcall(chunk)
+  if not ok then return nil, res end
+  return res
+end
+
+return M

@@ -1,0 +1,49 @@
+-- Shared helpers for the specs: the binary under test, running it, and ../shared.
+local M = {}
+
+M.gtengine = os.getenv("GTENGINE") or "./gtengine"
+M.shared = os.getenv("GT_SHARED") or "../shared"
+
+function M.quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+-- Runs a shell command; returns stdout, stderr, exit code.
+function M.sh(cmd, stdin)
+  local base = os.tmpname()
+  if stdin then
+    local f = assert(io.open(base .. ".in", "wb")); f:write(stdin); f:close()
+    cmd = cmd .. " < " .. base .. ".in"
+  end
+  local code = os.execute(cmd .. " > " .. base .. ".out 2> " .. base .. ".err")
+  local function slurp(p)
+    local f = io.open(p, "rb"); if not f then return "" end
+    local s = f:read("*a"); f:close(); os.remove(p); return s
+  end
+  local out, err = slurp(base .. ".out"), slurp(base .. ".err")
+  os.remove(base .. ".in"); os.remove(base)
+  if type(code) == "number" and code > 255 then code = math.floor(code / 256) end
+  return out, err, code
+end
+
+-- Runs gtengine with arguments (a string already quoted as needed).
+function M.run(args, stdin)
+  return M.sh(M.quote(M.gtengine) .. " " .. args, stdin)
+end
+
+function M.write(path, text)
+  local f = assert(io.open(path, "wb")); f:write(text); f:close()
+  return path
+end
+
+function M.tmpdir()
+  local p = io.popen("mktemp -d"); local d = p:read("*l"); p:close()
+  return d
+end
+
+function M.shared_file(rel)
+  local p = M.shared .. "/" .. rel
+  local f = io.open(p, "rb")
+  if f then f:close(); return p end
+  return nil, ("needs %s (reference data in ../shared, not present in this clone)"):format(p)
+end
+
+return M
