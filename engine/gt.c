@@ -83,7 +83,20 @@ void gt_clear_interrupt(void)
     F(gt_layout, type)          \
     F(gt_layout, field)         \
     F(gt_layout, offset)        \
-    F(gt_layout, size)
+    F(gt_layout, size)          \
+    S(gt_series)                \
+    F(gt_series, ts)            \
+    F(gt_series, open)          \
+    F(gt_series, high)          \
+    F(gt_series, low)           \
+    F(gt_series, close)         \
+    F(gt_series, volume)        \
+    F(gt_series, n)             \
+    F(gt_series, cap)           \
+    /* csv */                   \
+    /* store */                 \
+    /* http, providers */       \
+    /* indicators */
 
 #define LAYOUT_S(t) {#t, NULL, -1, (int64_t)sizeof(t)},
 #define LAYOUT_F(t, f) {#t, #f, (int64_t)offsetof(t, f), (int64_t)sizeof(((t *)0)->f)},
