@@ -104,9 +104,10 @@ function Series:column(name)
 end
 
 function Series:free()
-  if self._c ~= nil and not self._view then
+  if not self._view and not self._freed then
     C.gt_series_free(ffi.gc(self._c, nil))
   end
+  self._freed = true
   self._c = ffi.new("gt_series") -- empty, so later use sees n = 0 rather than freed memory
   self:_sync()
 end
@@ -122,5 +123,4 @@ function Series:__tostring()
     self.n, t(0), t(self.n - 1))
 end
 
-M.wrap_owned = M.wrap
 return M
