@@ -30,8 +30,12 @@ OBJS     := $(SRCS:engine/%.c=$(B)/%.o) $(B)/embedded.o
 LUA_SRCS := $(shell find lua -name '*.lua' | sort)
 CTESTS   := $(patsubst tests/c/%.c,$(B)/tests/%,$(wildcard tests/c/test_*.c))
 BENCHES  := $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/*.c))
+# Each fuzz target also builds as a plain corpus-replay binary that make test runs.
+REPLAYS  := $(patsubst tests/fuzz/%.c,$(B)/replay/%,$(wildcard tests/fuzz/fuzz_*.c))
+# Loopback servers the tests start (fake providers, fake broker).
+SERVERS  := $(patsubst tests/fakebroker/%.c,$(B)/fakebroker/%,$(wildcard tests/fakebroker/*.c))
 
-.PHONY: all deps test asan bench install clean run help check-deps fuzz lint FORCE
+.PHONY: all deps test asan asan-tests asan-run bench install clean run help fuzz FORCE
 all: deps $(BIN)
 
 help:
@@ -97,8 +101,20 @@ $(B)/bench/%: tests/bench/%.c $(LIBOBJS) $(B)/flags
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_ALL) -O3 -march=native -Iengine $< $(LIBOBJS) $(LDFLAGS_ALL) $(LDLIBS_ALL) -o $@
 
-test: all $(CTESTS)
-	$(Q)GTENGINE=./$(BIN) CTEST_DIR=$(B)/tests ./$(BIN) tests/run.lua
+$(B)/replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(LIBOBJS) $(B)/flags
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -Iengine $< tests/fuzz/replay_main.c $(LIBOBJS) $(LDFLAGS_ALL) $(LDLIBS_ALL) -o $@
+
+$(B)/fakebroker/%: tests/fakebroker/%.c $(LIBOBJS) $(B)/flags
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -Iengine $< $(LIBOBJS) $(LDFLAGS_ALL) $(LDLIBS_ALL) -o $@
+
+TEST_ENV = GTENGINE=./$(BIN) CTEST_DIR=$(B)/tests REPLAY_DIR=$(B)/replay SERVER_DIR=$(B)/fakebroker
+
+test: all $(CTESTS) $(REPLAYS) $(SERVERS)
+	$(Q)$(TEST_ENV) ./$(BIN) tests/run.lua
 
 # A separate build tree and binary, so the sanitized objects never mix with the normal ones.
 asan: deps
@@ -106,13 +122,15 @@ asan: deps
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	  build/asan/gtengine asan-tests
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  GTENGINE=build/asan/gtengine CTEST_DIR=build/asan/tests build/asan/gtengine tests/run.lua
-asan-tests: $(CTESTS)
+	  $(MAKE) --no-print-directory B=build/asan BIN=build/asan/gtengine asan-run
+asan-tests: $(CTESTS) $(REPLAYS) $(SERVERS)
+asan-run:
+	$(Q)$(TEST_ENV) ./$(BIN) tests/run.lua
 
 bench: all $(BENCHES)
 	$(Q)GTENGINE=./$(BIN) BENCH_DIR=$(B)/bench ./$(BIN) tests/bench/run.lua
 
-fuzz: deps
+fuzz: deps $(B)/gt_version.h
 	$(Q)$(MAKE) --no-print-directory -f tests/fuzz/Makefile
 
 run: all
@@ -130,4 +148,4 @@ install: all
 clean:
 	rm -rf build $(BIN)
 
--include $(wildcard $(B)/*.d $(B)/tests/*.d)
+-include $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/replay/*.d $(B)/fakebroker/*.d)

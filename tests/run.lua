@@ -66,11 +66,19 @@ local function ls(dir, pattern)
   return out
 end
 
-local only = arg[1] -- optional: "c", "lua" or "integration"
+local only = arg[1] -- optional: "c", "fuzz", "lua" or "integration"
 
 if not only or only == "c" then
   for _, bin in ipairs(ls(ctest_dir, "^test_[%w_]+$")) do
     run_tap("c/" .. bin:match("[^/]+$"), sh_quote(bin))
+  end
+end
+if not only or only == "fuzz" then
+  -- every fuzz target replays its saved corpus (tests/fuzz/corpus/<target>/)
+  local replay_dir = os.getenv("REPLAY_DIR") or "build/replay"
+  for _, bin in ipairs(ls(replay_dir, "^fuzz_[%w_]+$")) do
+    local name = bin:match("[^/]+$")
+    run_tap("fuzz/" .. name, sh_quote(bin) .. " " .. sh_quote("tests/fuzz/corpus/" .. name))
   end
 end
 if not only or only == "lua" then
