@@ -95,7 +95,28 @@ void gt_clear_interrupt(void)
     F(gt_series, cap)           \
     /* csv */                   \
     /* store */                 \
+    S(gt_store_entry)           \
+    F(gt_store_entry, symbol)   \
+    F(gt_store_entry, timeframe) \
+    F(gt_store_entry, count)    \
+    F(gt_store_entry, first)    \
+    F(gt_store_entry, last)     \
     /* http, providers */       \
+    S(gt_http_resp)                        \
+    F(gt_http_resp, status)                \
+    F(gt_http_resp, attempts)              \
+    F(gt_http_resp, bytes)                 \
+    F(gt_http_resp, waited_s)              \
+    F(gt_http_resp, elapsed_s)             \
+    F(gt_http_resp, retry_after_s)         \
+    F(gt_http_resp, body)                  \
+    F(gt_http_resp, headers)               \
+    S(gt_provider_page)                    \
+    F(gt_provider_page, bars)              \
+    F(gt_provider_page, skipped_null)      \
+    F(gt_provider_page, dropped_out_of_range)\
+    F(gt_provider_page, has_next)          \
+    F(gt_provider_page, next_token)        \
     /* indicators */
 
 #define LAYOUT_S(t) {#t, NULL, -1, (int64_t)sizeof(t)},

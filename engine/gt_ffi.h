@@ -56,6 +56,31 @@ int gt_series_shrink(gt_series *s);
 /* Index of the first bar with ts >= t (n when none). */
 int64_t gt_series_lower_bound(const gt_series *s, int64_t t);
 
+/* Resampling to a coarser timeframe. Bars are grouped into calendar buckets (UTC):
+ * minutes and hours aligned to the epoch, days at midnight, weeks Monday..Sunday, months.
+ * open = first open, high = max, low = min, close = last close, volume = sum. The output
+ * bar is stamped with its bucket's start (GT_LABEL_START, the providers' convention) or
+ * with the last source bar's timestamp (GT_LABEL_LAST: a weekly bar is dated on the
+ * week's last trading day). */
+enum gt_tf_unit { GT_TF_MINUTE = 1, GT_TF_HOUR = 2, GT_TF_DAY = 3, GT_TF_WEEK = 4, GT_TF_MONTH = 5 };
+enum gt_label { GT_LABEL_START = 0, GT_LABEL_LAST = 1 };
+int gt_series_resample(const gt_series *src, int32_t unit, int32_t count, int32_t label,
+                       gt_series **out);
+/* Groups of k consecutive bars (backtrader's "compression"), stamped with the last bar. */
+int gt_series_compress(const gt_series *src, int64_t k, gt_series **out);
+
+/* Aligning several series on one clock. GT_ALIGN_INNER keeps the timestamps every series
+ * has; GT_ALIGN_OUTER keeps every timestamp from the first one at which all series have
+ * started, forward-filling a missing bar as open=high=low=close=previous close, volume 0,
+ * and marking it in filled[j * n + i] (series j, bar i). */
+enum gt_align_mode { GT_ALIGN_INNER = 0, GT_ALIGN_OUTER = 1 };
+int64_t gt_align_count(const gt_series *const *src, int32_t k, int32_t mode);
+int gt_align_fill(const gt_series *const *src, int32_t k, int32_t mode, gt_series *const *out,
+                  uint8_t *filled);
+
+/* out[0] = NaN; out[i] = x[i]/x[i-1] - 1, or log(x[i]/x[i-1]) when log_returns. */
+void gt_returns(const double *x, int64_t n, int32_t log_returns, double *out);
+
 /* What can be wrong with one bar, checked the same way for every source (CSV, SQLite,
  * HTTP providers). Each problem has its own code. */
 enum gt_bar_issue {
@@ -88,11 +113,138 @@ int gt_time_format(int64_t us, int date_only, char *buf, size_t size);
 /* Day of week, 0 = Monday .. 6 = Sunday. */
 int gt_weekday(int64_t us);
 
+/* ---- synthetic data (synth.c) ---- */
+/* A deterministic regime-switching price path: a Markov chain over seven regimes
+ * (bull/bear/sideways x quiet/volatile, plus crisis), each with its own drift and
+ * volatility, and valid OHLCV bars. regimes[i] receives bar i's true regime (enum below).
+ * step_us spaces the bars; skip_weekends leaves out Saturdays and Sundays. */
+enum gt_regime {
+    GT_REGIME_BULL_QUIET = 0,
+    GT_REGIME_BULL_VOLATILE = 1,
+    GT_REGIME_BEAR_QUIET = 2,
+    GT_REGIME_BEAR_VOLATILE = 3,
+    GT_REGIME_SIDEWAYS_QUIET = 4,
+    GT_REGIME_SIDEWAYS_VOLATILE = 5,
+    GT_REGIME_CRISIS = 6,
+    GT_REGIME_COUNT = 7
+};
+const char *gt_regime_name(int32_t regime);
+int gt_synth_generate(int64_t n, uint64_t seed, int64_t start_us, int64_t step_us,
+                      int32_t skip_weekends, double start_price, gt_series **out, uint8_t *regimes);
+
 /* ---- csv (csv.c) ---- */
 
 /* ---- store (store.c) ---- */
+/* SQLite storage: bars keyed by (symbol, timeframe, ts) in one database file. A handle is
+ * one connection: one thread at a time, never across fork() (see store.h). A time range
+ * is start <= ts < stop; each bound applies only when its bit is set in `bounds`. Calls
+ * return a count (>= 0) or a negative GT_E* code with gt_errmsg() naming the path. */
+typedef struct gt_store gt_store;
+enum { GT_STORE_SCHEMA_VERSION = 1 }; /* the newest schema (PRAGMA user_version) known */
+enum gt_store_bounds { GT_STORE_START = 1, GT_STORE_STOP = 2 };
+/* Opens or creates the database and migrates its schema forward. */
+int gt_store_open(const char *path, gt_store **out);
+void gt_store_close(gt_store *st);
+/* The database's schema version (PRAGMA user_version). */
+int gt_store_version(gt_store *st);
+/* How long a call waits for a database another connection holds locked (ms). */
+int gt_store_set_busy_timeout(gt_store *st, int32_t ms);
+/* Writes every bar of s in one transaction, keeping the new bar where (symbol, timeframe,
+ * ts) exists, and logs the import. Every bar passes gt_bar_check first: on an invalid bar
+ * nothing is written (GT_EDATA names the bar). source may be NULL. Returns bars written. */
+int64_t gt_store_put(gt_store *st, const char *symbol, const char *timeframe, const char *source,
+                     const gt_series *s);
+/* Bars in the range, oldest first, as a new series in *out (empty when none stored).
+ * Returns the number of bars. */
+int64_t gt_store_load(gt_store *st, const char *symbol, const char *timeframe, int64_t start,
+                      int64_t stop, int32_t bounds, gt_series **out);
+/* What is stored in the range: returns the bar count and, when it is > 0, sets *first and
+ * *last to the oldest and newest timestamps, so a fetch asks only for what is missing. */
+int64_t gt_store_range(gt_store *st, const char *symbol, const char *timeframe, int64_t start,
+                       int64_t stop, int32_t bounds, int64_t *first, int64_t *last);
+/* Deletes the bars in the range; returns how many. */
+int64_t gt_store_delete(gt_store *st, const char *symbol, const char *timeframe, int64_t start,
+                        int64_t stop, int32_t bounds);
+/* One stored (symbol, timeframe): bar count, oldest and newest timestamps. */
+typedef struct gt_store_entry {
+    const char *symbol;
+    const char *timeframe;
+    int64_t count;
+    int64_t first;
+    int64_t last;
+} gt_store_entry;
+typedef struct gt_store_list gt_store_list;
+/* Everything stored, ordered by symbol then timeframe, as a list in *out. Returns its
+ * length. */
+int64_t gt_store_symbols(gt_store *st, gt_store_list **out);
+int64_t gt_store_list_count(const gt_store_list *l);
+/* Entry i (0-based), or NULL when out of range. */
+const gt_store_entry *gt_store_list_at(const gt_store_list *l, int64_t i);
+void gt_store_list_free(gt_store_list *l);
 
 /* ---- http (http.c) and providers (provider.c) ---- */
+/* An HTTP client (one reused curl handle). Defaults: connect 10 s, total 30 s, 3 retries
+ * from 500 ms doubling to 30 s with jitter, 180 requests/min per host (burst 5), 64 MB
+ * body cap, Retry-After honoured up to 120 s. */
+typedef struct gt_http gt_http;
+enum gt_http_method { GT_HTTP_GET = 0, GT_HTTP_POST = 1, GT_HTTP_DELETE = 2, GT_HTTP_PATCH = 3,
+                      GT_HTTP_PUT = 4 };
+/* GT_HTTP_ONCE: send once, never retry (POST and the other non-GET methods always are). */
+enum gt_http_flag { GT_HTTP_ONCE = 1 };
+/* Filled by gt_http_request, also on failure (status 0 when no response arrived). */
+typedef struct gt_http_resp {
+    int64_t status;       /* HTTP status of the last attempt, 0 when none */
+    int64_t attempts;     /* requests sent, retries included */
+    int64_t bytes;        /* body bytes of the last attempt */
+    double waited_s;      /* time slept: rate limit, backoff and Retry-After */
+    double elapsed_s;     /* wall time of the whole call */
+    double retry_after_s; /* last Retry-After received, in seconds; -1 when none */
+    const char *body;     /* NUL-terminated; owned by the client until its next request */
+    const char *headers;  /* retry-after, x-ratelimit-*, content-type as "name: value\n" */
+} gt_http_resp;
+
+gt_http *gt_http_new(void);
+void gt_http_free(gt_http *h);
+/* Milliseconds; 0 keeps the current value. */
+int gt_http_set_timeouts(gt_http *h, int64_t connect_ms, int64_t total_ms);
+/* Retries after the first attempt (GET only), first backoff and its cap in ms. */
+int gt_http_set_retries(gt_http *h, int32_t retries, int64_t base_ms, int64_t cap_ms);
+/* Token bucket per host: per_minute requests, burst tokens; per_minute <= 0 disables. */
+int gt_http_set_rate(gt_http *h, double per_minute, double burst);
+int gt_http_set_max_bytes(gt_http *h, int64_t max_bytes);
+/* Longest Retry-After honoured; a longer one fails the call at once (GT_EHTTP). */
+int gt_http_set_max_wait(gt_http *h, double seconds);
+/* A CA bundle file for TLS verification (NULL: the system default). */
+int gt_http_set_cainfo(gt_http *h, const char *path);
+/* headers: "Name: value\n" lines or NULL; body may be NULL for GET/DELETE. Returns GT_OK
+ * for a 2xx/3xx final status, GT_EHTTP for 4xx/5xx (out still holds status and body),
+ * GT_ENET, GT_ETIMEOUT, GT_ETOOBIG, GT_EINVAL (bad or refused URL), GT_EINTR. */
+int gt_http_request(gt_http *h, int32_t method, const char *url, const char *headers,
+                    const char *body, int64_t body_len, int32_t flags, gt_http_resp *out);
+/* Reads a secret file (API keys) into buf (NUL-terminated, at most cap - 1 bytes) only
+ * if it is a regular file owned by this user and not readable by group or others;
+ * otherwise GT_EDENIED with a message naming `chmod 600 FILE`. */
+int gt_http_keyfile_read(const char *path, char *buf, int64_t cap, int64_t *len);
+
+/* Market-data providers: each parser appends one response page to s. Bars must be in
+ * [start_us, stop_us) (others are dropped and counted), every bar passes gt_bar_check
+ * against the previous one (so a duplicate across pages fails), and on any error s is
+ * left exactly as it was (GT_EDATA / GT_EPARSE with provider, bar time and reason). */
+typedef struct gt_provider_page {
+    int64_t bars;                 /* bars appended */
+    int64_t skipped_null;         /* Yahoo: bars with a null field, not appended */
+    int64_t dropped_out_of_range; /* outside [start_us, stop_us), not appended */
+    int64_t has_next;             /* Alpaca: 1 when next_page_token is a string */
+    char next_token[512];         /* Alpaca: next_page_token, "" when null */
+} gt_provider_page;
+
+int gt_provider_parse_alpaca(gt_series *s, const char *json, int64_t len, int64_t start_us,
+                             int64_t stop_us, gt_provider_page *out);
+/* adjust != 0 scales open, high, low and close by adjclose / close (Yahoo's adjustment). */
+int gt_provider_parse_yahoo(gt_series *s, const char *json, int64_t len, int64_t start_us,
+                            int64_t stop_us, int32_t adjust, gt_provider_page *out);
+int gt_provider_parse_coinbase(gt_series *s, const char *json, int64_t len, int64_t start_us,
+                               int64_t stop_us, gt_provider_page *out);
 
 /* ---- indicators (ind.c) ---- */
 

@@ -4,6 +4,8 @@
  */
 #include "series.h"
 
+#include "datetime.h"
+
 #include <math.h>
 #include <stdlib.h>
 
@@ -154,4 +156,189 @@ const char *gt_bar_issue_text(int issue)
         return "timestamp out of order (earlier than the previous bar)";
     }
     return "unknown bar issue";
+}
+
+/* ---- resampling ---- */
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* The bucket a timestamp falls in, as the bucket's start time. */
+static int64_t bucket_start(int64_t ts, int32_t unit, int32_t count)
+{
+    const int64_t min = INT64_C(60000000), day = INT64_C(86400000000);
+    switch (unit) {
+    case GT_TF_MINUTE:
+        return floor_div(ts, min * count) * min * count;
+    case GT_TF_HOUR:
+        return floor_div(ts, 60 * min * count) * 60 * min * count;
+    case GT_TF_DAY:
+        return floor_div(ts, day * count) * day * count;
+    case GT_TF_WEEK: {
+        int64_t d = floor_div(ts, day);
+        int64_t monday = d - (((d + 3) % 7) + 7) % 7; /* 1970-01-01 was a Thursday */
+        /* weeks counted from the Monday 1969-12-29 (day -3) */
+        int64_t w = floor_div(monday + 3, 7 * count);
+        return (w * 7 * count - 3) * day;
+    }
+    case GT_TF_MONTH: {
+        int64_t y, m, dd;
+        gt_civil_from_days(floor_div(ts, day), &y, &m, &dd);
+        int64_t months = y * 12 + (m - 1);
+        months = floor_div(months, count) * count;
+        return gt_days_from_civil(floor_div(months, 12), months - floor_div(months, 12) * 12 + 1, 1) *
+               day;
+    }
+    }
+    return INT64_MIN;
+}
+
+int gt_series_resample(const gt_series *src, int32_t unit, int32_t count, int32_t label,
+                       gt_series **out)
+{
+    *out = NULL;
+    if (!src || unit < GT_TF_MINUTE || unit > GT_TF_MONTH || count < 1 ||
+        (label != GT_LABEL_START && label != GT_LABEL_LAST))
+        return gt_seterr(GT_EINVAL, "resample: bad timeframe or label");
+    gt_series *r = gt_series_new(src->n > 0 ? src->n : 1);
+    if (!r)
+        return GT_ENOMEM;
+    int64_t i = 0;
+    while (i < src->n) {
+        int64_t b = bucket_start(src->ts[i], unit, count);
+        double o = src->open[i], h = src->high[i], l = src->low[i], c = src->close[i];
+        double v = src->volume[i];
+        int64_t last = src->ts[i];
+        for (i++; i < src->n && bucket_start(src->ts[i], unit, count) == b; i++) {
+            if (src->high[i] > h)
+                h = src->high[i];
+            if (src->low[i] < l)
+                l = src->low[i];
+            c = src->close[i];
+            v += src->volume[i];
+            last = src->ts[i];
+        }
+        /* r was reserved for src->n bars, so push cannot fail */
+        gt_series_push(r, label == GT_LABEL_LAST ? last : b, o, h, l, c, v);
+    }
+    gt_series_shrink(r);
+    *out = r;
+    return GT_OK;
+}
+
+int gt_series_compress(const gt_series *src, int64_t k, gt_series **out)
+{
+    *out = NULL;
+    if (!src || k < 1)
+        return gt_seterr(GT_EINVAL, "compress: k must be >= 1");
+    gt_series *r = gt_series_new(src->n / k + 1);
+    if (!r)
+        return GT_ENOMEM;
+    for (int64_t i = 0; i < src->n; i += k) {
+        int64_t end = GT_MIN(i + k, src->n);
+        double o = src->open[i], h = src->high[i], l = src->low[i], v = 0;
+        for (int64_t j = i; j < end; j++) {
+            h = src->high[j] > h ? src->high[j] : h;
+            l = src->low[j] < l ? src->low[j] : l;
+            v += src->volume[j];
+        }
+        gt_series_push(r, src->ts[end - 1], o, h, l, src->close[end - 1], v);
+    }
+    gt_series_shrink(r);
+    *out = r;
+    return GT_OK;
+}
+
+/* ---- alignment ---- */
+
+/* Walks the union (outer) or intersection (inner) of the timestamps from the first time
+ * every series has started. For each output time t, cur[j] is series j's bar at t or the
+ * latest before it (the forward fill). With out == NULL it only counts. */
+static int64_t align_walk(const gt_series *const *src, int32_t k, int32_t mode,
+                          gt_series *const *out, uint8_t *filled, int64_t total)
+{
+    int64_t next[64], cur[64], start = INT64_MIN, count = 0;
+    for (int32_t j = 0; j < k; j++) {
+        if (src[j]->n == 0)
+            return 0;
+        if (src[j]->ts[0] > start)
+            start = src[j]->ts[0];
+    }
+    for (int32_t j = 0; j < k; j++) {
+        next[j] = gt_series_lower_bound(src[j], start);
+        cur[j] = next[j] - 1;
+    }
+    for (;;) {
+        int64_t t = INT64_MAX;
+        for (int32_t j = 0; j < k; j++)
+            if (next[j] < src[j]->n && src[j]->ts[next[j]] < t)
+                t = src[j]->ts[next[j]];
+        if (t == INT64_MAX)
+            break;
+        int present = 0;
+        for (int32_t j = 0; j < k; j++) {
+            if (next[j] < src[j]->n && src[j]->ts[next[j]] == t) {
+                cur[j] = next[j]++;
+                present++;
+            }
+        }
+        if (mode == GT_ALIGN_INNER && present < k)
+            continue;
+        for (int32_t j = 0; out && j < k; j++) {
+            const gt_series *s = src[j];
+            int64_t p = cur[j]; /* >= 0: every series has a bar at or before start <= t */
+            size_t at = (size_t)j * (size_t)total + (size_t)count;
+            if (s->ts[p] == t) {
+                gt_series_push(out[j], t, s->open[p], s->high[p], s->low[p], s->close[p],
+                               s->volume[p]);
+                filled[at] = 0;
+            } else {
+                double c = s->close[p];
+                gt_series_push(out[j], t, c, c, c, c, 0);
+                filled[at] = 1;
+            }
+        }
+        count++;
+    }
+    return count;
+}
+
+int64_t gt_align_count(const gt_series *const *src, int32_t k, int32_t mode)
+{
+    if (!src || k < 1 || k > 64)
+        return gt_seterr(GT_EINVAL, "align: between 1 and 64 series");
+    return align_walk(src, k, mode, NULL, NULL, 0);
+}
+
+int gt_align_fill(const gt_series *const *src, int32_t k, int32_t mode, gt_series *const *out,
+                  uint8_t *filled)
+{
+    int64_t total = gt_align_count(src, k, mode);
+    if (total < 0)
+        return (int)total;
+    for (int32_t j = 0; j < k; j++) {
+        if (out[j]->n != 0)
+            return gt_seterr(GT_EINVAL, "align: output series must be empty");
+        int rc = gt_series_reserve(out[j], total);
+        if (rc)
+            return rc;
+    }
+    align_walk(src, k, mode, out, filled, total);
+    return GT_OK;
+}
+
+void gt_returns(const double *x, int64_t n, int32_t log_returns, double *out)
+{
+    if (n <= 0)
+        return;
+    out[0] = NAN;
+    if (log_returns)
+        for (int64_t i = 1; i < n; i++)
+            out[i] = log(x[i] / x[i - 1]);
+    else
+        for (int64_t i = 1; i < n; i++)
+            out[i] = x[i] / x[i - 1] - 1.0;
 }

@@ -103,6 +103,36 @@ function Series:column(name)
   return t
 end
 
+-- Resamples to a coarser timeframe ("1h", "1d", "1w", "1mo", ...). Weeks and months
+-- are dated on their last trading bar by default (label = "last"); intraday buckets on
+-- their start (label = "start"), as the data providers stamp bars.
+function Series:resample(tf, opts)
+  local t = require("gt.timeframe").check(tf, 2)
+  local label = opts and opts.label
+  if label == nil then label = (t.suffix == "w" or t.suffix == "mo") and "last" or "start" end
+  if label ~= "start" and label ~= "last" then error("resample: label must be 'start' or 'last'", 2) end
+  local out = ffi.new("gt_series *[1]")
+  gtffi.check(C.gt_series_resample(self._c, t.unit, t.count,
+    label == "last" and C.GT_LABEL_LAST or C.GT_LABEL_START, out), 2)
+  return M.wrap(out[0], { symbol = self.symbol, timeframe = tf })
+end
+
+-- Groups of k consecutive bars, stamped with each group's last bar.
+function Series:compress(k)
+  local out = ffi.new("gt_series *[1]")
+  gtffi.check(C.gt_series_compress(self._c, k, out), 2)
+  return M.wrap(out[0], { symbol = self.symbol })
+end
+
+-- Simple (or log, with log = true) returns of a column (default close): a new double
+-- array of length n, NaN at bar 0.
+function Series:returns(opts)
+  local col = self[(opts and opts.column) or "close"]
+  local out = ffi.new("double[?]", math.max(self.n, 1))
+  C.gt_returns(col, self.n, (opts and opts.log) and 1 or 0, out)
+  return out
+end
+
 function Series:free()
   if not self._view and not self._freed then
     C.gt_series_free(ffi.gc(self._c, nil))

@@ -1,0 +1,169 @@
+-- gt.data: the data slice's front door. Files (CSV), the SQLite bar store, HTTP
+-- providers and synthetic data all arrive as gt series (lua/gt/series.lua) and pass the
+-- same bar validation (engine/series.c gt_bar_check).
+--   gt.data.load("file.csv" | {symbol=, timeframe=, start=, stop=, db=}, opts) -> series
+--   gt.data.import(path, {symbol=, timeframe=, db=, on_error=}) -> report
+--   gt.data.fetch{provider=, symbol=, timeframe=, start=, stop=, db=} -> series, report
+--   gt.data.align({s1, s2, ...}, {mode = "inner" | "outer"}) -> {aligned...}, filled
+--   gt.data.synthetic{n=, seed=, start=, timeframe=, price=} -> series, regimes
+local ffi = require "ffi"
+local gtffi = require "gt.ffi"
+local series = require "gt.series"
+local timeframe = require "gt.timeframe"
+local gtime = require "gt.time"
+local C = gtffi.C
+
+local M = {}
+
+M.DEFAULT_DB = "gt.db"
+
+local function db_path(opts)
+  return (opts and opts.db) or os.getenv("GT_DB") or M.DEFAULT_DB
+end
+
+local function open_store(opts)
+  return require("gt.store").open(db_path(opts))
+end
+
+-- Loads a CSV file (a path) or a stored range (a query table). Returns series, report
+-- or nil, err.
+function M.load(what, opts)
+  opts = opts or {}
+  if type(what) == "string" then
+    return require("gt.csv").read(what, opts)
+  elseif type(what) == "table" then
+    if not what.symbol then error("gt.data.load: query needs symbol", 2) end
+    local db, err = open_store(what)
+    if not db then return nil, err end
+    local q = { symbol = what.symbol, timeframe = what.timeframe or "1d" }
+    if what.start then q.start = gtime.check(what.start, "start", 2) end
+    if what.stop then q.stop = gtime.check(what.stop, "stop", 2) end
+    local s, lerr = db:load(q)
+    db:close()
+    return s, lerr
+  end
+  error("gt.data.load: expected a file path or a query table", 2)
+end
+
+-- Reads a CSV file and stores it (one transaction; keep-last on existing bars).
+-- Returns a report {symbol, timeframe, rows, loaded, skipped, errors, first, last, db}.
+function M.import(path, opts)
+  opts = opts or {}
+  local s, report = require("gt.csv").read(path, opts)
+  if not s then return nil, report end
+  local db, err = open_store(opts)
+  if not db then return nil, err end
+  local n, perr = db:put(s, { symbol = s.symbol, timeframe = s.timeframe, source = path })
+  db:close()
+  if not n then return nil, perr end
+  report.db = db_path(opts)
+  report.stored = n
+  report.first = s.n > 0 and s:time(0) or nil
+  report.last = s.n > 0 and s:time(s.n - 1) or nil
+  return report, s
+end
+
+-- Fetches bars from a provider into the store, asking only for what the store lacks in
+-- [start, stop), then returns the whole requested range from the store.
+function M.fetch(o)
+  if type(o) ~= "table" or not o.provider or not o.symbol then
+    error("gt.data.fetch{provider=, symbol=, timeframe=, start=, stop=}", 2)
+  end
+  local tf = o.timeframe or "1d"
+  timeframe.check(tf, 2)
+  local start = gtime.check(o.start, "start", 2)
+  local stop = o.stop and gtime.check(o.stop, "stop", 2) or gtime.now()
+  if stop <= start then error("gt.data.fetch: stop must be after start", 2) end
+  local db, err = open_store(o)
+  if not db then return nil, err end
+  local first, last = db:range(o.symbol, tf)
+  -- the pieces of [start, stop) not covered by [first, last]
+  local wanted = {}
+  if not first then
+    wanted[1] = { start, stop }
+  else
+    if start < first then wanted[#wanted + 1] = { start, first } end
+    if stop > last + 1 then wanted[#wanted + 1] = { math.max(start, last + 1), stop } end
+  end
+  local providers = require "gt.providers"
+  local report = { provider = o.provider, symbol = o.symbol, timeframe = tf, requests = 0,
+    fetched = 0, ranges = {} }
+  for _, w in ipairs(wanted) do
+    local req = {}
+    for k, v in pairs(o) do req[k] = v end
+    req.timeframe, req.start, req.stop = tf, w[1], w[2]
+    local s, rep = providers.fetch(req)
+    if not s then db:close(); return nil, rep end
+    report.requests = report.requests + (rep.requests or 0)
+    report.fetched = report.fetched + s.n
+    report.ranges[#report.ranges + 1] = { start = w[1], stop = w[2], bars = s.n }
+    if s.n > 0 then
+      local ok, perr = db:put(s, { symbol = o.symbol, timeframe = tf, source = o.provider })
+      if not ok then db:close(); return nil, perr end
+    end
+  end
+  local s, lerr = db:load({ symbol = o.symbol, timeframe = tf, start = start, stop = stop })
+  db:close()
+  if not s then return nil, lerr end
+  report.bars = s.n
+  return s, report
+end
+
+-- Puts several series on one clock. mode "inner" (default) keeps common timestamps;
+-- "outer" keeps all from the first time every series has started, forward-filling gaps.
+-- Returns the aligned series (same order) and filled[j][i] (true where series j's bar i
+-- was filled) as FFI uint8 arrays, one per series.
+function M.align(list, opts)
+  local k = #list
+  if k < 1 or k > 64 then error("gt.data.align: between 1 and 64 series", 2) end
+  local mode = (opts and opts.mode) or "inner"
+  if mode ~= "inner" and mode ~= "outer" then error("gt.data.align: mode is 'inner' or 'outer'", 2) end
+  local cmode = mode == "outer" and C.GT_ALIGN_OUTER or C.GT_ALIGN_INNER
+  local src = ffi.new("const gt_series *[?]", k)
+  for j = 1, k do src[j - 1] = list[j]._c end
+  local n = tonumber(C.gt_align_count(src, k, cmode))
+  if n < 0 then error(gtffi.errmsg(n), 2) end
+  local outs, cout = {}, ffi.new("gt_series *[?]", k)
+  for j = 1, k do
+    outs[j] = series.new({ symbol = list[j].symbol, timeframe = list[j].timeframe }, n)
+    cout[j - 1] = outs[j]._c
+  end
+  local filled = ffi.new("uint8_t[?]", math.max(k * n, 1))
+  gtffi.check(C.gt_align_fill(src, k, cmode, cout, filled), 2)
+  local masks = {}
+  for j = 1, k do
+    outs[j]:_sync()
+    masks[j] = ffi.new("uint8_t[?]", math.max(n, 1))
+    ffi.copy(masks[j], filled + (j - 1) * n, n)
+  end
+  return outs, masks
+end
+
+local REGIMES = {}
+for i = 0, C.GT_REGIME_COUNT - 1 do REGIMES[i] = ffi.string(C.gt_regime_name(i)) end
+M.REGIMES = REGIMES
+
+-- Deterministic regime-switching OHLCV (the embedded demo data and the ground truth for
+-- regime detection). Returns series, regimes where regimes.codes[i] is bar i's regime
+-- code and regimes:name(i) its name (bull_quiet, ..., crisis).
+function M.synthetic(o)
+  o = o or {}
+  local n = o.n or 1000
+  if type(n) ~= "number" or n < 0 or n % 1 ~= 0 then error("gt.data.synthetic: n must be a whole number", 2) end
+  local tf = o.timeframe or "1d"
+  local t = timeframe.check(tf, 2)
+  if t.suffix == "w" or t.suffix == "mo" then
+    error("gt.data.synthetic: generate daily or intraday bars and resample them", 2)
+  end
+  local start = gtime.check(o.start or "2015-01-02", "start", 2)
+  local out = ffi.new("gt_series *[1]")
+  local codes = ffi.new("uint8_t[?]", math.max(n, 1))
+  local skip = not o.weekends -- weekends = true for markets that never close
+  gtffi.check(C.gt_synth_generate(n, o.seed or 1, start, t.us, skip and 1 or 0, o.price or 100, out, codes), 2)
+  local s = series.wrap(out[0], { symbol = o.symbol or "SYNTH", timeframe = tf })
+  local regimes = { codes = codes, n = n, names = REGIMES }
+  function regimes.name(_, i) return REGIMES[codes[i]] end
+  return s, regimes
+end
+
+return M
