@@ -94,6 +94,14 @@ void gt_clear_interrupt(void)
     F(gt_series, n)             \
     F(gt_series, cap)           \
     /* csv */                   \
+    S(gt_csv_opts)              \
+    F(gt_csv_opts, on_error)    \
+    F(gt_csv_opts, adjust)      \
+    F(gt_csv_opts, date_format) \
+    F(gt_csv_opts, delimiter)   \
+    F(gt_csv_opts, header)      \
+    F(gt_csv_opts, col)         \
+    F(gt_csv_opts, name)        \
     /* store */                 \
     S(gt_store_entry)           \
     F(gt_store_entry, symbol)   \
@@ -117,6 +125,58 @@ void gt_clear_interrupt(void)
     F(gt_provider_page, dropped_out_of_range)\
     F(gt_provider_page, has_next)          \
     F(gt_provider_page, next_token)        \
+    /* metrics */                \
+    S(gt_trade)                  \
+    F(gt_trade, symbol)          \
+    F(gt_trade, entry_bar)       \
+    F(gt_trade, exit_bar)        \
+    F(gt_trade, entry_ts)        \
+    F(gt_trade, exit_ts)         \
+    F(gt_trade, entry_price)     \
+    F(gt_trade, exit_price)      \
+    F(gt_trade, size)            \
+    F(gt_trade, pnl)             \
+    F(gt_trade, return_pct)      \
+    F(gt_trade, fees)            \
+    S(gt_stats_input)            \
+    F(gt_stats_input, equity)    \
+    F(gt_stats_input, ts)        \
+    F(gt_stats_input, benchmark) \
+    F(gt_stats_input, in_market) \
+    F(gt_stats_input, trades)    \
+    F(gt_stats_input, n)         \
+    F(gt_stats_input, m)         \
+    F(gt_stats_input, periods_per_year) \
+    F(gt_stats_input, risk_free) \
+    S(gt_stats)                  \
+    F(gt_stats, start_equity) \
+    F(gt_stats, final_equity) \
+    F(gt_stats, return_pct) \
+    F(gt_stats, cagr_pct) \
+    F(gt_stats, ann_return_pct) \
+    F(gt_stats, ann_vol_pct) \
+    F(gt_stats, sharpe) \
+    F(gt_stats, sortino) \
+    F(gt_stats, calmar) \
+    F(gt_stats, max_drawdown_pct) \
+    F(gt_stats, max_drawdown_bars) \
+    F(gt_stats, avg_drawdown_pct) \
+    F(gt_stats, num_trades) \
+    F(gt_stats, win_rate_pct) \
+    F(gt_stats, profit_factor) \
+    F(gt_stats, expectancy) \
+    F(gt_stats, avg_trade_pct) \
+    F(gt_stats, best_trade_pct) \
+    F(gt_stats, worst_trade_pct) \
+    F(gt_stats, avg_trade_bars) \
+    F(gt_stats, max_trade_bars) \
+    F(gt_stats, exposure_pct) \
+    F(gt_stats, sqn) \
+    F(gt_stats, buy_hold_return_pct) \
+    F(gt_stats, beta) \
+    F(gt_stats, alpha_pct) \
+    F(gt_stats, years) \
+    F(gt_stats, total_fees) \
     /* indicators */
 
 #define LAYOUT_S(t) {#t, NULL, -1, (int64_t)sizeof(t)},

@@ -164,6 +164,7 @@ M.commands = {
   { name = "repl", synopsis = "repl", summary = "interactive Lua with gt loaded (the default on a terminal)", handler = cmd_repl },
   { name = "test", synopsis = "test [PATH...] [BUSTED OPTIONS]", summary = "run busted specs inside gtengine (default tests/lua)", handler = cmd_test },
   { name = "version", synopsis = "version [--json]", summary = "print gtengine's and its libraries' versions", handler = cmd_version },
+  { name = "data", synopsis = "data import|fetch|list|export ...", summary = "CSV import, provider downloads, the SQLite bar store", handler = "gt.cmd.data" },
   { name = "help", synopsis = "help", summary = "this list", handler = function() io.write(M.help()); return 0 end },
 }
 

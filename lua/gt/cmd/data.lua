@@ -1,0 +1,164 @@
+-- `gtengine data ...`: import CSV files into the bar store, fetch from providers, list
+-- what is stored, export it. Every subcommand ends with a one-line summary.
+local cli = require "gt.cli"
+local fmt = require "gt.fmt"
+local gtime = require "gt.time"
+
+local M = {}
+
+M.help = [[
+subcommands:
+  import FILE... [--symbol S] [--timeframe TF] [--db PATH] [--on-error fail|skip] [--adjust]
+        read CSV files (Yahoo, backtrader, backtesting.py, ISO/epoch timestamps), validate every
+        bar and store them (symbol defaults from the file name, timeframe from the bar spacing)
+  fetch --provider yahoo|alpaca|coinbase --symbol S --start DATE [--end DATE] [--timeframe TF]
+        [--db PATH] [--base-url URL] [--feed iex|sip] [--key-file FILE]
+        download bars into the store; only the range the store lacks is requested
+  list [--db PATH] [--json]
+        stored symbols with timeframe, bar count and date range
+  export --symbol S [--timeframe TF] [--start DATE] [--end DATE] [--format csv|json] [--out FILE] [--db PATH]
+        write stored bars as CSV (Date,Open,High,Low,Close,Volume) or JSON
+Dates are YYYY-MM-DD or ISO-8601 times (UTC). The database defaults to gt.db (or $GT_DB).
+]]
+
+local function import(args)
+  local o, files = cli.parse(args, { symbol = "string", timeframe = "string", db = "string",
+    on_error = "string", adjust = "flag", json = "flag" }, 3)
+  if #files == 0 then cli.usage("data import needs at least one FILE") end
+  if o.symbol and #files > 1 then cli.usage("--symbol applies to one file; import files one at a time or name them SYMBOL.csv") end
+  if o.on_error and o.on_error ~= "fail" and o.on_error ~= "skip" then cli.usage("--on-error is fail or skip") end
+  local data = require "gt.data"
+  local reports, failed = {}, 0
+  for _, f in ipairs(files) do
+    local rep, err = data.import(f, { symbol = o.symbol, timeframe = o.timeframe, db = o.db,
+      on_error = o.on_error, adjust = o.adjust })
+    if not rep then
+      failed = failed + 1
+      io.stderr:write("gtengine data import: ", err, "\n")
+      if (o.on_error or "fail") == "fail" and not err:find("\n") then
+        io.stderr:write("  (nothing was stored from this file; --on-error skip loads the valid rows and lists the rest)\n")
+      end
+    else
+      reports[#reports + 1] = rep
+      if not o.json then
+        io.write(("%s: %s %s, %s bars %s .. %s%s into %s\n"):format(f, rep.symbol, rep.timeframe,
+          fmt.num(rep.loaded), rep.first and gtime.format(rep.first, false):gsub("T00:00:00Z$", "") or "-",
+          rep.last and gtime.format(rep.last, false):gsub("T00:00:00Z$", "") or "-",
+          rep.skipped > 0 and (", %d rows skipped"):format(rep.skipped) or "", rep.db))
+        for i, e in ipairs(rep.errors or {}) do
+          if i > 20 then io.write(("  ... %d more skipped rows\n"):format(#rep.errors - 20)); break end
+          io.write(("  skipped line %d: %s\n"):format(e.line, e.reason))
+        end
+      end
+    end
+  end
+  if o.json then io.write(require("gt.json").encode(reports), "\n") end
+  return failed > 0 and 1 or 0
+end
+
+local function fetch(args)
+  local o = cli.parse(args, { provider = "string", symbol = "string", start = "string", ["end"] = "string",
+    timeframe = "string", db = "string", base_url = "string", feed = "string", key_file = "string",
+    adjustment = "string", json = "flag" }, 3)
+  if not o.provider then cli.usage("data fetch needs --provider yahoo|alpaca|coinbase") end
+  if not o.symbol then cli.usage("data fetch needs --symbol") end
+  if not o.start then cli.usage("data fetch needs --start DATE") end
+  local start, err = gtime.parse(o.start)
+  if not start then cli.usage("--start: " .. err) end
+  local stop
+  if o["end"] then
+    stop, err = gtime.parse(o["end"])
+    if not stop then cli.usage("--end: " .. err) end
+  end
+  local p = fmt.progress("fetching " .. o.symbol)
+  local s, rep = require("gt.data").fetch { provider = o.provider, symbol = o.symbol, start = start,
+    stop = stop, timeframe = o.timeframe or "1d", db = o.db, base_url = o.base_url, feed = o.feed,
+    key_file = o.key_file, adjustment = o.adjustment,
+    progress = function(info) p(info.bars or 0, nil, "bars") end }
+  p.done()
+  if not s then
+    io.stderr:write("gtengine data fetch: ", rep, "\n")
+    return 1
+  end
+  if o.json then
+    io.write(require("gt.json").encode(rep), "\n")
+  else
+    io.write(("%s %s from %s: %s new bars in %d requests; %s bars stored for the range%s\n"):format(
+      o.symbol, rep.timeframe, o.provider, fmt.num(rep.fetched), rep.requests, fmt.num(rep.bars),
+      rep.requests == 0 and " (already complete, nothing requested)" or ""))
+  end
+  return 0
+end
+
+local function list(args)
+  local o = cli.parse(args, { db = "string", json = "flag" }, 3)
+  local db, err = require("gt.store").open(o.db or os.getenv("GT_DB") or "gt.db")
+  if not db then io.stderr:write("gtengine data list: ", err, "\n"); return 1 end
+  local rows = db:list()
+  db:close()
+  if o.json then io.write(require("gt.json").encode(require("gt.json").array(rows)), "\n"); return 0 end
+  if #rows == 0 then
+    io.write("no bars stored yet; try: gtengine data import FILE.csv\n")
+    return 0
+  end
+  local function d(v) return gtime.format(v, false):gsub("T00:00:00Z$", "") end
+  io.write(fmt.table(rows, {
+    { key = "symbol" }, { key = "timeframe", title = "tf" },
+    { key = "count", title = "bars", align = "right" },
+    { key = "first", fmt = d }, { key = "last", fmt = d },
+  }))
+  return 0
+end
+
+local function export(args)
+  local o = cli.parse(args, { symbol = "string", timeframe = "string", start = "string", ["end"] = "string",
+    format = "string", out = "string", db = "string" }, 3)
+  if not o.symbol then cli.usage("data export needs --symbol") end
+  local format = o.format or "csv"
+  if format ~= "csv" and format ~= "json" then cli.usage("--format is csv or json") end
+  local s, err = require("gt.data").load({ symbol = o.symbol, timeframe = o.timeframe or "1d",
+    start = o.start, stop = o["end"], db = o.db })
+  if not s then io.stderr:write("gtengine data export: ", err, "\n"); return 1 end
+  local f = io.stdout
+  if o.out then
+    local ferr
+    f, ferr = io.open(o.out, "w")
+    if not f then io.stderr:write("gtengine data export: ", ferr, "\n"); return 1 end
+  end
+  local daily = s.timeframe and (s.timeframe:match("[dw]$") or s.timeframe:match("mo$"))
+  local function ts(i) local t = gtime.format(s:time(i), false); return daily and t:gsub("T00:00:00Z$", "") or t end
+  local num = require("gt.json").number
+  if format == "csv" then
+    f:write("Date,Open,High,Low,Close,Volume\n")
+    for i = 0, s.n - 1 do
+      f:write(ts(i), ",", num(s.open[i]), ",", num(s.high[i]), ",", num(s.low[i]), ",",
+        num(s.close[i]), ",", num(s.volume[i]), "\n")
+    end
+  else
+    f:write('{"symbol":', require("gt.json").encode(o.symbol), ',"timeframe":"', s.timeframe or "", '","bars":[')
+    for i = 0, s.n - 1 do
+      f:write(i > 0 and "," or "", '{"t":"', ts(i), '","o":', num(s.open[i]), ',"h":', num(s.high[i]),
+        ',"l":', num(s.low[i]), ',"c":', num(s.close[i]), ',"v":', num(s.volume[i]), "}")
+    end
+    f:write("]}\n")
+  end
+  if o.out then
+    f:close()
+    io.stderr:write(("%s %s: %s bars written to %s\n"):format(o.symbol, s.timeframe or "", fmt.num(s.n), o.out))
+  end
+  return 0
+end
+
+local sub = { import = import, fetch = fetch, list = list, export = export }
+
+function M.main(args)
+  local name = args[2]
+  if not name then cli.usage("data needs a subcommand: import, fetch, list or export") end
+  if name == "--help" or name == "-h" then io.write(M.help); return 0 end
+  local fn = sub[name]
+  if not fn then cli.usage("unknown data subcommand '" .. name .. "' (import, fetch, list, export)") end
+  if args[3] == "--help" then io.write(M.help); return 0 end
+  return fn(args)
+end
+
+return M
