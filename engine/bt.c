@@ -1,0 +1,948 @@
+/*
+ * bt.c: order matching, fills, costs and the portfolio ledger. Per bar the work is
+ * proportional to the number of working orders; with none (most bars of a signal
+ * strategy) begin_bar is a couple of branches and end_bar one multiply-add per symbol.
+ */
+#include "bt.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "series.h"
+
+typedef struct sym_state {
+    double qty, avg, realized, fees;
+    int64_t trade;      /* index of the open trade in trades[], -1 when flat */
+    double exit_value;  /* sum of qty * price of the open trade's reducing fills */
+    double exit_qty;
+    double trade_gross; /* realised PnL of the open trade before fees */
+} sym_state;
+
+struct gt_bt {
+    gt_bt_config cfg;
+    int32_t k;
+    int64_t n;
+    const gt_series **ser;
+    sym_state *sym;
+    double cash;
+    int64_t bar;    /* the bar being processed (begin_bar) */
+    int64_t marked; /* last bar marked by end_bar, -1 before any */
+    int in_bar;     /* between begin_bar and end_bar */
+    double *equity;
+    uint8_t *in_market;
+    gt_order *orders;
+    int64_t norders, cap_orders;
+    int64_t *work; /* indices of working orders (pending, open, partial), in submission order */
+    int64_t nwork, cap_work;
+    gt_trade *trades;
+    int64_t ntrades, cap_trades;
+    gt_fill *fills;
+    int64_t nfills, cap_fills;
+};
+
+static int grow(void **p, int64_t *cap, int64_t need, size_t elem)
+{
+    if (need <= *cap)
+        return GT_OK;
+    int64_t nc = *cap ? *cap * 2 : 16;
+    while (nc < need)
+        nc *= 2;
+    void *np = realloc(*p, (size_t)nc * elem);
+    if (!np)
+        return gt_seterr(GT_ENOMEM, "backtest: out of memory");
+    *p = np;
+    *cap = nc;
+    return GT_OK;
+}
+
+gt_bt *gt_bt_new(const gt_bt_config *cfg, const gt_series *const *series, int32_t k)
+{
+    if (!cfg || !series || k < 1) {
+        gt_seterr(GT_EINVAL, "backtest: need a config and at least one series");
+        return NULL;
+    }
+    if (!(cfg->capital > 0) || !isfinite(cfg->capital)) {
+        gt_seterr(GT_EINVAL, "backtest: capital must be a positive number");
+        return NULL;
+    }
+    if (cfg->commission < 0 || cfg->commission_min < 0 || cfg->slippage_bps < 0 ||
+        cfg->spread_bps < 0 || cfg->volume_cap < 0 || cfg->volume_cap > 1 ||
+        !(cfg->leverage >= 1) || !isfinite(cfg->commission) || !isfinite(cfg->slippage_bps)) {
+        gt_seterr(GT_EINVAL, "backtest: costs must be >= 0, volume_cap in [0, 1], leverage >= 1");
+        return NULL;
+    }
+    if (cfg->fill_mode != GT_FILL_NEXT_OPEN && cfg->fill_mode != GT_FILL_CLOSE) {
+        gt_seterr(GT_EINVAL, "backtest: fill mode is next_open or close");
+        return NULL;
+    }
+    if (cfg->comm_kind < GT_COMM_PCT || cfg->comm_kind > GT_COMM_FIXED) {
+        gt_seterr(GT_EINVAL, "backtest: unknown commission kind");
+        return NULL;
+    }
+    int64_t n = series[0]->n;
+    for (int32_t j = 1; j < k; j++) {
+        if (series[j]->n != n ||
+            (n > 0 && memcmp(series[j]->ts, series[0]->ts, (size_t)n * sizeof(int64_t)) != 0)) {
+            gt_seterr(GT_EINVAL, "backtest: series %d is not on the same clock as series 0 "
+                                 "(align them first with gt.data.align)",
+                      (int)j);
+            return NULL;
+        }
+    }
+    gt_bt *bt = calloc(1, sizeof *bt);
+    if (!bt)
+        goto oom;
+    bt->cfg = *cfg;
+    bt->k = k;
+    bt->n = n;
+    bt->cash = cfg->capital;
+    bt->marked = -1;
+    bt->bar = -1;
+    bt->ser = calloc((size_t)k, sizeof *bt->ser);
+    bt->sym = calloc((size_t)k, sizeof *bt->sym);
+    bt->equity = malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
+    bt->in_market = calloc((size_t)(n > 0 ? n : 1), 1);
+    if (!bt->ser || !bt->sym || !bt->equity || !bt->in_market)
+        goto oom;
+    for (int32_t j = 0; j < k; j++) {
+        bt->ser[j] = series[j];
+        bt->sym[j].trade = -1;
+    }
+    for (int64_t i = 0; i < n; i++)
+        bt->equity[i] = NAN;
+    return bt;
+oom:
+    gt_bt_free(bt);
+    gt_seterr(GT_ENOMEM, "backtest: out of memory");
+    return NULL;
+}
+
+void gt_bt_free(gt_bt *bt)
+{
+    if (!bt)
+        return;
+    free(bt->ser);
+    free(bt->sym);
+    free(bt->equity);
+    free(bt->in_market);
+    free(bt->orders);
+    free(bt->work);
+    free(bt->trades);
+    free(bt->fills);
+    free(bt);
+}
+
+/* ---- costs ---- */
+
+static double commission(const gt_bt *bt, double qty, double price)
+{
+    double q = fabs(qty), c;
+    switch (bt->cfg.comm_kind) {
+    case GT_COMM_PER_SHARE:
+        c = q * bt->cfg.commission;
+        break;
+    case GT_COMM_FIXED:
+        return q > 0 ? bt->cfg.commission : 0;
+    default:
+        c = q * price * bt->cfg.commission;
+    }
+    return q > 0 && c < bt->cfg.commission_min ? bt->cfg.commission_min : c;
+}
+
+/* Market and stop fills move against the order by slippage plus half the spread. */
+static double cost_adjust(const gt_bt *bt, int side, double price)
+{
+    double f = (bt->cfg.slippage_bps + bt->cfg.spread_bps / 2) / 1e4;
+    return side == GT_BUY ? price * (1 + f) : price * (1 - f);
+}
+
+static double units(const gt_bt *bt, double q)
+{
+    return bt->cfg.fractional ? q : floor(q + 1e-9);
+}
+
+/* Largest quantity of a buy at price whose cost (with commission) fits in budget. */
+static double affordable(const gt_bt *bt, double budget, double price)
+{
+    if (budget <= 0 || !(price > 0))
+        return 0;
+    double q;
+    switch (bt->cfg.comm_kind) {
+    case GT_COMM_PER_SHARE:
+        q = budget / (price + bt->cfg.commission);
+        if (q * bt->cfg.commission < bt->cfg.commission_min)
+            q = (budget - bt->cfg.commission_min) / price;
+        break;
+    case GT_COMM_FIXED:
+        q = (budget - bt->cfg.commission) / price;
+        break;
+    default:
+        q = budget / (price * (1 + bt->cfg.commission));
+        if (q * price * bt->cfg.commission < bt->cfg.commission_min)
+            q = (budget - bt->cfg.commission_min) / price;
+    }
+    q = units(bt, q > 0 ? q : 0);
+    /* guard the floating-point edge: the cost must really fit */
+    while (q > 0 && q * price + commission(bt, q, price) > budget * (1 + 1e-12))
+        q = bt->cfg.fractional ? q * (1 - 1e-12) : q - 1;
+    return q;
+}
+
+static double mark_equity(const gt_bt *bt, int64_t bar)
+{
+    double e = bt->cash;
+    for (int32_t j = 0; j < bt->k; j++)
+        if (bt->sym[j].qty != 0)
+            e += bt->sym[j].qty * bt->ser[j]->close[bar];
+    return e;
+}
+
+/* ---- the ledger ---- */
+
+static int record_fill(gt_bt *bt, const gt_order *o, int64_t bar, double dq, double price, double fee)
+{
+    if (grow((void **)&bt->fills, &bt->cap_fills, bt->nfills + 1, sizeof(gt_fill)))
+        return GT_ENOMEM;
+    bt->fills[bt->nfills++] = (gt_fill){o ? o->id : 0, o ? o->symbol : 0, bar,
+                                        bt->ser[0]->ts[bar], dq, price, fee};
+    return GT_OK;
+}
+
+static int open_trade(gt_bt *bt, int64_t s, int64_t bar, double q, double price, double fee)
+{
+    if (grow((void **)&bt->trades, &bt->cap_trades, bt->ntrades + 1, sizeof(gt_trade)))
+        return GT_ENOMEM;
+    sym_state *st = &bt->sym[s];
+    st->trade = bt->ntrades++;
+    st->exit_value = st->exit_qty = st->trade_gross = 0;
+    bt->trades[st->trade] = (gt_trade){s,     bar,  -1, bt->ser[s]->ts[bar], 0, price,
+                                       price, q,    0,  0,                   fee};
+    return GT_OK;
+}
+
+static void close_trade(gt_bt *bt, int64_t s, int64_t bar)
+{
+    sym_state *st = &bt->sym[s];
+    gt_trade *t = &bt->trades[st->trade];
+    t->exit_bar = bar;
+    t->exit_ts = bt->ser[s]->ts[bar];
+    t->exit_price = st->exit_qty > 0 ? st->exit_value / st->exit_qty : t->exit_price;
+    t->pnl = st->trade_gross - t->fees;
+    t->return_pct = t->pnl / (fabs(t->size) * t->entry_price) * 100;
+    st->trade = -1;
+}
+
+/* Applies a signed fill dq at price with fee to symbol s: cash, average price, realised
+ * PnL, and the trade records (a reversal closes one trade and opens the next). */
+static int apply_fill(gt_bt *bt, gt_order *o, int64_t s, int64_t bar, double dq, double price,
+                      double fee)
+{
+    sym_state *st = &bt->sym[s];
+    double q0 = st->qty, q1 = q0 + dq;
+    bt->cash -= dq * price + fee;
+    st->fees += fee;
+    if (record_fill(bt, o, bar, dq, price, fee))
+        return GT_ENOMEM;
+    if (o) {
+        o->avg_price = (o->avg_price * o->filled + fabs(dq) * price) / (o->filled + fabs(dq));
+        o->filled += fabs(dq);
+        o->fees += fee;
+        o->filled_bar = bar;
+    }
+    if (fabs(q1) < 1e-12)
+        q1 = 0;
+    if (q0 == 0) { /* opening */
+        st->qty = q1;
+        st->avg = price;
+        return open_trade(bt, s, bar, q1, price, fee);
+    }
+    if ((q0 > 0) == (dq > 0)) { /* adding */
+        st->avg = (fabs(q0) * st->avg + fabs(dq) * price) / fabs(q1);
+        st->qty = q1;
+        gt_trade *t = &bt->trades[st->trade];
+        t->entry_price = st->avg;
+        t->fees += fee;
+        if (fabs(q1) > fabs(t->size))
+            t->size = q1;
+        return GT_OK;
+    }
+    /* reducing, closing or reversing */
+    double closed = fabs(dq) < fabs(q0) ? fabs(dq) : fabs(q0);
+    double frac = closed / fabs(dq); /* share of this fill (and its fee) that closes */
+    double pnl = (price - st->avg) * closed * (q0 > 0 ? 1 : -1);
+    st->realized += pnl;
+    st->trade_gross += pnl;
+    st->exit_value += closed * price;
+    st->exit_qty += closed;
+    bt->trades[st->trade].fees += fee * frac;
+    if (q1 != 0 && (q1 > 0) == (q0 > 0)) { /* reduced, still open */
+        st->qty = q1;
+        return GT_OK;
+    }
+    close_trade(bt, s, bar);
+    st->qty = q1;
+    if (q1 == 0)
+        return GT_OK;
+    st->avg = price; /* reversed: the remainder opens a new trade */
+    return open_trade(bt, s, bar, q1, price, fee * (1 - frac));
+}
+
+/* ---- orders ---- */
+
+static int add_work(gt_bt *bt, int64_t idx)
+{
+    if (grow((void **)&bt->work, &bt->cap_work, bt->nwork + 1, sizeof(int64_t)))
+        return GT_ENOMEM;
+    bt->work[bt->nwork++] = idx;
+    return GT_OK;
+}
+
+static int working(const gt_order *o)
+{
+    return o->status == GT_ORDER_OPEN || o->status == GT_ORDER_PARTIAL ||
+           o->status == GT_ORDER_PENDING;
+}
+
+static void compact_work(gt_bt *bt)
+{
+    int64_t w = 0;
+    for (int64_t r = 0; r < bt->nwork; r++)
+        if (working(&bt->orders[bt->work[r]]))
+            bt->work[w++] = bt->work[r];
+    bt->nwork = w;
+}
+
+static gt_order *find(gt_bt *bt, int64_t id)
+{
+    return id >= 1 && id <= bt->norders ? &bt->orders[id - 1] : NULL;
+}
+
+static void cancel_order(gt_bt *bt, gt_order *o, int32_t status)
+{
+    if (!working(o))
+        return;
+    o->status = status;
+    /* cancelling a bracket entry takes its pending children with it */
+    for (int64_t r = 0; r < bt->nwork; r++) {
+        gt_order *c = &bt->orders[bt->work[r]];
+        if (c->parent == o->id && c->status == GT_ORDER_PENDING)
+            c->status = status;
+    }
+}
+
+/* Fills up to want units of o at price (before costs for market/stop). Clips buys to the
+ * cash or buying power available and sells that open or grow a short to the allowed
+ * exposure. Returns the units filled (0 when none could be). */
+static double execute(gt_bt *bt, gt_order *o, int64_t bar, double want, double price, int costly)
+{
+    const gt_series *s = bt->ser[o->symbol];
+    sym_state *st = &bt->sym[o->symbol];
+    if (bt->cfg.volume_cap > 0) {
+        double cap = units(bt, bt->cfg.volume_cap * s->volume[bar]);
+        if (want > cap)
+            want = cap;
+    }
+    if (costly)
+        price = cost_adjust(bt, o->side, price);
+    int32_t limited = GT_REJECT_NONE;
+    double dq = o->side * want;
+    double q1 = st->qty + dq;
+    double equity = mark_equity(bt, bar);
+    if (o->side == GT_BUY && q1 > 0) {
+        /* the long part must fit in cash (plus margin when leverage > 1) */
+        double cover = st->qty < 0 ? -st->qty : 0;
+        double budget = bt->cash - cover * price - commission(bt, cover, price) +
+                        (bt->cfg.leverage - 1) * (equity > 0 ? equity : 0);
+        double add = q1 - (st->qty > 0 ? st->qty : 0); /* new long units */
+        double can = affordable(bt, budget, price);
+        if (add > can) {
+            want -= add - can;
+            limited = GT_REJECT_FUNDS;
+        }
+    } else if (o->side == GT_SELL && q1 < 0) {
+        if (!bt->cfg.allow_short) {
+            want -= -q1; /* sell down to flat, never below */
+            limited = GT_REJECT_NO_SHORT;
+        } else {
+            double room = equity * bt->cfg.leverage;
+            for (int32_t j = 0; j < bt->k; j++)
+                if (j != o->symbol)
+                    room -= fabs(bt->sym[j].qty) * bt->ser[j]->close[bar];
+            double maxshort = units(bt, room > 0 ? room / price : 0);
+            if (-q1 > maxshort) {
+                want -= -q1 - maxshort;
+                limited = GT_REJECT_FUNDS;
+            }
+        }
+    }
+    want = units(bt, want);
+    if (limited) {
+        /* what cash or the no-short rule cut off will not fill later: it is cancelled */
+        o->qty = o->filled + (want > 0 ? want : 0);
+        o->reject = limited;
+    }
+    if (want <= 0)
+        return 0;
+    dq = o->side * want;
+    apply_fill(bt, o, o->symbol, bar, dq, price, commission(bt, want, price));
+    return want;
+}
+
+static void activate_children(gt_bt *bt, gt_order *entry, int64_t bar)
+{
+    for (int64_t r = 0; r < bt->nwork; r++) {
+        gt_order *c = &bt->orders[bt->work[r]];
+        if (c->parent == entry->id && c->status == GT_ORDER_PENDING) {
+            c->status = GT_ORDER_OPEN;
+            c->qty = entry->filled;
+            c->created_bar = bar;
+            c->active_bar = 1; /* it was not working at this bar's open */
+        }
+    }
+}
+
+/* Settles a fill's consequences: status, bracket children, one-cancels-other. */
+static void after_fill(gt_bt *bt, gt_order *o, int64_t bar)
+{
+    if (o->filled >= o->qty - 1e-9) {
+        o->status = GT_ORDER_FILLED;
+        activate_children(bt, o, bar);
+        gt_order *sib = find(bt, o->oco);
+        if (sib)
+            cancel_order(bt, sib, GT_ORDER_CANCELED);
+    } else {
+        o->status = GT_ORDER_PARTIAL;
+    }
+}
+
+/* The price at which o fills in bar i, or NaN. at_open: o was working at the open (a
+ * gap through its price fills at the open). *costly: slippage and spread apply. */
+static double match(gt_bt *bt, gt_order *o, int64_t i, int at_open, int *costly)
+{
+    const gt_series *s = bt->ser[o->symbol];
+    double op = s->open[i], hi = s->high[i], lo = s->low[i];
+    int buy = o->side == GT_BUY;
+    *costly = 1;
+    switch (o->type) {
+    case GT_ORDER_MARKET:
+        return at_open ? op : NAN;
+    case GT_ORDER_LIMIT:
+        *costly = 0;
+        if (buy) {
+            if (at_open && op <= o->limit)
+                return op;
+            return lo <= o->limit ? o->limit : NAN;
+        }
+        if (at_open && op >= o->limit)
+            return op;
+        return hi >= o->limit ? o->limit : NAN;
+    case GT_ORDER_STOP:
+    case GT_ORDER_TRAILING_STOP:
+        if (buy) {
+            if (at_open && op >= o->stop)
+                return op;
+            return hi >= o->stop ? o->stop : NAN;
+        }
+        if (at_open && op <= o->stop)
+            return op;
+        return lo <= o->stop ? o->stop : NAN;
+    case GT_ORDER_STOP_LIMIT:
+        *costly = 0;
+        if (!o->triggered) {
+            int gap = at_open && (buy ? op >= o->stop : op <= o->stop);
+            int hit = buy ? hi >= o->stop : lo <= o->stop;
+            if (!hit)
+                return NAN;
+            o->triggered = 2; /* 2: triggered in this bar; becomes 1 at the bar's end */
+            if (!gap)
+                return NAN; /* became a limit inside the bar: works from the next bar */
+            if (buy ? op <= o->limit : op >= o->limit)
+                return op;
+            return (buy ? lo <= o->limit : hi >= o->limit) ? o->limit : NAN;
+        }
+        if (buy)
+            return at_open && op <= o->limit ? op : (lo <= o->limit ? o->limit : NAN);
+        return at_open && op >= o->limit ? op : (hi >= o->limit ? o->limit : NAN);
+    }
+    return NAN;
+}
+
+static void trail_update(gt_bt *bt, gt_order *o, int64_t i)
+{
+    const gt_series *s = bt->ser[o->symbol];
+    double best = o->side == GT_SELL ? s->high[i] : s->low[i];
+    if (o->side == GT_SELL ? best > o->extreme : best < o->extreme)
+        o->extreme = best;
+    double d = isnan(o->trail) ? o->extreme * o->trail_pct : o->trail;
+    o->stop = o->side == GT_SELL ? o->extreme - d : o->extreme + d;
+}
+
+/* One pass over the working orders for bar i. Children activated by an entry's fill in
+ * this bar are matched in the same bar, without the open-gap rule. Within a bar, stop
+ * orders are matched before limits, so when a bracket's two legs could both fill the
+ * stop-loss wins (the conservative assumption). */
+static void process_orders(gt_bt *bt, int64_t i)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (int64_t r = 0; r < bt->nwork; r++) {
+            gt_order *o = &bt->orders[bt->work[r]];
+            if (o->status != GT_ORDER_OPEN && o->status != GT_ORDER_PARTIAL)
+                continue;
+            if (o->created_bar >= i && !o->active_bar)
+                continue; /* decided at this bar's close or later */
+            int is_stop = o->type == GT_ORDER_STOP || o->type == GT_ORDER_TRAILING_STOP ||
+                          (o->type == GT_ORDER_STOP_LIMIT && !o->triggered);
+            if ((pass == 0) != is_stop && o->type != GT_ORDER_MARKET)
+                continue;
+            if (pass == 1 && o->triggered == 2)
+                continue; /* a stop-limit triggered in this bar had its chance in pass 0 */
+            if (pass == 1 && o->type == GT_ORDER_MARKET)
+                continue;
+            int costly;
+            double px = match(bt, o, i, !o->active_bar, &costly);
+            if (!isnan(px)) {
+                double got = execute(bt, o, i, o->qty - o->filled, px, costly);
+                if (got > 0)
+                    after_fill(bt, o, i);
+                else if (o->reject) /* cut to nothing by cash or the no-short rule */
+                    o->status = o->filled > 0 ? GT_ORDER_FILLED : GT_ORDER_REJECTED;
+            }
+        }
+    }
+    for (int64_t r = 0; r < bt->nwork; r++) {
+        gt_order *o = &bt->orders[bt->work[r]];
+        if (!working(o) || o->status == GT_ORDER_PENDING)
+            continue;
+        if (o->type == GT_ORDER_TRAILING_STOP)
+            trail_update(bt, o, i);
+        if (o->triggered == 2)
+            o->triggered = 1;
+        /* a day order lives through the first bar it can fill in */
+        if (o->tif == GT_TIF_DAY && (o->created_bar < i || o->active_bar))
+            cancel_order(bt, o, GT_ORDER_EXPIRED);
+        o->active_bar = 0;
+    }
+    compact_work(bt);
+}
+
+int gt_bt_begin_bar(gt_bt *bt, int64_t bar)
+{
+    if (bar < 0 || bar >= bt->n)
+        return gt_seterr(GT_ERANGE, "backtest: bar %lld outside 0..%lld", (long long)bar,
+                         (long long)bt->n - 1);
+    if (bar <= bt->bar)
+        return gt_seterr(GT_ESTATE, "backtest: bar %lld already processed", (long long)bar);
+    /* bars skipped over carry the last equity forward */
+    for (int64_t i = bt->marked + 1; i < bar; i++) {
+        bt->equity[i] = mark_equity(bt, i);
+        bt->marked = i;
+    }
+    bt->bar = bar;
+    bt->in_bar = 1;
+    if (bt->nwork > 0)
+        process_orders(bt, bar);
+    return GT_OK;
+}
+
+int gt_bt_end_bar(gt_bt *bt, int64_t bar)
+{
+    if (bar != bt->bar || !bt->in_bar)
+        return gt_seterr(GT_ESTATE, "backtest: end_bar(%lld) without begin_bar", (long long)bar);
+    int held = 0;
+    double e = bt->cash;
+    for (int32_t j = 0; j < bt->k; j++) {
+        double q = bt->sym[j].qty;
+        if (q != 0) {
+            e += q * bt->ser[j]->close[bar];
+            held = 1;
+        }
+    }
+    bt->equity[bar] = e;
+    bt->in_market[bar] = (uint8_t)held;
+    bt->marked = bar;
+    bt->in_bar = 0;
+    return GT_OK;
+}
+
+static int check_price(double p)
+{
+    return isfinite(p) && p > 0;
+}
+
+static int64_t new_order(gt_bt *bt, const gt_order *req, int32_t status)
+{
+    if (grow((void **)&bt->orders, &bt->cap_orders, bt->norders + 1, sizeof(gt_order)))
+        return GT_ENOMEM;
+    gt_order *o = &bt->orders[bt->norders];
+    *o = (gt_order){0};
+    o->id = ++bt->norders;
+    o->symbol = req->symbol;
+    o->side = req->side;
+    o->type = req->type;
+    o->tif = req->tif;
+    o->qty = req->qty;
+    o->limit = req->limit;
+    o->stop = req->stop;
+    o->trail = req->trail;
+    o->trail_pct = req->trail_pct;
+    o->origin = req->origin;
+    o->created_bar = bt->bar;
+    o->filled_bar = -1;
+    o->status = status;
+    o->extreme = NAN;
+    /* validation: a rejected order is kept, with its reason */
+    if (!isfinite(o->qty) || o->qty <= 0 || (!bt->cfg.fractional && o->qty != floor(o->qty)))
+        o->reject = GT_REJECT_BAD_QTY;
+    else if ((o->type == GT_ORDER_LIMIT || o->type == GT_ORDER_STOP_LIMIT) && !check_price(o->limit))
+        o->reject = GT_REJECT_BAD_PRICE;
+    else if ((o->type == GT_ORDER_STOP || o->type == GT_ORDER_STOP_LIMIT) && !check_price(o->stop))
+        o->reject = GT_REJECT_BAD_PRICE;
+    else if (o->type == GT_ORDER_TRAILING_STOP && !check_price(o->trail) && !(o->trail_pct > 0 && o->trail_pct < 1))
+        o->reject = GT_REJECT_BAD_PRICE;
+    if (o->reject) {
+        o->status = GT_ORDER_REJECTED;
+        return o->id;
+    }
+    if (o->type == GT_ORDER_TRAILING_STOP) {
+        if (!check_price(o->trail))
+            o->trail = NAN;
+        o->extreme = bt->ser[o->symbol]->close[bt->bar];
+        double d = isnan(o->trail) ? o->extreme * o->trail_pct : o->trail;
+        o->stop = o->side == GT_SELL ? o->extreme - d : o->extreme + d;
+    }
+    if (add_work(bt, o->id - 1))
+        return GT_ENOMEM;
+    return o->id;
+}
+
+/* In close mode a market order fills at once, at the decision bar's close. */
+static void fill_at_close(gt_bt *bt, gt_order *o)
+{
+    double px = bt->ser[o->symbol]->close[bt->bar];
+    double got = execute(bt, o, bt->bar, o->qty, px, 1);
+    if (got > 0) {
+        after_fill(bt, o, bt->bar);
+    } else if (o->reject || o->filled == 0) {
+        /* nothing could fill at the close (cash, shorting, or a zero-volume bar) */
+        o->status = o->filled > 0 ? GT_ORDER_FILLED : GT_ORDER_REJECTED;
+        if (!o->reject)
+            o->reject = GT_REJECT_FUNDS;
+    }
+    compact_work(bt);
+}
+
+static int check_submit(gt_bt *bt, const gt_order *req)
+{
+    if (!req)
+        return gt_seterr(GT_EINVAL, "backtest: NULL order");
+    if (bt->bar < 0 || !bt->in_bar)
+        return gt_seterr(GT_ESTATE, "backtest: orders are submitted between begin_bar and end_bar");
+    if (req->symbol < 0 || req->symbol >= bt->k)
+        return gt_seterr(GT_EINVAL, "backtest: no symbol %lld", (long long)req->symbol);
+    if (req->side != GT_BUY && req->side != GT_SELL)
+        return gt_seterr(GT_EINVAL, "backtest: side must be buy or sell");
+    if (req->type < GT_ORDER_MARKET || req->type > GT_ORDER_TRAILING_STOP)
+        return gt_seterr(GT_EINVAL, "backtest: unknown order type %d", req->type);
+    if (req->tif != GT_TIF_GTC && req->tif != GT_TIF_DAY)
+        return gt_seterr(GT_EINVAL, "backtest: time in force is day or gtc");
+    return GT_OK;
+}
+
+int64_t gt_bt_submit(gt_bt *bt, const gt_order *req)
+{
+    int rc = check_submit(bt, req);
+    if (rc)
+        return rc;
+    int64_t id = new_order(bt, req, GT_ORDER_OPEN);
+    if (id < 0)
+        return id;
+    gt_order *o = find(bt, id);
+    if (o->status == GT_ORDER_OPEN && o->side == GT_SELL && !bt->cfg.allow_short &&
+        bt->sym[o->symbol].qty <= 0) {
+        o->status = GT_ORDER_REJECTED;
+        o->reject = GT_REJECT_NO_SHORT;
+    }
+    if (o->status == GT_ORDER_OPEN && o->type == GT_ORDER_MARKET &&
+        bt->cfg.fill_mode == GT_FILL_CLOSE)
+        fill_at_close(bt, o);
+    compact_work(bt);
+    return id;
+}
+
+int64_t gt_bt_bracket(gt_bt *bt, const gt_order *entry, double take_profit, double stop_loss)
+{
+    int rc = check_submit(bt, entry);
+    if (rc)
+        return rc;
+    if (entry->type != GT_ORDER_MARKET && entry->type != GT_ORDER_LIMIT)
+        return gt_seterr(GT_EINVAL, "backtest: a bracket entry is a market or limit order");
+    if ((!isnan(take_profit) && !check_price(take_profit)) ||
+        (!isnan(stop_loss) && !check_price(stop_loss)))
+        return gt_seterr(GT_EINVAL, "backtest: bracket prices must be positive");
+    int64_t id = new_order(bt, entry, GT_ORDER_OPEN);
+    if (id < 0 || find(bt, id)->status == GT_ORDER_REJECTED)
+        return id;
+    gt_order leg = {0};
+    leg.symbol = entry->symbol;
+    leg.side = -entry->side;
+    leg.qty = entry->qty;
+    leg.tif = GT_TIF_GTC;
+    leg.limit = leg.stop = leg.trail = leg.trail_pct = NAN;
+    int64_t sl = 0, tp = 0;
+    if (!isnan(stop_loss)) { /* created first: matched first when both could fill */
+        leg.type = GT_ORDER_STOP;
+        leg.stop = stop_loss;
+        sl = new_order(bt, &leg, GT_ORDER_PENDING);
+        if (sl < 0)
+            return sl;
+        leg.stop = NAN;
+    }
+    if (!isnan(take_profit)) {
+        leg.type = GT_ORDER_LIMIT;
+        leg.limit = take_profit;
+        tp = new_order(bt, &leg, GT_ORDER_PENDING);
+        if (tp < 0)
+            return tp;
+    }
+    gt_order *e = find(bt, id);
+    if (sl) {
+        find(bt, sl)->parent = id;
+        find(bt, sl)->oco = tp;
+    }
+    if (tp) {
+        find(bt, tp)->parent = id;
+        find(bt, tp)->oco = sl;
+    }
+    if (e->type == GT_ORDER_MARKET && bt->cfg.fill_mode == GT_FILL_CLOSE) {
+        fill_at_close(bt, e);
+        /* children became active at this close: they work from the next bar */
+        for (int64_t r = 0; r < bt->nwork; r++)
+            bt->orders[bt->work[r]].active_bar = 0;
+    }
+    return id;
+}
+
+int gt_bt_cancel(gt_bt *bt, int64_t id)
+{
+    gt_order *o = find(bt, id);
+    if (!o)
+        return gt_seterr(GT_ENOTFOUND, "backtest: no order %lld", (long long)id);
+    if (!working(o))
+        return gt_seterr(GT_ESTATE, "backtest: order %lld is no longer working", (long long)id);
+    cancel_order(bt, o, GT_ORDER_CANCELED);
+    compact_work(bt);
+    return GT_OK;
+}
+
+int gt_bt_replace(gt_bt *bt, int64_t id, double qty, double limit, double stop)
+{
+    gt_order *o = find(bt, id);
+    if (!o)
+        return gt_seterr(GT_ENOTFOUND, "backtest: no order %lld", (long long)id);
+    if (!working(o))
+        return gt_seterr(GT_ESTATE, "backtest: order %lld is no longer working", (long long)id);
+    if (!isnan(qty) && (!(qty > o->filled) || !isfinite(qty)))
+        return gt_seterr(GT_EINVAL, "backtest: new qty must exceed the %g already filled", o->filled);
+    if ((!isnan(limit) && !check_price(limit)) || (!isnan(stop) && !check_price(stop)))
+        return gt_seterr(GT_EINVAL, "backtest: prices must be positive");
+    if (!isnan(qty))
+        o->qty = units(bt, qty);
+    if (!isnan(limit))
+        o->limit = limit;
+    if (!isnan(stop))
+        o->stop = stop;
+    return GT_OK;
+}
+
+int64_t gt_bt_target(gt_bt *bt, int64_t symbol, double fraction, int32_t rebalance)
+{
+    if (symbol < 0 || symbol >= bt->k)
+        return gt_seterr(GT_EINVAL, "backtest: no symbol %lld", (long long)symbol);
+    if (!isfinite(fraction))
+        return gt_seterr(GT_EINVAL, "backtest: target must be a finite fraction");
+    if (bt->bar < 0 || !bt->in_bar)
+        return gt_seterr(GT_ESTATE, "backtest: orders are submitted between begin_bar and end_bar");
+    sym_state *st = &bt->sym[symbol];
+    int dir = fraction > 0 ? 1 : fraction < 0 ? -1 : 0;
+    int cur = st->qty > 0 ? 1 : st->qty < 0 ? -1 : 0;
+    if (!rebalance && dir == cur)
+        return 0;
+    if (dir < 0 && !bt->cfg.allow_short) {
+        if (cur == 0)
+            return 0;
+        dir = 0; /* shorting is off: a short signal only closes the long */
+        fraction = 0;
+    }
+    /* earlier target orders for this symbol that have not filled are replaced */
+    for (int64_t r = 0; r < bt->nwork; r++) {
+        gt_order *o = &bt->orders[bt->work[r]];
+        if (o->symbol == symbol && o->origin == 1)
+            o->status = GT_ORDER_CANCELED;
+    }
+    compact_work(bt);
+    double price = bt->ser[symbol]->close[bt->bar];
+    double want = 0;
+    if (dir != 0) {
+        /* size from equity after closing the current position, net of costs */
+        double equity = mark_equity(bt, bt->bar);
+        double pexec = cost_adjust(bt, dir > 0 ? GT_BUY : GT_SELL, price);
+        double keep = dir == cur ? 0 : st->qty; /* a reversal first closes the old side */
+        double budget = fabs(fraction) * equity;
+        if (keep != 0)
+            budget -= commission(bt, keep, pexec);
+        if (dir > 0)
+            want = affordable(bt, budget, pexec);
+        else
+            want = units(bt, budget / (pexec * (1 + (bt->cfg.comm_kind == GT_COMM_PCT ? bt->cfg.commission : 0))));
+        want *= dir;
+    }
+    double delta = want - st->qty;
+    if (!bt->cfg.fractional)
+        delta = delta > 0 ? floor(delta + 1e-9) : -floor(-delta + 1e-9);
+    if (delta == 0)
+        return 0;
+    gt_order req = {0};
+    req.symbol = symbol;
+    req.side = delta > 0 ? GT_BUY : GT_SELL;
+    req.type = GT_ORDER_MARKET;
+    req.qty = fabs(delta);
+    req.tif = GT_TIF_GTC;
+    req.limit = req.stop = req.trail = req.trail_pct = NAN;
+    req.origin = 1;
+    int64_t id = new_order(bt, &req, GT_ORDER_OPEN);
+    if (id > 0 && bt->cfg.fill_mode == GT_FILL_CLOSE)
+        fill_at_close(bt, find(bt, id));
+    return id;
+}
+
+int gt_bt_run_targets(gt_bt *bt, const double *const *targets, double scale, int64_t start,
+                      int64_t end, int32_t rebalance)
+{
+    if (start < 0 || end > bt->n || start > end)
+        return gt_seterr(GT_ERANGE, "backtest: run range %lld..%lld outside 0..%lld",
+                         (long long)start, (long long)end, (long long)bt->n);
+    for (int64_t i = bt->bar + 1; i < end; i++) {
+        int rc = gt_bt_begin_bar(bt, i);
+        if (rc)
+            return rc;
+        if (i >= start) {
+            for (int32_t j = 0; j < bt->k; j++) {
+                double t = targets[j][i];
+                if (t == t) { /* not NaN */
+                    int64_t id = gt_bt_target(bt, j, t * scale, rebalance);
+                    if (id < 0)
+                        return (int)id;
+                }
+            }
+        }
+        gt_bt_end_bar(bt, i);
+        if ((i & 0xffff) == 0 && gt_interrupted)
+            return gt_seterr(GT_EINTR, "backtest: interrupted at bar %lld", (long long)i);
+    }
+    return GT_OK;
+}
+
+int gt_bt_finish(gt_bt *bt)
+{
+    if (bt->marked < 0)
+        return GT_OK;
+    int64_t last = bt->marked;
+    for (int64_t r = 0; r < bt->nwork; r++)
+        cancel_order(bt, &bt->orders[bt->work[r]], GT_ORDER_CANCELED);
+    compact_work(bt);
+    for (int32_t j = 0; j < bt->k; j++) {
+        double q = bt->sym[j].qty;
+        if (q == 0)
+            continue;
+        int side = q > 0 ? GT_SELL : GT_BUY;
+        double px = cost_adjust(bt, side, bt->ser[j]->close[last]);
+        int rc = apply_fill(bt, NULL, j, last, -q, px, commission(bt, q, px));
+        if (rc)
+            return rc;
+    }
+    bt->equity[last] = mark_equity(bt, last);
+    return GT_OK;
+}
+
+const double *gt_bt_qty(const gt_bt *bt)
+{
+    /* qty is the first member of sym_state; callers index it with the stride below */
+    return &bt->sym[0].qty;
+}
+
+int64_t gt_bt_qty_stride(void)
+{
+    return (int64_t)(sizeof(sym_state) / sizeof(double));
+}
+
+double gt_bt_cash(const gt_bt *bt)
+{
+    return bt->cash;
+}
+
+double gt_bt_equity_now(const gt_bt *bt)
+{
+    return bt->marked >= 0 ? bt->equity[bt->marked] : bt->cfg.capital;
+}
+
+int gt_bt_position(const gt_bt *bt, int64_t symbol, gt_position *out)
+{
+    if (symbol < 0 || symbol >= bt->k)
+        return gt_seterr(GT_EINVAL, "backtest: no symbol %lld", (long long)symbol);
+    const sym_state *st = &bt->sym[symbol];
+    *out = (gt_position){st->qty, st->qty != 0 ? st->avg : 0, st->realized, st->fees};
+    return GT_OK;
+}
+
+int64_t gt_bt_equity(const gt_bt *bt, const double **out)
+{
+    *out = bt->equity;
+    return bt->marked + 1;
+}
+
+int64_t gt_bt_in_market(const gt_bt *bt, const uint8_t **out)
+{
+    *out = bt->in_market;
+    return bt->marked + 1;
+}
+
+int64_t gt_bt_trades(const gt_bt *bt, const gt_trade **out)
+{
+    *out = bt->trades;
+    return bt->ntrades;
+}
+
+int64_t gt_bt_orders(const gt_bt *bt, const gt_order **out)
+{
+    *out = bt->orders;
+    return bt->norders;
+}
+
+int64_t gt_bt_fills(const gt_bt *bt, const gt_fill **out)
+{
+    *out = bt->fills;
+    return bt->nfills;
+}
+
+const gt_order *gt_bt_order(const gt_bt *bt, int64_t id)
+{
+    return id >= 1 && id <= bt->norders ? &bt->orders[id - 1] : NULL;
+}
+
+const char *gt_bt_reject_text(int32_t reason)
+{
+    switch (reason) {
+    case GT_REJECT_NONE:
+        return "";
+    case GT_REJECT_FUNDS:
+        return "not enough cash or buying power";
+    case GT_REJECT_NO_SHORT:
+        return "shorting is off";
+    case GT_REJECT_BAD_PRICE:
+        return "limit, stop or trail price missing or not positive";
+    case GT_REJECT_BAD_QTY:
+        return "quantity must be positive (and whole unless fractional units are on)";
+    }
+    return "unknown reason";
+}

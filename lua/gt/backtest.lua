@@ -1,0 +1,325 @@
+-- gt.backtest: runs a strategy over history on the C engine (engine/bt.c).
+--   local r = gt.backtest.run("sma_cross", series, {capital = 10000, fill = "next_open"})
+--   print(r.stats.sharpe); r:report("out.html")
+-- Two paths, one ledger: mode = "vector" calls the strategy's signals() once and runs the
+-- whole loop in C; mode = "event" calls on_bar(ctx, i) per bar from Lua, with matching and
+-- accounting in C through the FFI. The same strategy gives the same trades either way.
+local ffi = require "ffi"
+local gtffi = require "gt.ffi"
+local C = gtffi.C
+local timeframe = require "gt.timeframe"
+
+local M = {}
+
+M.DEFAULTS = {
+  capital = 10000,      -- starting cash
+  size = 0.95,          -- fraction of equity an entry uses (1 = all-in whole units)
+  commission = 0.001,   -- fraction of notional (commission_kind "pct"), per unit, or per order
+  commission_kind = "pct",
+  commission_min = 0,
+  slippage_bps = 5,     -- market and stop fills
+  spread_bps = 0,       -- full bid/ask spread; market and stop fills pay half
+  volume_cap = 0,       -- largest fraction of a bar's volume one order may take (0 = off)
+  fill = "next_open",   -- or "close" (the seed's rule: fill at the deciding bar's close)
+  fractional = false,   -- whole units by default
+  short = true,         -- strategies may open shorts (each strategy decides whether it does)
+  leverage = 1,         -- no margin by default
+  risk_free = 0.0,      -- annual, for Sharpe and Sortino
+  mode = "vector",      -- or "event"
+  rebalance = false,    -- vector path: trade only when direction changes
+  close_at_end = true,  -- close open positions at the last bar's close
+}
+
+local comm_kinds = { pct = C.GT_COMM_PCT, per_share = C.GT_COMM_PER_SHARE, fixed = C.GT_COMM_FIXED }
+
+local function merge(a, b)
+  local t = {}
+  for k, v in pairs(a or {}) do t[k] = v end
+  for k, v in pairs(b or {}) do t[k] = v end
+  return t
+end
+
+local function config(o)
+  local kind = comm_kinds[o.commission_kind]
+  if not kind then error("backtest: commission_kind is pct, per_share or fixed", 3) end
+  if o.fill ~= "next_open" and o.fill ~= "close" then error("backtest: fill is next_open or close", 3) end
+  local cfg = ffi.new("gt_bt_config")
+  cfg.capital, cfg.commission, cfg.commission_min = o.capital, o.commission, o.commission_min
+  cfg.slippage_bps, cfg.spread_bps, cfg.volume_cap = o.slippage_bps, o.spread_bps, o.volume_cap
+  cfg.leverage = o.leverage
+  cfg.fill_mode = o.fill == "close" and C.GT_FILL_CLOSE or C.GT_FILL_NEXT_OPEN
+  cfg.comm_kind = kind
+  cfg.fractional = o.fractional and 1 or 0
+  cfg.allow_short = o.short and 1 or 0
+  return cfg
+end
+
+-- The first bar at which every indicator array in ind is defined (not NaN).
+local function warmup(ind, n)
+  local w = 0
+  local function scan(a)
+    if type(a) == "cdata" then
+      local i = 0
+      while i < n and a[i] ~= a[i] do i = i + 1 end
+      if i > w then w = i end
+    elseif type(a) == "table" then
+      for _, v in pairs(a) do scan(v) end
+    end
+  end
+  scan(ind)
+  return w
+end
+M.warmup = warmup
+
+-- Strategy data: the series itself for one symbol (d.close[i], d.n, ...).
+local function prepare(strategy, data, p)
+  local ind = strategy.indicators and strategy.indicators(data, p) or {}
+  return ind
+end
+
+---------------------------------------------------------------------------------------
+-- The event path's context. Fields (position, cash, equity) are read live from C.
+---------------------------------------------------------------------------------------
+local Ctx = {}
+local ctx_methods = {}
+
+local order_types = { market = C.GT_ORDER_MARKET, limit = C.GT_ORDER_LIMIT, stop = C.GT_ORDER_STOP,
+  stop_limit = C.GT_ORDER_STOP_LIMIT, trailing_stop = C.GT_ORDER_TRAILING_STOP }
+M.ORDER_TYPES = order_types
+
+function ctx_methods:buy(fraction) return C.gt_bt_target(self._bt, self.symbol, fraction or self.size, 0) end
+function ctx_methods:short(fraction) return C.gt_bt_target(self._bt, self.symbol, -(fraction or self.size), 0) end
+function ctx_methods:close() return C.gt_bt_target(self._bt, self.symbol, 0, 0) end
+function ctx_methods:sell()
+  if self._qty[self.symbol * self._stride] > 0 then return C.gt_bt_target(self._bt, self.symbol, 0, 0) end
+  return 0
+end
+function ctx_methods:cover()
+  if self._qty[self.symbol * self._stride] < 0 then return C.gt_bt_target(self._bt, self.symbol, 0, 0) end
+  return 0
+end
+-- A rule's target (+1 long, -1 short, 0 flat), scaled by the run's size: acts only when
+-- the direction changes, exactly as the vectorised path does with the same target.
+function ctx_methods:signal(t)
+  return C.gt_bt_target(self._bt, self.symbol, t * self.size, 0)
+end
+-- Trade to exactly fraction of equity (rebalancing every call).
+function ctx_methods:target_percent(fraction)
+  return C.gt_bt_target(self._bt, self.symbol, fraction, 1)
+end
+
+-- ctx:order{side = "buy"|"sell", type = "market"|"limit"|"stop"|"stop_limit"|"trailing_stop",
+--   qty =, limit =, stop =, trail =, trail_pct =, tif = "gtc"|"day", take_profit =, stop_loss =}
+-- Returns the order id. With take_profit/stop_loss it is a bracket.
+function ctx_methods:order(o)
+  local req = self._req
+  req.symbol = o.symbol or self.symbol
+  if o.side == "buy" then req.side = C.GT_BUY
+  elseif o.side == "sell" then req.side = C.GT_SELL
+  else error("order: side is 'buy' or 'sell'", 2) end
+  local ty = order_types[o.type or "market"]
+  if not ty then error("order: unknown type '" .. tostring(o.type) .. "'", 2) end
+  req.type = ty
+  req.qty = o.qty or error("order: qty is required", 2)
+  req.limit = o.limit or 0 / 0
+  req.stop = o.stop or 0 / 0
+  req.trail = o.trail or 0 / 0
+  req.trail_pct = o.trail_pct or 0 / 0
+  req.tif = (o.tif == "day") and C.GT_TIF_DAY or C.GT_TIF_GTC
+  local id
+  if o.take_profit or o.stop_loss then
+    id = C.gt_bt_bracket(self._bt, req, o.take_profit or 0 / 0, o.stop_loss or 0 / 0)
+  else
+    id = C.gt_bt_submit(self._bt, req)
+  end
+  if id < 0 then error(gtffi.errmsg(tonumber(id)), 2) end
+  return tonumber(id)
+end
+
+function ctx_methods:cancel(id)
+  local rc = C.gt_bt_cancel(self._bt, id)
+  if rc < 0 then return nil, gtffi.errmsg(rc) end
+  return true
+end
+
+function ctx_methods:order_status(id)
+  local o = C.gt_bt_order(self._bt, id)
+  if o == nil then return nil end
+  return ({ [0] = "pending", "open", "partial", "filled", "canceled", "rejected", "expired" })[o.status]
+end
+
+Ctx.__index = function(self, k)
+  if k == "position" then return self._qty[self.symbol * self._stride] end
+  if k == "cash" then return C.gt_bt_cash(self._bt) end
+  if k == "equity" then return C.gt_bt_equity_now(self._bt) end
+  local m = ctx_methods[k]
+  if m then return m end
+  error("ctx has no field '" .. tostring(k) .. "'", 2)
+end
+
+-- A look-ahead-proof view: reading bar j > the current bar raises.
+local view_mt = {
+  __index = function(v, i)
+    if i > v.limit[0] then
+      error(("look-ahead: bar %d read while deciding at bar %d"):format(i, tonumber(v.limit[0])), 2)
+    end
+    if i < 0 then error(("bar %d is before the first bar"):format(i), 2) end
+    return v.p[i]
+  end,
+  __len = function(v) return tonumber(v.limit[0]) + 1 end,
+}
+local View = ffi.metatype("gt_view", view_mt)
+
+local function make_views(tbl, n, limit, seen)
+  seen = seen or {}
+  local out = {}
+  for k, v in pairs(tbl) do
+    if type(v) == "cdata" and ffi.istype("double *", v) or (type(v) == "cdata" and tostring(ffi.typeof(v)):find("double %[")) then
+      out[k] = View(v, n, limit)
+    elseif type(v) == "table" and not seen[v] then
+      seen[v] = true
+      out[k] = make_views(v, n, limit, seen)
+    else
+      out[k] = v
+    end
+  end
+  return out
+end
+
+---------------------------------------------------------------------------------------
+-- Results
+---------------------------------------------------------------------------------------
+local Result = {}
+Result.__index = Result
+
+local function collect(bt, series, strategy, p, o, w)
+  local n = series.n
+  local res = setmetatable({ _bt = bt, strategy = strategy.name, params = p, options = o,
+    symbol = series.symbol, timeframe = series.timeframe, n = n, warmup = w,
+    ts = series.ts, close = series.close, series = series }, Result)
+  local eq = ffi.new("const double *[1]")
+  C.gt_bt_equity(bt, eq)
+  res.equity = eq[0]
+  local im = ffi.new("const uint8_t *[1]")
+  C.gt_bt_in_market(bt, im)
+  res.in_market = im[0]
+  local tp = ffi.new("const gt_trade *[1]")
+  local m = tonumber(C.gt_bt_trades(bt, tp))
+  res._trades, res.m = tp[0], m
+  local trades = {}
+  for i = 0, m - 1 do
+    local t = tp[0][i]
+    trades[i + 1] = {
+      entry_time = tonumber(t.entry_ts), entry_bar = tonumber(t.entry_bar), entry_price = t.entry_price,
+      exit_time = t.exit_bar >= 0 and tonumber(t.exit_ts) or nil, exit_bar = tonumber(t.exit_bar),
+      exit_price = t.exit_price, size = t.size, pnl = t.pnl, return_pct = t.return_pct, fees = t.fees,
+      duration = t.exit_bar >= 0 and tonumber(t.exit_bar - t.entry_bar) or nil,
+    }
+  end
+  res.trades = trades
+  local op = ffi.new("const gt_order *[1]")
+  local no = tonumber(C.gt_bt_orders(bt, op))
+  local statuses = { [0] = "pending", "open", "partial", "filled", "canceled", "rejected", "expired" }
+  local tnames = { [0] = "market", "limit", "stop", "stop_limit", "trailing_stop" }
+  local orders = {}
+  for i = 0, no - 1 do
+    local x = op[0][i]
+    local nanp = function(v) return v == v and v or nil end
+    orders[i + 1] = { id = tonumber(x.id), bar = tonumber(x.created_bar), side = x.side > 0 and "buy" or "sell",
+      type = tnames[x.type], qty = x.qty, filled = x.filled, avg_price = nanp(x.avg_price),
+      limit = nanp(x.limit), stop = nanp(x.stop), status = statuses[x.status], fees = x.fees,
+      reject = x.reject ~= 0 and ffi.string(C.gt_bt_reject_text(x.reject)) or nil }
+  end
+  res.orders = orders
+  -- drawdown and the buy-and-hold benchmark equity
+  local dd = ffi.new("double[?]", math.max(n, 1))
+  C.gt_drawdown(res.equity, n, dd)
+  res.drawdown = dd
+  local bh = ffi.new("double[?]", math.max(n, 1))
+  local c0 = series.close[0]
+  for i = 0, n - 1 do bh[i] = o.capital * series.close[i] / c0 end
+  res.benchmark_equity = bh
+  local ppy = series.timeframe and timeframe.parse(series.timeframe) and timeframe.periods_per_year(series.timeframe) or 252
+  res.stats = require("gt.metrics").compute {
+    equity = res.equity, ts = series.ts, n = n, trades = tp[0], m = m,
+    benchmark = series.close, in_market = res.in_market, periods_per_year = ppy, risk_free = o.risk_free,
+  }
+  return res
+end
+
+function Result:report(path)
+  return require("gt.report").write(self, path)
+end
+
+-- The stats and trades as plain data (for --json and the run store).
+function Result:summary()
+  local stats = {}
+  for k, v in pairs(self.stats) do stats[k] = v end
+  return { strategy = self.strategy, params = self.params, symbol = self.symbol,
+    timeframe = self.timeframe, bars = self.n, stats = stats, trades = self.trades }
+end
+
+---------------------------------------------------------------------------------------
+-- Running
+---------------------------------------------------------------------------------------
+
+-- run(strategy, series, opts) -> result. strategy: a table or a name for
+-- gt.strategy.load; opts: M.DEFAULTS keys plus params = {...} (overrides the strategy's).
+function M.run(strategy, series, opts)
+  if type(strategy) == "string" then strategy = require("gt.strategy").load(strategy) end
+  if type(strategy) ~= "table" then error("backtest.run: strategy must be a name or a table", 2) end
+  if type(series) ~= "table" or not series._c then error("backtest.run: series must be a gt series", 2) end
+  if series.n < 2 then error("backtest.run: need at least 2 bars, got " .. series.n, 2) end
+  local o = merge(M.DEFAULTS, opts)
+  o.params = nil
+  local p = merge(strategy.params, opts and opts.params)
+  if not (o.size > 0 and o.size <= (o.leverage or 1)) then error("backtest: size must be in (0, leverage]", 2) end
+  local cfg = config(o)
+  local arr = ffi.new("const gt_series *[1]", series._c)
+  local bt = C.gt_bt_new(cfg, arr, 1)
+  if bt == nil then error(gtffi.errmsg(), 2) end
+  bt = ffi.gc(bt, C.gt_bt_free)
+  local n = series.n
+  local ind = prepare(strategy, series, p)
+  local w = math.max(warmup(ind, n), strategy.warmup and strategy.warmup(p) or 0)
+  if w >= n then
+    error(("backtest: the indicators need %d bars of warm-up but the data has %d"):format(w, n), 2)
+  end
+  local mode = o.mode
+  if mode == "vector" and not strategy.signals then mode = "event" end
+  if mode == "event" and not strategy.on_bar then mode = "vector" end
+  o.mode = mode
+  if mode == "vector" then
+    local sig = strategy.signals(series, p, ind)
+    local target = sig and sig.target
+    if type(target) ~= "cdata" then error(strategy.name .. ": signals() must return {target = <double array>}", 2) end
+    local tp = ffi.new("const double *[1]", target)
+    local rc = C.gt_bt_run_targets(bt, tp, o.size, w, n, o.rebalance and 1 or 0)
+    if rc < 0 then error(gtffi.errmsg(rc), 2) end
+  elseif mode == "event" then
+    local limit = ffi.new("int64_t[1]", -1)
+    local ctx = setmetatable({
+      _bt = bt, _qty = C.gt_bt_qty(bt), _stride = tonumber(C.gt_bt_qty_stride()),
+      _req = ffi.new("gt_order"), symbol = 0, size = o.size, params = p, n = n,
+      data = make_views({ open = series.open, high = series.high, low = series.low,
+        close = series.close, volume = series.volume }, n, limit),
+      ind = make_views(ind, n, limit),
+      ts = series.ts,
+    }, Ctx)
+    if strategy.init then strategy.init(ctx, p) end
+    local on_bar = strategy.on_bar
+    local begin_bar, end_bar = C.gt_bt_begin_bar, C.gt_bt_end_bar
+    for i = 0, n - 1 do
+      limit[0] = i
+      begin_bar(bt, i)
+      if i >= w then on_bar(ctx, i) end
+      end_bar(bt, i)
+    end
+  else
+    error("backtest: mode is 'vector' or 'event'", 2)
+  end
+  if o.close_at_end then C.gt_bt_finish(bt) end
+  return collect(bt, series, strategy, p, o, w)
+end
+
+return M
