@@ -19,9 +19,11 @@ CFLAGS_ALL = -std=c11 $(OPT) -g -D_GNU_SOURCE $(WARN) -MMD -MP -Ibuild $(SAN) \
 LDFLAGS_ALL = -rdynamic $(SAN) $(LDFLAGS)
 LDLIBS_ALL  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread $(LDLIBS)
 
-# Debian packages the build, the tests and the tools need (name:command-or-file to probe).
-DEB_PKGS := luajit libluajit-5.1-dev libcurl4-openssl-dev libcjson-dev libsqlite3-dev \
-            libedit-dev lua-busted pkg-config gcc make
+# Debian packages the build needs, and those only the tests need (busted runs the specs;
+# headless Chromium renders the HTML report in an integration test).
+DEB_PKGS  := luajit libluajit-5.1-dev libcurl4-openssl-dev libcjson-dev libsqlite3-dev \
+             libedit-dev pkg-config gcc make
+TEST_PKGS := lua-busted chromium
 
 B        ?= build
 BIN      ?= gtengine
@@ -35,7 +37,7 @@ REPLAYS  := $(patsubst tests/fuzz/%.c,$(B)/replay/%,$(wildcard tests/fuzz/fuzz_*
 # Loopback servers the tests start (fake providers, fake broker).
 SERVERS  := $(patsubst tests/fakebroker/%.c,$(B)/fakebroker/%,$(wildcard tests/fakebroker/*.c))
 
-.PHONY: all deps test asan asan-tests asan-run bench install clean run help fuzz FORCE
+.PHONY: all deps test-deps install-pkgs test asan asan-tests asan-run bench install clean run help fuzz FORCE
 all: deps $(BIN)
 
 help:
@@ -50,7 +52,11 @@ help:
 
 # Installs only what is missing; does nothing (and needs no root) when all are present.
 deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+	@$(MAKE) --no-print-directory install-pkgs PKGS_WANTED="$(DEB_PKGS)"
+test-deps: deps
+	@$(MAKE) --no-print-directory install-pkgs PKGS_WANTED="$(TEST_PKGS)"
+install-pkgs:
+	@missing=""; for p in $(PKGS_WANTED); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -113,11 +119,11 @@ $(B)/fakebroker/%: tests/fakebroker/%.c $(LIBOBJS) $(B)/flags
 
 TEST_ENV = GTENGINE=./$(BIN) CTEST_DIR=$(B)/tests REPLAY_DIR=$(B)/replay SERVER_DIR=$(B)/fakebroker
 
-test: all $(CTESTS) $(REPLAYS) $(SERVERS)
+test: test-deps all $(CTESTS) $(REPLAYS) $(SERVERS)
 	$(Q)$(TEST_ENV) ./$(BIN) tests/run.lua
 
 # A separate build tree and binary, so the sanitized objects never mix with the normal ones.
-asan: deps
+asan: test-deps
 	$(Q)$(MAKE) --no-print-directory B=build/asan BIN=build/asan/gtengine OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	  build/asan/gtengine asan-tests

@@ -240,10 +240,13 @@ local function collect(bt, series, strategy, p, o, w)
   for i = 0, n - 1 do bh[i] = o.capital * series.close[i] / c0 end
   res.benchmark_equity = bh
   local ppy = series.timeframe and timeframe.parse(series.timeframe) and timeframe.periods_per_year(series.timeframe) or 252
-  res.stats = require("gt.metrics").compute {
+  local metrics = require "gt.metrics"
+  local stats, err = metrics.compute {
     equity = res.equity, ts = series.ts, n = n, trades = tp[0], m = m,
     benchmark = series.close, in_market = res.in_market, periods_per_year = ppy, risk_free = o.risk_free,
   }
+  if not stats then error("backtest: metrics: " .. tostring(err), 3) end
+  res.stats, res.stats_fields = stats, metrics.FIELDS
   return res
 end
 
@@ -320,6 +323,45 @@ function M.run(strategy, series, opts)
   end
   if o.close_at_end then C.gt_bt_finish(bt) end
   return collect(bt, series, strategy, p, o, w)
+end
+
+-- Look-ahead check for the vectorised path: signals recomputed on data cut at sampled
+-- bars must equal the full run's signals up to the cut. A difference means a decision
+-- at bar j changed when only bars after the cut changed (were removed): the strategy
+-- read the future. Returns a list of {bar=, cut=, full=, truncated=} (empty when clean)
+-- and the number of cuts tried.
+function M.check_lookahead(strategy, series, opts)
+  if type(strategy) == "string" then strategy = require("gt.strategy").load(strategy) end
+  if not strategy.signals then return {}, 0 end
+  local p = merge(strategy.params, opts and opts.params)
+  local n = series.n
+  local function targets(s)
+    local ind = prepare(strategy, s, p)
+    local sig = strategy.signals(s, p, ind)
+    return sig.target
+  end
+  local full = targets(series)
+  local samples = (opts and opts.samples) or 40
+  local violations, cuts = {}, 0
+  local seen = {}
+  for k = 1, samples do
+    -- evenly spread cuts, starting past a minimal history
+    local cut = math.floor(n * k / (samples + 1))
+    if cut >= 2 and cut < n - 1 and not seen[cut] then
+      seen[cut] = true
+      cuts = cuts + 1
+      local part = series:slice(0, cut + 1)
+      local t = targets(part)
+      for j = 0, cut do
+        local a, b = full[j], t[j]
+        if not (a == b or (a ~= a and b ~= b)) then
+          violations[#violations + 1] = { bar = j, cut = cut, full = a, truncated = b }
+        end
+      end
+    end
+  end
+  table.sort(violations, function(x, y) return x.bar < y.bar or (x.bar == y.bar and x.cut < y.cut) end)
+  return violations, cuts
 end
 
 return M
