@@ -255,11 +255,26 @@ function Result:report(path)
 end
 
 -- The stats and trades as plain data (for --json and the run store).
+-- Times become ISO-8601 text (dates alone for daily and longer bars).
 function Result:summary()
+  local gtime = require "gt.time"
   local stats = {}
   for k, v in pairs(self.stats) do stats[k] = v end
+  local function iso(us)
+    if not us then return nil end
+    local s = gtime.format(us, false)
+    return (s:gsub("T00:00:00Z$", ""))
+  end
+  local trades = {}
+  for i, t in ipairs(self.trades) do
+    local c = {}
+    for k, v in pairs(t) do c[k] = v end
+    c.entry_time, c.exit_time = iso(t.entry_time), iso(t.exit_time)
+    trades[i] = c
+  end
   return { strategy = self.strategy, params = self.params, symbol = self.symbol,
-    timeframe = self.timeframe, bars = self.n, stats = stats, trades = self.trades }
+    timeframe = self.timeframe, bars = self.n, first = iso(tonumber(self.ts[0])),
+    last = iso(tonumber(self.ts[self.n - 1])), options = self.options, stats = stats, trades = trades }
 end
 
 ---------------------------------------------------------------------------------------

@@ -86,4 +86,129 @@ function encode(v, opts)
 end
 M.encode = encode
 
+-- decode(text) -> value, or nil and "JSON: <reason> at byte N". null becomes M.null
+-- (a sentinel) inside arrays so positions survive, and is dropped from objects.
+M.null = setmetatable({}, { __tostring = function() return "null" end })
+
+local function decode_error(pos, why) error({ json = ("JSON: %s at byte %d"):format(why, pos) }, 0) end
+
+local decode_value
+local function skip(s, i)
+  return s:find("[^ \t\r\n]", i) or #s + 1
+end
+
+local esc_in = { ['"'] = '"', ["\\"] = "\\", ["/"] = "/", b = "\b", f = "\f", n = "\n", r = "\r", t = "\t" }
+
+local function utf8(cp)
+  if cp < 0x80 then return string.char(cp) end
+  if cp < 0x800 then return string.char(0xC0 + math.floor(cp / 64), 0x80 + cp % 64) end
+  if cp < 0x10000 then
+    return string.char(0xE0 + math.floor(cp / 4096), 0x80 + math.floor(cp / 64) % 64, 0x80 + cp % 64)
+  end
+  return string.char(0xF0 + math.floor(cp / 262144), 0x80 + math.floor(cp / 4096) % 64,
+    0x80 + math.floor(cp / 64) % 64, 0x80 + cp % 64)
+end
+
+local function decode_string(s, i)
+  local out, j = {}, i + 1
+  while true do
+    local c = s:sub(j, j)
+    if c == "" then decode_error(i, "unterminated string") end
+    if c == '"' then return table.concat(out), j + 1 end
+    if c == "\\" then
+      local e = s:sub(j + 1, j + 1)
+      if e == "u" then
+        local hex = s:sub(j + 2, j + 5)
+        if not hex:match("^%x%x%x%x$") then decode_error(j, "bad \\u escape") end
+        local cp = tonumber(hex, 16)
+        j = j + 6
+        if cp >= 0xD800 and cp <= 0xDBFF and s:sub(j, j + 1) == "\\u" then
+          local lo = tonumber(s:sub(j + 2, j + 5), 16)
+          if lo and lo >= 0xDC00 and lo <= 0xDFFF then
+            cp = 0x10000 + (cp - 0xD800) * 1024 + (lo - 0xDC00)
+            j = j + 6
+          end
+        end
+        out[#out + 1] = utf8(cp)
+      else
+        local r = esc_in[e]
+        if not r then decode_error(j, "bad escape") end
+        out[#out + 1] = r
+        j = j + 2
+      end
+    elseif c:byte() < 32 then
+      decode_error(j, "control character in string")
+    else
+      local k = s:find('["\\%c]', j)
+      if not k then decode_error(i, "unterminated string") end
+      out[#out + 1] = s:sub(j, k - 1)
+      j = k
+    end
+  end
+end
+
+function decode_value(s, i, depth)
+  if depth > 200 then decode_error(i, "nesting too deep") end
+  i = skip(s, i)
+  local c = s:sub(i, i)
+  if c == "{" then
+    local obj = {}
+    i = skip(s, i + 1)
+    if s:sub(i, i) == "}" then return obj, i + 1 end
+    while true do
+      if s:sub(i, i) ~= '"' then decode_error(i, "expected a string key") end
+      local k
+      k, i = decode_string(s, i)
+      i = skip(s, i)
+      if s:sub(i, i) ~= ":" then decode_error(i, "expected ':'") end
+      local v
+      v, i = decode_value(s, i + 1, depth + 1)
+      if v ~= M.null then obj[k] = v end
+      i = skip(s, i)
+      local d = s:sub(i, i)
+      if d == "}" then return obj, i + 1 end
+      if d ~= "," then decode_error(i, "expected ',' or '}'") end
+      i = skip(s, i + 1)
+    end
+  elseif c == "[" then
+    local arr = M.array()
+    i = skip(s, i + 1)
+    if s:sub(i, i) == "]" then return arr, i + 1 end
+    while true do
+      local v
+      v, i = decode_value(s, i, depth + 1)
+      arr[#arr + 1] = v
+      i = skip(s, i)
+      local d = s:sub(i, i)
+      if d == "]" then return arr, i + 1 end
+      if d ~= "," then decode_error(i, "expected ',' or ']'") end
+      i = i + 1
+    end
+  elseif c == '"' then
+    return decode_string(s, i)
+  elseif s:sub(i, i + 3) == "true" then return true, i + 4
+  elseif s:sub(i, i + 4) == "false" then return false, i + 5
+  elseif s:sub(i, i + 3) == "null" then return M.null, i + 4
+  end
+  local num = s:match("^-?%d+%.?%d*[eE]?[-+]?%d*", i)
+  if num and num ~= "" and num ~= "-" then
+    if not num:match("^-?0%d") and not num:match("[eE][-+]?$") and not num:match("%.$") and not num:match("%.[eE]") then
+      return tonumber(num), i + #num
+    end
+  end
+  decode_error(i, c == "" and "unexpected end" or ("unexpected '" .. c .. "'"))
+end
+
+function M.decode(text)
+  if type(text) ~= "string" then return nil, "JSON: expected a string" end
+  local ok, v, i = pcall(decode_value, text, 1, 0)
+  if not ok then
+    if type(v) == "table" and v.json then return nil, v.json end
+    error(v, 0)
+  end
+  i = skip(text, i)
+  if i <= #text then return nil, ("JSON: trailing characters at byte %d"):format(i) end
+  return v
+end
+
 return M

@@ -33,3 +33,25 @@ describe("gt.json.encode", function()
     assert.has_error(function() json.encode(print) end)
   end)
 end)
+
+describe("gt.json.decode", function()
+  it("reads what encode writes, and standard JSON", function()
+    local v = json.decode('{"a":[1,2.5,-3e2,{"x":true}],"b":"s\\n\\u00e9\\ud83d\\ude00","c":null,"d":false}')
+    assert.same({ 1, 2.5, -300, { x = true } }, { v.a[1], v.a[2], v.a[3], { x = v.a[4].x } })
+    assert.equal("s\né😀", v.b)
+    assert.is_nil(v.c)
+    assert.is_false(v.d)
+    local t = { k = { 1, 2, 3 }, s = "q\"uote", f = 0.1 }
+    assert.same(t, json.decode(json.encode(t)))
+    assert.equal(json.null, json.decode("[null]")[1])
+  end)
+  it("rejects malformed input with a position", function()
+    for text, why in pairs({ ["{"] = "expected a string key", ["[1,]"] = "unexpected ']'", ['{"a" 1}'] = "expected ':'",
+      ["01"] = "unexpected '0'", ["[1] x"] = "trailing characters", ['"abc'] = "unterminated string",
+      ["1."] = "unexpected '1'", [""] = "unexpected end" }) do
+      local v, err = json.decode(text)
+      assert.is_nil(v, text)
+      assert.matches(why, err, 1, true)
+    end
+  end)
+end)

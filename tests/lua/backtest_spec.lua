@@ -1,0 +1,145 @@
+local gt = require "gt"
+local t = require "tests.lua.support"
+local json = require "gt.json"
+
+local function closes(list)
+  local cols = { ts = {}, open = {}, high = {}, low = {}, close = {}, volume = {} }
+  for i, c in ipairs(list) do
+    cols.ts[i] = (i - 1) * 86400e6
+    cols.open[i], cols.high[i], cols.low[i], cols.close[i], cols.volume[i] = c, c, c, c, 1000
+  end
+  return require("gt.series").from_columns(cols, { symbol = "HAND", timeframe = "1d" })
+end
+
+local function same_run(a, b)
+  assert.equal(#a.trades, #b.trades)
+  for i, x in ipairs(a.trades) do
+    for k, v in pairs(x) do assert.equal(v, b.trades[i][k], ("trade %d field %s"):format(i, k)) end
+  end
+  for i = 0, a.n - 1 do
+    if a.equity[i] ~= b.equity[i] then
+      error(("equity differs at bar %d: %.17g vs %.17g"):format(i, a.equity[i], b.equity[i]))
+    end
+  end
+end
+
+describe("gt.backtest", function()
+  it("reproduces the seed's hand check (MA3/MA5, fill at close, all-in): final 9,804", function()
+    local s = closes { 100, 98, 96, 97, 99, 102, 104, 103, 101, 100 }
+    local strat = gt.strategy.load("sma_cross")
+    for _, mode in ipairs({ "vector", "event" }) do
+      local r = gt.backtest.run(strat, s, { params = { fast = 3, slow = 5 }, fill = "close", size = 1,
+        commission = 0, slippage_bps = 0, mode = mode })
+      assert.equal(1, #r.trades, mode)
+      local tr = r.trades[1]
+      assert.equal(5, tr.entry_bar); assert.equal(102, tr.entry_price); assert.equal(98, tr.size)
+      assert.equal(9, tr.exit_bar); assert.equal(100, tr.exit_price)
+      assert.equal(9804, r.equity[9])
+      assert.equal(9804, r.stats.final_equity)
+    end
+  end)
+
+  it("runs every shipped strategy through both paths with identical trades and equity", function()
+    local s = gt.data.synthetic { n = 2500, seed = 21 }
+    for _, name in ipairs(gt.strategy.list()) do
+      for _, opt in ipairs({ {}, { fill = "close" }, { params = { short = true } } }) do
+        local strat = gt.strategy.load(name)
+        if not (opt.params and strat.params.short == nil) then
+          local o1, o2 = { mode = "vector" }, { mode = "event" }
+          for k, v in pairs(opt) do o1[k], o2[k] = v, v end
+          same_run(gt.backtest.run(name, s, o1), gt.backtest.run(name, s, o2))
+        end
+      end
+    end
+  end)
+
+  it("agrees across paths on real data (GOOG, every strategy)", function()
+    local path, why = t.shared_file("data/backtesting.py/GOOG.csv")
+    if not path then return pending(why) end
+    local s = assert(gt.data.load(path))
+    for _, name in ipairs(gt.strategy.list()) do
+      same_run(gt.backtest.run(name, s, { mode = "vector" }), gt.backtest.run(name, s, { mode = "event" }))
+    end
+  end)
+
+  it("makes no decision before every indicator is defined", function()
+    local s = gt.data.synthetic { n = 400, seed = 2 }
+    local r = gt.backtest.run("sma_cross", s, { params = { fast = 10, slow = 50 } })
+    assert.equal(49, r.warmup)
+    for _, tr in ipairs(r.trades) do assert.is_true(tr.entry_bar >= 50, "entry at " .. tr.entry_bar) end
+    for _, o in ipairs(r.orders) do assert.is_true(o.bar >= 49) end
+  end)
+
+  it("stops an on_bar that reads a future bar", function()
+    local s = gt.data.synthetic { n = 50, seed = 3 }
+    local strat = gt.strategy.load("peek_ahead", { roots = { "tests/lua/fixtures" } })
+    local ok, err = pcall(gt.backtest.run, strat, s, { mode = "event" })
+    assert.is_false(ok)
+    assert.matches("look-ahead: bar 1 read while deciding at bar 0", err, 1, true)
+  end)
+
+  it("catches a vectorised strategy that peeks one bar ahead, and passes every shipped one", function()
+    local s = gt.data.synthetic { n = 1500, seed = 4 }
+    local strat = gt.strategy.load("peek_ahead", { roots = { "tests/lua/fixtures" } })
+    local v, cuts = gt.backtest.check_lookahead(strat, s)
+    assert.is_true(cuts >= 30)
+    assert.is_true(#v > 0)
+    assert.is_true(#v <= cuts, "at most the last bar before each cut differs")
+    for _, x in ipairs(v) do assert.equal(x.cut, x.bar, "the peek shows at the cut") end
+    for _, name in ipairs(gt.strategy.list()) do
+      local vv = gt.backtest.check_lookahead(name, s)
+      assert.equal(0, #vv, name)
+    end
+  end)
+
+  it("gives the same bytes for the same inputs", function()
+    local s = gt.data.synthetic { n = 800, seed = 9 }
+    local a = json.encode(gt.backtest.run("momentum", s):summary())
+    local b = json.encode(gt.backtest.run("momentum", s):summary())
+    assert.equal(a, b)
+  end)
+
+  it("reports costs: commission and slippage lower the result", function()
+    local s = gt.data.synthetic { n = 1000, seed = 6 }
+    local free = gt.backtest.run("sma_cross", s, { commission = 0, slippage_bps = 0 })
+    local paid = gt.backtest.run("sma_cross", s, { commission = 0.002, slippage_bps = 20 })
+    assert.is_true(paid.stats.final_equity < free.stats.final_equity)
+    assert.is_true(paid.stats.total_fees > 0)
+    assert.equal(0, free.stats.total_fees)
+  end)
+end)
+
+describe("gtengine backtest (CLI)", function()
+  it("prints valid JSON with stats and trades for GOOG", function()
+    local path, why = t.shared_file("data/backtesting.py/GOOG.csv")
+    if not path then return pending(why) end
+    local out, err, code = t.run("backtest --strategy sma_cross --data " .. path .. " --json --no-save")
+    assert.equal(0, code, err)
+    local doc = assert(json.decode(out))
+    for _, k in ipairs({ "final_equity", "return_pct", "cagr_pct", "sharpe", "sortino", "calmar",
+      "max_drawdown_pct", "num_trades", "win_rate_pct", "profit_factor", "exposure_pct" }) do
+      assert.is_number(doc.stats[k], k)
+    end
+    assert.equal(#doc.trades, doc.stats.num_trades)
+    assert.is_true(#doc.trades > 10)
+    for _, k in ipairs({ "entry_bar", "entry_price", "exit_bar", "exit_price", "size", "pnl", "return_pct", "fees" }) do
+      assert.is_number(doc.trades[1][k], k)
+    end
+    assert.matches("^%d%d%d%d%-%d%d%-%d%d$", doc.trades[1].entry_time)
+    assert.matches("^%d%d%d%d%-%d%d%-%d%d$", doc.trades[1].exit_time)
+    assert.equal("2004-08-19", doc.first)
+  end)
+
+  it("refuses an unknown parameter with the list of real ones", function()
+    local _, err, code = t.run("backtest --strategy sma_cross --param nope=1 --data x.csv")
+    assert.equal(2, code)
+    assert.matches("strategy sma_cross has no parameter 'nope' (it has: fast, short, slow)", err, 1, true)
+  end)
+
+  it("names the available strategies when one is missing", function()
+    local _, err, code = t.run("backtest --strategy nosuch --data x.csv")
+    assert.equal(1, code)
+    assert.matches("no strategy named 'nosuch'", err, 1, true)
+    assert.matches("sma_cross", err, 1, true)
+  end)
+end)
