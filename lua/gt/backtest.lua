@@ -190,7 +190,52 @@ end
 -- Results
 ---------------------------------------------------------------------------------------
 local Result = {}
-Result.__index = Result
+
+-- trades and orders become Lua tables on first use only: a million-bar run with tens of
+-- thousands of trades should not pay for tables nobody reads.
+local lazy = {}
+
+function lazy.trades(res)
+  local tp, trades = res._trades, {}
+  for i = 0, res.m - 1 do
+    local t = tp[i]
+    local exit_bar = tonumber(t.exit_bar)
+    local entry_bar = tonumber(t.entry_bar)
+    trades[i + 1] = {
+      entry_time = tonumber(t.entry_ts), entry_bar = entry_bar, entry_price = t.entry_price,
+      exit_time = exit_bar >= 0 and tonumber(t.exit_ts) or nil, exit_bar = exit_bar,
+      exit_price = t.exit_price, size = t.size, pnl = t.pnl, return_pct = t.return_pct, fees = t.fees,
+      duration = exit_bar >= 0 and exit_bar - entry_bar or nil,
+    }
+  end
+  return trades
+end
+
+local STATUSES = { [0] = "pending", "open", "partial", "filled", "canceled", "rejected", "expired" }
+local TYPES = { [0] = "market", "limit", "stop", "stop_limit", "trailing_stop" }
+local function nan_nil(v) if v == v then return v end end
+
+function lazy.orders(res)
+  local op, orders = res._orders, {}
+  for i = 0, res._norders - 1 do
+    local x = op[i]
+    orders[i + 1] = { id = tonumber(x.id), bar = tonumber(x.created_bar), side = x.side > 0 and "buy" or "sell",
+      type = TYPES[x.type], qty = x.qty, filled = x.filled, avg_price = nan_nil(x.avg_price),
+      limit = nan_nil(x.limit), stop = nan_nil(x.stop), status = STATUSES[x.status], fees = x.fees,
+      reject = x.reject ~= 0 and ffi.string(C.gt_bt_reject_text(x.reject)) or nil }
+  end
+  return orders
+end
+
+Result.__index = function(res, k)
+  local f = lazy[k]
+  if f then
+    local v = f(res)
+    rawset(res, k, v)
+    return v
+  end
+  return Result[k]
+end
 
 local function collect(bt, series, strategy, p, o, w)
   local n = series.n
@@ -206,31 +251,9 @@ local function collect(bt, series, strategy, p, o, w)
   local tp = ffi.new("const gt_trade *[1]")
   local m = tonumber(C.gt_bt_trades(bt, tp))
   res._trades, res.m = tp[0], m
-  local trades = {}
-  for i = 0, m - 1 do
-    local t = tp[0][i]
-    trades[i + 1] = {
-      entry_time = tonumber(t.entry_ts), entry_bar = tonumber(t.entry_bar), entry_price = t.entry_price,
-      exit_time = t.exit_bar >= 0 and tonumber(t.exit_ts) or nil, exit_bar = tonumber(t.exit_bar),
-      exit_price = t.exit_price, size = t.size, pnl = t.pnl, return_pct = t.return_pct, fees = t.fees,
-      duration = t.exit_bar >= 0 and tonumber(t.exit_bar - t.entry_bar) or nil,
-    }
-  end
-  res.trades = trades
   local op = ffi.new("const gt_order *[1]")
-  local no = tonumber(C.gt_bt_orders(bt, op))
-  local statuses = { [0] = "pending", "open", "partial", "filled", "canceled", "rejected", "expired" }
-  local tnames = { [0] = "market", "limit", "stop", "stop_limit", "trailing_stop" }
-  local orders = {}
-  for i = 0, no - 1 do
-    local x = op[0][i]
-    local nanp = function(v) return v == v and v or nil end
-    orders[i + 1] = { id = tonumber(x.id), bar = tonumber(x.created_bar), side = x.side > 0 and "buy" or "sell",
-      type = tnames[x.type], qty = x.qty, filled = x.filled, avg_price = nanp(x.avg_price),
-      limit = nanp(x.limit), stop = nanp(x.stop), status = statuses[x.status], fees = x.fees,
-      reject = x.reject ~= 0 and ffi.string(C.gt_bt_reject_text(x.reject)) or nil }
-  end
-  res.orders = orders
+  res._norders = tonumber(C.gt_bt_orders(bt, op))
+  res._orders = op[0]
   -- drawdown and the buy-and-hold benchmark equity
   local dd = ffi.new("double[?]", math.max(n, 1))
   C.gt_drawdown(res.equity, n, dd)
