@@ -321,7 +321,11 @@ function M.run(strategy, series, opts)
   if bt == nil then error(gtffi.errmsg(), 2) end
   bt = ffi.gc(bt, C.gt_bt_free)
   local n = series.n
+  local clock = os.clock
+  local timings = {}
+  local t0 = clock()
   local ind = prepare(strategy, series, p)
+  timings.indicators = clock() - t0
   local w = math.max(warmup(ind, n), strategy.warmup and strategy.warmup(p) or 0)
   if w >= n then
     error(("backtest: the indicators need %d bars of warm-up but the data has %d"):format(w, n), 2)
@@ -330,8 +334,11 @@ function M.run(strategy, series, opts)
   if mode == "vector" and not strategy.signals then mode = "event" end
   if mode == "event" and not strategy.on_bar then mode = "vector" end
   o.mode = mode
+  t0 = clock()
   if mode == "vector" then
     local sig = strategy.signals(series, p, ind)
+    timings.signals = clock() - t0
+    t0 = clock()
     local target = sig and sig.target
     if type(target) ~= "cdata" then error(strategy.name .. ": signals() must return {target = <double array>}", 2) end
     local tp = ffi.new("const double *[1]", target)
@@ -359,8 +366,13 @@ function M.run(strategy, series, opts)
   else
     error("backtest: mode is 'vector' or 'event'", 2)
   end
+  timings.loop = clock() - t0
   if o.close_at_end then C.gt_bt_finish(bt) end
-  return collect(bt, series, strategy, p, o, w)
+  t0 = clock()
+  local res = collect(bt, series, strategy, p, o, w)
+  timings.results = clock() - t0
+  res.timings = timings -- CPU seconds per phase
+  return res
 end
 
 -- Look-ahead check for the vectorised path: signals recomputed on data cut at sampled

@@ -33,4 +33,7 @@ local te, re = best("event")
 print(("sma_cross 10/30 over %d bars, whole gt.backtest.run (indicators, loop, results, metrics), best of 3"):format(N))
 print(("  vectorised path: %6.1f M bars/s  (%.1f ms, %d trades)"):format(N / tv / 1e6, tv * 1e3, #rv.trades))
 print(("  event path:      %6.1f M bars/s  (%.1f ms, on_bar in Lua per bar)"):format(N / te / 1e6, te * 1e3))
+print(("  loop alone: vectorised %6.1f M bars/s (signals %.1f ms + C loop %.1f ms); event %6.1f M bars/s (%.1f ms)")
+  :format(N / (rv.timings.loop + rv.timings.signals) / 1e6, rv.timings.signals * 1e3, rv.timings.loop * 1e3,
+    N / re.timings.loop / 1e6, re.timings.loop * 1e3))
 print(("  same final equity: %s"):format(rv.equity[N - 1] == re.equity[N - 1] and "yes" or "NO"))
