@@ -140,7 +140,7 @@ fuzz: deps $(B)/gt_version.h
 	$(Q)$(MAKE) --no-print-directory -f tests/fuzz/Makefile
 
 run: all
-	$(Q)./$(BIN) run workflows/demo.lua
+	$(Q)./$(BIN) run workflows/backtest.lua
 
 SHARE = $(DESTDIR)$(PREFIX)/share/gtengine
 install: all
