@@ -32,6 +32,8 @@ OBJS     := $(SRCS:engine/%.c=$(B)/%.o) $(B)/embedded.o
 LUA_SRCS := $(shell find lua -name '*.lua' | sort)
 CTESTS   := $(patsubst tests/c/%.c,$(B)/tests/%,$(wildcard tests/c/test_*.c))
 BENCHES  := $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/*.c))
+# Plain baselines that Lua benchmarks run as separate processes (given arguments).
+BENCH_TOOLS := $(patsubst tests/bench/tools/%.c,$(B)/bench-tools/%,$(wildcard tests/bench/tools/*.c))
 # Each fuzz target also builds as a plain corpus-replay binary that make test runs.
 REPLAYS  := $(patsubst tests/fuzz/%.c,$(B)/replay/%,$(wildcard tests/fuzz/fuzz_*.c))
 # Loopback servers the tests start (fake providers, fake broker).
@@ -133,8 +135,12 @@ asan-tests: $(CTESTS) $(REPLAYS) $(SERVERS)
 asan-run:
 	$(Q)$(TEST_ENV) ./$(BIN) tests/run.lua
 
-bench: all $(BENCHES)
-	$(Q)GTENGINE=./$(BIN) BENCH_DIR=$(B)/bench ./$(BIN) tests/bench/run.lua
+$(B)/bench-tools/%: tests/bench/tools/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=c11 -O2 -march=native -D_GNU_SOURCE $< -lm -o $@
+
+bench: all $(BENCHES) $(BENCH_TOOLS)
+	$(Q)GTENGINE=./$(BIN) BENCH_DIR=$(B)/bench TOOLS_DIR=$(B)/bench-tools ./$(BIN) tests/bench/run.lua
 
 fuzz: deps $(B)/gt_version.h
 	$(Q)$(MAKE) --no-print-directory -f tests/fuzz/Makefile
