@@ -1,0 +1,615 @@
+/*
+ * store.c: the SQLite database. Connection set-up (WAL, pragmas, busy timeout), the
+ * versioned schema with forward migrations, bulk bar import in one transaction, range
+ * loads straight into a gt_series, the per-symbol listing, deletes and the range query
+ * the fetch path uses to ask only for missing bars.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "series.h"
+
+/* Schema steps, applied in order: step k takes user_version k to k + 1, inside one
+ * transaction with the version bump, so a database is always at a whole version. Later
+ * slices append steps (runs, orders, fills, the event journal, ...). Never edit a step
+ * that has shipped: a database already past it would not see the change. */
+static const char *const migrations[] = {
+    /* 0 -> 1: bars and the import log. WITHOUT ROWID: the key is the table, so a range
+     * scan of one symbol and timeframe reads consecutive pages. ts is epoch microseconds
+     * UTC; imported_at too. */
+    "CREATE TABLE bars ("
+    "  symbol TEXT NOT NULL,"
+    "  timeframe TEXT NOT NULL,"
+    "  ts INTEGER NOT NULL,"
+    "  open REAL NOT NULL,"
+    "  high REAL NOT NULL,"
+    "  low REAL NOT NULL,"
+    "  close REAL NOT NULL,"
+    "  volume REAL NOT NULL,"
+    "  PRIMARY KEY (symbol, timeframe, ts)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE imports ("
+    "  id INTEGER PRIMARY KEY,"
+    "  symbol TEXT NOT NULL,"
+    "  timeframe TEXT NOT NULL,"
+    "  source TEXT,"
+    "  rows INTEGER NOT NULL,"
+    "  first_ts INTEGER,"
+    "  last_ts INTEGER,"
+    "  imported_at INTEGER NOT NULL"
+    ");",
+};
+#define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+_Static_assert(NMIGRATIONS == GT_STORE_SCHEMA_VERSION,
+               "GT_STORE_SCHEMA_VERSION must equal the number of migration steps");
+
+/* Connection settings, measured with tests/bench/store_bench.c (1M bars, 2 cores): page
+ * sizes 4096/16384/65536, cache_size 2 MiB/64 MiB and mmap on/off all came within the
+ * run-to-run noise (about 10%) for both import and load; the import is bound by SQLite's
+ * B-tree insert work, not I/O. So the defaults stay: 4096-byte pages suit the small
+ * commits later slices make, and mmap is left off (an I/O error becomes SIGBUS).
+ *
+ * Durability: bars use synchronous=NORMAL. In WAL mode that can lose the last commits on
+ * a power failure but never corrupts the file, and bars can be fetched again. The event
+ * journal (a later slice) must be durable, DESIGN.md section 3: its writer switches the
+ * connection to SYNC_JOURNAL for its commits (synchronous is per connection, so a
+ * dedicated journal handle is the simplest way). synchronous=OFF is never used, not even
+ * for a bulk import: a crash then can corrupt the whole database, not just lose bars. */
+#define SYNC_BARS "NORMAL"
+#define SYNC_JOURNAL "FULL" /* for the journal slice */
+static const char setup_sql[] = "PRAGMA journal_mode=WAL;"
+                                "PRAGMA synchronous=" SYNC_BARS ";"
+                                "PRAGMA temp_store=MEMORY;"
+                                "PRAGMA cache_size=-16384;" /* KiB: 16 MiB */
+                                "PRAGMA foreign_keys=ON;";
+
+enum stmt_id { S_PUT, S_IMPORT, S_LOAD, S_RANGE, S_DELETE, S_LIST, S_COUNT };
+
+static const char *const stmt_sql[S_COUNT] = {
+    [S_PUT] = "INSERT INTO bars (symbol, timeframe, ts, open, high, low, close, volume) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+              "ON CONFLICT (symbol, timeframe, ts) DO UPDATE SET open = excluded.open, "
+              "high = excluded.high, low = excluded.low, close = excluded.close, "
+              "volume = excluded.volume",
+    [S_IMPORT] = "INSERT INTO imports (symbol, timeframe, source, rows, first_ts, last_ts, "
+                 "imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    /* Ranges are inclusive in SQL (BETWEEN ?3 AND ?4) with stop - 1 as the upper end, so
+     * one statement serves every combination of bounds and keeps the key range scan. */
+    [S_LOAD] = "SELECT ts, open, high, low, close, volume FROM bars "
+               "WHERE symbol = ?1 AND timeframe = ?2 AND ts BETWEEN ?3 AND ?4 ORDER BY ts",
+    [S_RANGE] = "SELECT count(*), min(ts), max(ts) FROM bars "
+                "WHERE symbol = ?1 AND timeframe = ?2 AND ts BETWEEN ?3 AND ?4",
+    [S_DELETE] = "DELETE FROM bars WHERE symbol = ?1 AND timeframe = ?2 AND ts BETWEEN ?3 AND ?4",
+    [S_LIST] = "SELECT symbol, timeframe, count(*), min(ts), max(ts) FROM bars "
+               "GROUP BY symbol, timeframe ORDER BY symbol, timeframe",
+};
+
+struct gt_store {
+    sqlite3 *db;
+    char *path;
+    sqlite3_stmt *stmt[S_COUNT]; /* prepared on first use */
+};
+
+struct gt_store_list {
+    gt_store_entry *e;
+    int64_t n;
+};
+
+/* Records SQLite's message for a failed call: "store PATH: WHAT: MESSAGE". */
+static int dberr(const char *path, sqlite3 *db, const char *what)
+{
+    int rc = sqlite3_extended_errcode(db);
+    const char *hint = "";
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+        hint = " (another connection kept it locked past the busy timeout)";
+    return gt_seterr(GT_EDB, "store %s: %s: %s%s", path, what, sqlite3_errmsg(db), hint);
+}
+
+static int exec(gt_store *st, const char *sql, const char *what)
+{
+    if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return dberr(st->path, st->db, what);
+    return GT_OK;
+}
+
+static sqlite3_stmt *stmt(gt_store *st, enum stmt_id id)
+{
+    if (!st->stmt[id] && sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                            &st->stmt[id], NULL) != SQLITE_OK) {
+        dberr(st->path, st->db, "preparing a statement");
+        return NULL;
+    }
+    return st->stmt[id];
+}
+
+/* Rolls back after a failure without losing the failure's message. */
+static int rollback(gt_store *st, int rc)
+{
+    if (sqlite3_get_autocommit(st->db) == 0)
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static int read_version(gt_store *st, int *version)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = GT_OK;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_step(q) != SQLITE_ROW)
+        rc = dberr(st->path, st->db, "reading the schema version");
+    else
+        *version = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    return rc;
+}
+
+static int too_new(const gt_store *st, int version)
+{
+    return gt_seterr(GT_EDB,
+                     "store %s: the database has schema version %d but this gtengine knows "
+                     "versions up to %d; open it with a newer gtengine",
+                     st->path, version, GT_STORE_SCHEMA_VERSION);
+}
+
+static int migrate(gt_store *st)
+{
+    int version, rc;
+    if ((rc = read_version(st, &version)) != GT_OK)
+        return rc;
+    if (version > GT_STORE_SCHEMA_VERSION)
+        return too_new(st, version);
+    if (version == GT_STORE_SCHEMA_VERSION)
+        return GT_OK;
+    /* IMMEDIATE takes the write lock first, then the version is read again: another
+     * process may have migrated while this one waited. */
+    if ((rc = exec(st, "BEGIN IMMEDIATE", "starting the schema migration")) != GT_OK)
+        return rc;
+    if ((rc = read_version(st, &version)) != GT_OK)
+        return rollback(st, rc);
+    if (version > GT_STORE_SCHEMA_VERSION)
+        return rollback(st, too_new(st, version));
+    for (int v = version; v < GT_STORE_SCHEMA_VERSION; v++) {
+        char what[64], bump[48];
+        snprintf(what, sizeof what, "migrating the schema from version %d to %d", v, v + 1);
+        snprintf(bump, sizeof bump, "PRAGMA user_version=%d", v + 1);
+        if ((rc = exec(st, migrations[v], what)) != GT_OK || (rc = exec(st, bump, what)) != GT_OK)
+            return rollback(st, rc);
+    }
+    if ((rc = exec(st, "COMMIT", "committing the schema migration")) != GT_OK)
+        return rollback(st, rc);
+    return GT_OK;
+}
+
+/* A clearer message than SQLite's "unable to open database file" for the usual causes. */
+static int open_failed(const char *path, sqlite3 *db)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    struct stat sb;
+    if (slash && (size_t)(slash - path) < sizeof dir) {
+        size_t len = slash == path ? 1 : (size_t)(slash - path);
+        memcpy(dir, path, len);
+        dir[len] = '\0';
+        if (stat(dir, &sb) != 0)
+            return gt_seterr(GT_EDB, "store %s: cannot open: directory %s: %s", path, dir,
+                             strerror(errno));
+        if (!S_ISDIR(sb.st_mode))
+            return gt_seterr(GT_EDB, "store %s: cannot open: %s is not a directory", path, dir);
+    }
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return gt_seterr(GT_EDB, "store %s: cannot open: it is a directory", path);
+    if (!db)
+        return gt_seterr(GT_ENOMEM, "store %s: out of memory", path);
+    return gt_seterr(GT_EDB, "store %s: cannot open: %s", path, sqlite3_errmsg(db));
+}
+
+int gt_store_open(const char *path, gt_store **out)
+{
+    int rc;
+    if (!out)
+        return gt_seterr(GT_EINVAL, "store: gt_store_open needs an output pointer");
+    *out = NULL;
+    if (!path || !path[0])
+        return gt_seterr(GT_EINVAL, "store: empty database path");
+    gt_store *st = calloc(1, sizeof *st);
+    if (!st || !(st->path = strdup(path))) {
+        free(st);
+        return gt_seterr(GT_ENOMEM, "store %s: out of memory", path);
+    }
+    if (sqlite3_open_v2(path, &st->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        rc = open_failed(path, st->db);
+        goto fail;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, GT_STORE_BUSY_MS);
+    /* The first statement reads the file: a file that is not a database fails here with
+     * SQLite's "file is not a database". */
+    if ((rc = exec(st, setup_sql, "setting up the connection")) != GT_OK)
+        goto fail;
+    if ((rc = migrate(st)) != GT_OK)
+        goto fail;
+    *out = st;
+    return GT_OK;
+fail:
+    gt_store_close(st);
+    return rc;
+}
+
+void gt_store_close(gt_store *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(st->stmt[i]);
+    /* close_v2 would defer on an unfinalized statement; every one is ours and is gone. */
+    sqlite3_close(st->db);
+    free(st->path);
+    free(st);
+}
+
+int gt_store_version(gt_store *st)
+{
+    int version = 0, rc;
+    if (!st)
+        return gt_seterr(GT_EINVAL, "store: NULL handle");
+    if ((rc = read_version(st, &version)) != GT_OK)
+        return rc;
+    return version;
+}
+
+int gt_store_set_busy_timeout(gt_store *st, int32_t ms)
+{
+    if (!st || ms < 0)
+        return gt_seterr(GT_EINVAL, "store: bad busy timeout");
+    sqlite3_busy_timeout(st->db, ms);
+    return GT_OK;
+}
+
+/* Symbols are free text but not empty, short and without control characters; a
+ * timeframe is a count and a unit, spelt as gt.timeframe does (1m 5m 15m 1h 4h 1d 2d 1w
+ * 1mo), so one series is never stored under two names. */
+static int check_key(const gt_store *st, const char *symbol, const char *timeframe)
+{
+    if (!symbol || !symbol[0] || strlen(symbol) > 64)
+        return gt_seterr(GT_EINVAL, "store %s: symbol must be 1 to 64 characters", st->path);
+    for (const char *p = symbol; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return gt_seterr(GT_EINVAL, "store %s: symbol '%s' has a control character", st->path,
+                             symbol);
+    const char *p = timeframe;
+    if (p && *p >= '1' && *p <= '9') {
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (p - timeframe <= 6 && (!strcmp(p, "m") || !strcmp(p, "h") || !strcmp(p, "d") ||
+                                   !strcmp(p, "w") || !strcmp(p, "mo")))
+            return GT_OK;
+    }
+    return gt_seterr(GT_EINVAL, "store %s: bad timeframe '%s' (want e.g. 1m 5m 1h 4h 1d 1w 1mo)",
+                     st->path, timeframe ? timeframe : "(null)");
+}
+
+/* Binds symbol, timeframe and the inclusive SQL range of start <= ts < stop. Returns 0 for
+ * an empty range (stop bound at INT64_MIN), 1 otherwise. */
+static int bind_range(sqlite3_stmt *q, const char *symbol, const char *timeframe, int64_t start,
+                      int64_t stop, int32_t bounds)
+{
+    int64_t lo = (bounds & GT_STORE_START) ? start : INT64_MIN;
+    int64_t hi = INT64_MAX;
+    if (bounds & GT_STORE_STOP) {
+        if (stop == INT64_MIN)
+            return 0;
+        hi = stop - 1;
+    }
+    sqlite3_bind_text(q, 1, symbol, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, timeframe, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, lo);
+    sqlite3_bind_int64(q, 4, hi);
+    return 1;
+}
+
+/* Statements keep their bindings; static text must not outlive the call. */
+static void done(sqlite3_stmt *q)
+{
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+}
+
+static int64_t now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+static int bad_bar(const gt_store *st, const char *symbol, const char *timeframe, const char *verb,
+                   int64_t i, int64_t ts, int issue)
+{
+    char when[40];
+    gt_time_format(ts, 0, when, sizeof when);
+    return gt_seterr(GT_EDATA, "store %s: %s %s %s: bar %lld (ts %lld, %s): %s", st->path, verb,
+                     symbol, timeframe, (long long)i, (long long)ts, when,
+                     gt_bar_issue_text(issue));
+}
+
+/* Polled every this many rows in long loops, so Ctrl-C stops a big import or load. */
+#define POLL_MASK 0xffff
+
+int64_t gt_store_put(gt_store *st, const char *symbol, const char *timeframe, const char *source,
+                     const gt_series *s)
+{
+    int rc;
+    if (!st || !s)
+        return gt_seterr(GT_EINVAL, "store: gt_store_put needs a handle and a series");
+    if ((rc = check_key(st, symbol, timeframe)) != GT_OK)
+        return rc;
+    /* Validate everything before touching the database: a bad bar writes nothing. */
+    int64_t prev = INT64_MIN;
+    for (int64_t i = 0; i < s->n; i++) {
+        int issue = gt_bar_check(prev, s->ts[i], s->open[i], s->high[i], s->low[i], s->close[i],
+                                 s->volume[i]);
+        if (issue != GT_BAR_OK)
+            return bad_bar(st, symbol, timeframe, "put", i, s->ts[i], issue);
+        prev = s->ts[i];
+    }
+    if (s->n == 0)
+        return 0;
+    sqlite3_stmt *ins = stmt(st, S_PUT), *imp = stmt(st, S_IMPORT);
+    if (!ins || !imp)
+        return GT_EDB;
+    /* IMMEDIATE: take the write lock (waiting out the busy timeout) before any work; a
+     * deferred transaction that upgrades later can fail at once with SQLITE_BUSY. */
+    if ((rc = exec(st, "BEGIN IMMEDIATE", "starting the import")) != GT_OK)
+        return rc;
+    sqlite3_bind_text(ins, 1, symbol, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 2, timeframe, -1, SQLITE_STATIC);
+    for (int64_t i = 0; i < s->n; i++) {
+        sqlite3_bind_int64(ins, 3, s->ts[i]);
+        sqlite3_bind_double(ins, 4, s->open[i]);
+        sqlite3_bind_double(ins, 5, s->high[i]);
+        sqlite3_bind_double(ins, 6, s->low[i]);
+        sqlite3_bind_double(ins, 7, s->close[i]);
+        sqlite3_bind_double(ins, 8, s->volume[i]);
+        if (sqlite3_step(ins) != SQLITE_DONE) {
+            rc = dberr(st->path, st->db, "writing bars");
+            done(ins);
+            return rollback(st, rc);
+        }
+        sqlite3_reset(ins);
+        if ((i & POLL_MASK) == POLL_MASK && gt_interrupted) {
+            done(ins);
+            rc = gt_seterr(GT_EINTR, "store %s: import interrupted; nothing written", st->path);
+            return rollback(st, rc);
+        }
+    }
+    done(ins);
+    sqlite3_bind_text(imp, 1, symbol, -1, SQLITE_STATIC);
+    sqlite3_bind_text(imp, 2, timeframe, -1, SQLITE_STATIC);
+    if (source)
+        sqlite3_bind_text(imp, 3, source, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(imp, 3);
+    sqlite3_bind_int64(imp, 4, s->n);
+    sqlite3_bind_int64(imp, 5, s->ts[0]);
+    sqlite3_bind_int64(imp, 6, s->ts[s->n - 1]);
+    sqlite3_bind_int64(imp, 7, now_us());
+    rc = sqlite3_step(imp) == SQLITE_DONE ? GT_OK : dberr(st->path, st->db, "logging the import");
+    done(imp);
+    if (rc != GT_OK)
+        return rollback(st, rc);
+    if ((rc = exec(st, "COMMIT", "committing the import")) != GT_OK)
+        return rollback(st, rc);
+    return s->n;
+}
+
+/* Makes room for at least one more bar, doubling. */
+static int grow(gt_series *s)
+{
+    if (s->n < s->cap)
+        return GT_OK;
+    return gt_series_reserve(s, s->cap < 1024 ? 1024 : s->cap * 2);
+}
+
+int64_t gt_store_load(gt_store *st, const char *symbol, const char *timeframe, int64_t start,
+                      int64_t stop, int32_t bounds, gt_series **out)
+{
+    int rc;
+    if (!out)
+        return gt_seterr(GT_EINVAL, "store: gt_store_load needs an output pointer");
+    *out = NULL;
+    if (!st)
+        return gt_seterr(GT_EINVAL, "store: NULL handle");
+    if ((rc = check_key(st, symbol, timeframe)) != GT_OK)
+        return rc;
+    sqlite3_stmt *q = stmt(st, S_LOAD);
+    if (!q)
+        return GT_EDB;
+    gt_series *s = gt_series_new(0);
+    if (!s)
+        return GT_ENOMEM;
+    if (!bind_range(q, symbol, timeframe, start, stop, bounds)) {
+        *out = s;
+        return 0;
+    }
+    /* Growth rather than a COUNT(*) first: the count walks the same pages again, and
+     * large reallocs are page remaps, not copies. Bars read back pass the same check as
+     * bars written, since other programs can edit the file. */
+    int64_t prev = INT64_MIN;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (grow(s) != GT_OK) {
+            rc = GT_ENOMEM;
+            goto fail;
+        }
+        int64_t i = s->n;
+        int64_t ts = sqlite3_column_int64(q, 0);
+        double o = sqlite3_column_double(q, 1), h = sqlite3_column_double(q, 2);
+        double l = sqlite3_column_double(q, 3), c = sqlite3_column_double(q, 4);
+        double v = sqlite3_column_double(q, 5);
+        int issue = gt_bar_check(prev, ts, o, h, l, c, v);
+        if (issue != GT_BAR_OK) {
+            rc = bad_bar(st, symbol, timeframe, "load", i, ts, issue);
+            goto fail;
+        }
+        s->ts[i] = prev = ts;
+        s->open[i] = o;
+        s->high[i] = h;
+        s->low[i] = l;
+        s->close[i] = c;
+        s->volume[i] = v;
+        s->n = i + 1;
+        if ((i & POLL_MASK) == POLL_MASK && gt_interrupted) {
+            rc = gt_seterr(GT_EINTR, "store %s: load interrupted", st->path);
+            goto fail;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        rc = dberr(st->path, st->db, "reading bars");
+        goto fail;
+    }
+    done(q);
+    gt_series_shrink(s); /* failure keeps the larger columns, which is harmless */
+    *out = s;
+    return s->n;
+fail:
+    done(q);
+    gt_series_free(s);
+    return rc;
+}
+
+int64_t gt_store_range(gt_store *st, const char *symbol, const char *timeframe, int64_t start,
+                       int64_t stop, int32_t bounds, int64_t *first, int64_t *last)
+{
+    int rc;
+    if (!st || !first || !last)
+        return gt_seterr(GT_EINVAL, "store: gt_store_range needs a handle and outputs");
+    if ((rc = check_key(st, symbol, timeframe)) != GT_OK)
+        return rc;
+    sqlite3_stmt *q = stmt(st, S_RANGE);
+    if (!q)
+        return GT_EDB;
+    if (!bind_range(q, symbol, timeframe, start, stop, bounds))
+        return 0;
+    int64_t n;
+    if (sqlite3_step(q) != SQLITE_ROW) {
+        n = dberr(st->path, st->db, "reading the stored range");
+    } else {
+        n = sqlite3_column_int64(q, 0);
+        if (n > 0) {
+            *first = sqlite3_column_int64(q, 1);
+            *last = sqlite3_column_int64(q, 2);
+        }
+    }
+    done(q);
+    return n;
+}
+
+int64_t gt_store_delete(gt_store *st, const char *symbol, const char *timeframe, int64_t start,
+                        int64_t stop, int32_t bounds)
+{
+    int rc;
+    if (!st)
+        return gt_seterr(GT_EINVAL, "store: NULL handle");
+    if ((rc = check_key(st, symbol, timeframe)) != GT_OK)
+        return rc;
+    sqlite3_stmt *q = stmt(st, S_DELETE);
+    if (!q)
+        return GT_EDB;
+    if (!bind_range(q, symbol, timeframe, start, stop, bounds))
+        return 0;
+    int64_t n;
+    if (sqlite3_step(q) != SQLITE_DONE)
+        n = dberr(st->path, st->db, "deleting bars");
+    else
+        n = sqlite3_changes64(st->db);
+    done(q);
+    return n;
+}
+
+int64_t gt_store_symbols(gt_store *st, gt_store_list **out)
+{
+    int rc;
+    if (!out)
+        return gt_seterr(GT_EINVAL, "store: gt_store_symbols needs an output pointer");
+    *out = NULL;
+    if (!st)
+        return gt_seterr(GT_EINVAL, "store: NULL handle");
+    sqlite3_stmt *q = stmt(st, S_LIST);
+    if (!q)
+        return GT_EDB;
+    gt_store_list *l = calloc(1, sizeof *l);
+    int64_t cap = 0;
+    if (!l) {
+        rc = gt_seterr(GT_ENOMEM, "store %s: out of memory", st->path);
+        goto fail;
+    }
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (l->n == cap) {
+            int64_t ncap = cap ? cap * 2 : 16;
+            gt_store_entry *ne = realloc(l->e, (size_t)ncap * sizeof *ne);
+            if (!ne) {
+                rc = gt_seterr(GT_ENOMEM, "store %s: out of memory", st->path);
+                goto fail;
+            }
+            l->e = ne;
+            cap = ncap;
+        }
+        gt_store_entry *e = &l->e[l->n];
+        const char *sym = (const char *)sqlite3_column_text(q, 0);
+        const char *tf = (const char *)sqlite3_column_text(q, 1);
+        e->symbol = strdup(sym ? sym : "");
+        e->timeframe = strdup(tf ? tf : "");
+        e->count = sqlite3_column_int64(q, 2);
+        e->first = sqlite3_column_int64(q, 3);
+        e->last = sqlite3_column_int64(q, 4);
+        l->n++;
+        if (!e->symbol || !e->timeframe) {
+            rc = gt_seterr(GT_ENOMEM, "store %s: out of memory", st->path);
+            goto fail;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        rc = dberr(st->path, st->db, "listing symbols");
+        goto fail;
+    }
+    sqlite3_reset(q);
+    *out = l;
+    return l->n;
+fail:
+    sqlite3_reset(q);
+    gt_store_list_free(l);
+    return rc;
+}
+
+int64_t gt_store_list_count(const gt_store_list *l)
+{
+    return l ? l->n : 0;
+}
+
+const gt_store_entry *gt_store_list_at(const gt_store_list *l, int64_t i)
+{
+    if (!l || i < 0 || i >= l->n)
+        return NULL;
+    return &l->e[i];
+}
+
+void gt_store_list_free(gt_store_list *l)
+{
+    if (!l)
+        return;
+    for (int64_t i = 0; i < l->n; i++) {
+        free((char *)l->e[i].symbol);
+        free((char *)l->e[i].timeframe);
+    }
+    free(l->e);
+    free(l);
+}

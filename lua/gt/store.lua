@@ -1,0 +1,189 @@
+-- gt.store: the SQLite bar store (engine/store.c) from Lua.
+--   local db = assert(store.open("gt.db"))
+--   db:put(s, { symbol = "AAPL", timeframe = "1d", source = "csv:aapl.csv" }) --> bars written
+--   local s = db:load { symbol = "AAPL", timeframe = "1d", start = t0, stop = t1 }
+-- Timestamps are Lua numbers (epoch microseconds UTC); a range is start <= ts < stop and
+-- either bound may be left out. Misuse raises; a database or data problem returns nil, err.
+-- A handle must not be used across fork(): a worker process opens its own.
+local ffi = require "ffi"
+local gtffi = require "gt.ffi"
+local series = require "gt.series"
+local C = gtffi.C
+
+local M = { DEFAULT_PATH = "gt.db", SCHEMA_VERSION = tonumber(C.GT_STORE_SCHEMA_VERSION) }
+local Store = {}
+Store.__index = Store
+M.Store = Store
+
+local GT_EINVAL = -2
+
+-- A failed call: misuse (GT_EINVAL) raises at the caller of the method, anything else
+-- (SQLite, bad data, interrupt) is returned as nil, message.
+local function fail(rc)
+  local msg = gtffi.errmsg(rc)
+  if rc == GT_EINVAL then error(msg, 3) end
+  return nil, msg
+end
+
+local function handle(self)
+  local h = self._h
+  if h == nil then error("store: the database " .. tostring(self.path) .. " is closed", 3) end
+  return h
+end
+
+local function check_time(name, v)
+  if v == nil then return end
+  if type(v) ~= "number" or v ~= v or v % 1 ~= 0 or math.abs(v) >= 2 ^ 63 then
+    error(("store: %s must be integer microseconds, got %s"):format(name, tostring(v)), 4)
+  end
+end
+
+-- start, stop and the bounds bits for C.
+local function bounds(q)
+  check_time("start", q.start)
+  check_time("stop", q.stop)
+  local b = 0
+  if q.start ~= nil then b = b + C.GT_STORE_START end
+  if q.stop ~= nil then b = b + C.GT_STORE_STOP end
+  return q.start or 0, q.stop or 0, b
+end
+
+local function key(q, what)
+  if type(q) ~= "table" then error(("store:%s: expected a table {symbol=, timeframe=}"):format(what), 3) end
+  if type(q.symbol) ~= "string" then error(("store:%s: symbol must be a string"):format(what), 3) end
+  if type(q.timeframe) ~= "string" then error(("store:%s: timeframe must be a string"):format(what), 3) end
+  return q.symbol, q.timeframe
+end
+
+-- Opens (creating and migrating as needed) the database at path (default gt.db).
+function M.open(path)
+  path = path or M.DEFAULT_PATH
+  if type(path) ~= "string" then error("store.open: path must be a string", 2) end
+  local out = ffi.new("gt_store *[1]")
+  local rc = C.gt_store_open(path, out)
+  if rc ~= 0 then return nil, gtffi.errmsg(rc) end
+  return setmetatable({ _h = ffi.gc(out[0], C.gt_store_close), path = path }, Store)
+end
+
+-- Safe to call more than once; any other method raises afterwards.
+function Store:close()
+  local h = self._h
+  if h ~= nil then
+    self._h = nil
+    C.gt_store_close(ffi.gc(h, nil))
+  end
+end
+
+-- The database's schema version (PRAGMA user_version).
+function Store:version()
+  local v = C.gt_store_version(handle(self))
+  if v < 0 then return fail(v) end
+  return v
+end
+
+-- Milliseconds a call waits for a database another connection has locked (default 5000).
+function Store:busy_timeout(ms)
+  if type(ms) ~= "number" or ms < 0 then error("store:busy_timeout: ms must be a number >= 0", 2) end
+  gtffi.check(C.gt_store_set_busy_timeout(handle(self), ms), 2)
+  return self
+end
+
+-- Writes every bar of s (a gt.series) in one transaction, keep-last on an existing
+-- timestamp. symbol and timeframe default to the series' own. On an invalid bar nothing
+-- is written and the message names the bar. Returns the number of bars written.
+function Store:put(s, opts)
+  local h = handle(self)
+  opts = opts or {}
+  if type(opts) ~= "table" then error("store:put: options must be a table", 2) end
+  local c = type(s) == "table" and s._c or s
+  if type(c) ~= "cdata" then error("store:put: expected a series", 2) end
+  local q = {
+    symbol = opts.symbol or (type(s) == "table" and s.symbol or nil),
+    timeframe = opts.timeframe or (type(s) == "table" and s.timeframe or nil),
+  }
+  key(q, "put")
+  if opts.source ~= nil and type(opts.source) ~= "string" then
+    error("store:put: source must be a string", 2)
+  end
+  local n = C.gt_store_put(h, q.symbol, q.timeframe, opts.source, c)
+  if n < 0 then return fail(tonumber(n)) end
+  return tonumber(n)
+end
+
+local function describe_range(q)
+  if q.start == nil and q.stop == nil then return "" end
+  local function t(v)
+    if v == nil then return "" end
+    local buf = ffi.new("char[40]")
+    C.gt_time_format(v, 0, buf, 40)
+    return ffi.string(buf)
+  end
+  return (" in [%s, %s)"):format(t(q.start), t(q.stop))
+end
+
+-- {symbol=, timeframe=, start=, stop=} -> a gt.series, or nil, err when nothing is stored.
+function Store:load(q)
+  local h = handle(self)
+  local symbol, timeframe = key(q, "load")
+  local start, stop, b = bounds(q)
+  local out = ffi.new("gt_series *[1]")
+  local n = C.gt_store_load(h, symbol, timeframe, start, stop, b, out)
+  if n < 0 then return fail(tonumber(n)) end
+  if n == 0 then
+    C.gt_series_free(out[0])
+    return nil, ("store %s: no %s %s bars stored%s"):format(self.path, symbol, timeframe, describe_range(q))
+  end
+  return series.wrap(out[0], { symbol = symbol, timeframe = timeframe })
+end
+
+-- What is stored for (symbol, timeframe) in the optional range: first, last (timestamps)
+-- and count, or nil, err when nothing is. The fetch path asks only for the rest.
+function Store:range(symbol, timeframe, start, stop)
+  local h = handle(self)
+  local q = { symbol = symbol, timeframe = timeframe, start = start, stop = stop }
+  key(q, "range")
+  local s0, s1, b = bounds(q)
+  local out = ffi.new("int64_t[2]")
+  local n = C.gt_store_range(h, symbol, timeframe, s0, s1, b, out, out + 1)
+  if n < 0 then return fail(tonumber(n)) end
+  if n == 0 then
+    return nil, ("store %s: no %s %s bars stored%s"):format(self.path, symbol, timeframe, describe_range(q))
+  end
+  return tonumber(out[0]), tonumber(out[1]), tonumber(n)
+end
+
+-- {symbol=, timeframe=, start=, stop=} -> number of bars deleted (no bounds: all of them).
+function Store:delete(q)
+  local h = handle(self)
+  local symbol, timeframe = key(q, "delete")
+  local start, stop, b = bounds(q)
+  local n = C.gt_store_delete(h, symbol, timeframe, start, stop, b)
+  if n < 0 then return fail(tonumber(n)) end
+  return tonumber(n)
+end
+
+-- Everything stored: { {symbol=, timeframe=, count=, first=, last=}, ... } ordered by
+-- symbol then timeframe. All numbers are Lua numbers.
+function Store:list()
+  local h = handle(self)
+  local out = ffi.new("gt_store_list *[1]")
+  local n = C.gt_store_symbols(h, out)
+  if n < 0 then return fail(tonumber(n)) end
+  local l = ffi.gc(out[0], C.gt_store_list_free)
+  local rows = {}
+  for i = 0, tonumber(n) - 1 do
+    local e = C.gt_store_list_at(l, i)
+    rows[i + 1] = {
+      symbol = ffi.string(e.symbol), timeframe = ffi.string(e.timeframe),
+      count = tonumber(e.count), first = tonumber(e.first), last = tonumber(e.last),
+    }
+  end
+  C.gt_store_list_free(ffi.gc(l, nil))
+  return rows
+end
+
+function Store:__tostring()
+  return ("store %s%s"):format(self.path, self._h == nil and " (closed)" or "")
+end
+
+return M
