@@ -178,6 +178,17 @@ void gt_clear_interrupt(void)
     F(gt_stats, years) \
     F(gt_stats, total_fees) \
     /* backtest */ \
+    S(gt_run_record) \
+    F(gt_run_record, strategy) \
+    F(gt_run_record, symbol) \
+    F(gt_run_record, timeframe) \
+    F(gt_run_record, params_json) \
+    F(gt_run_record, options_json) \
+    F(gt_run_record, stats_json) \
+    F(gt_run_record, data_hash) \
+    F(gt_run_record, first_ts) \
+    F(gt_run_record, last_ts) \
+    F(gt_run_record, bars) \
     S(gt_view) \
     F(gt_view, p) \
     F(gt_view, n) \

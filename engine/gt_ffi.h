@@ -53,6 +53,9 @@ int gt_series_reserve(gt_series *s, int64_t cap);
 int gt_series_push(gt_series *s, int64_t ts, double open, double high, double low,
                    double close, double volume);
 int gt_series_shrink(gt_series *s);
+/* FNV-1a 64 over every column's bytes, as 16 hex digits in hex (17 bytes with the NUL):
+ * identifies the exact data a run used. */
+void gt_series_hash(const gt_series *s, char *hex);
 /* Index of the first bar with ts >= t (n when none). */
 int64_t gt_series_lower_bound(const gt_series *s, int64_t t);
 
@@ -209,7 +212,7 @@ const char *gt_csv_report_note(const gt_csv_report *r, int32_t i);
  * is start <= ts < stop; each bound applies only when its bit is set in `bounds`. Calls
  * return a count (>= 0) or a negative GT_E* code with gt_errmsg() naming the path. */
 typedef struct gt_store gt_store;
-enum { GT_STORE_SCHEMA_VERSION = 1 }; /* the newest schema (PRAGMA user_version) known */
+enum { GT_STORE_SCHEMA_VERSION = 2 }; /* the newest schema (PRAGMA user_version) known */
 enum gt_store_bounds { GT_STORE_START = 1, GT_STORE_STOP = 2 };
 /* Opens or creates the database and migrates its schema forward. */
 int gt_store_open(const char *path, gt_store **out);
@@ -527,6 +530,36 @@ int64_t gt_bt_orders(const gt_bt *bt, const gt_order **out);
 int64_t gt_bt_fills(const gt_bt *bt, const gt_fill **out);
 const gt_order *gt_bt_order(const gt_bt *bt, int64_t id);
 const char *gt_bt_reject_text(int32_t reason);
+
+/* ---- saved runs (store.c) ---- */
+/* A backtest run as stored (store.c, schema 2): what ran on which data, and its results.
+ * Strings are JSON (params, options, stats) written by gt.backtest with sorted keys, so
+ * the same inputs store the same bytes. */
+typedef struct gt_run_record {
+    const char *strategy;
+    const char *symbol;
+    const char *timeframe;
+    const char *params_json;
+    const char *options_json;
+    const char *stats_json;
+    const char *data_hash; /* gt_series_hash of the data, hex */
+    int64_t first_ts;
+    int64_t last_ts;
+    int64_t bars;
+} gt_run_record;
+/* Saves the run, its trades and its equity curve (n doubles) in one transaction. Returns
+ * the new run id (> 0) or a negative status. */
+int64_t gt_store_save_run(gt_store *st, const gt_run_record *r, const gt_trade *trades, int64_t m,
+                          const double *equity, int64_t n);
+/* Copies run id's equity into out (capacity cap); returns the stored length. */
+int64_t gt_store_run_equity(gt_store *st, int64_t id, double *out, int64_t cap);
+/* Copies run id's trades into out (capacity cap); returns how many are stored. */
+int64_t gt_store_run_trades(gt_store *st, int64_t id, gt_trade *out, int64_t cap);
+/* Copies one text column of run id (strategy, symbol, timeframe, params, options, stats,
+ * data_hash) into buf, NUL-terminated; returns its full length. */
+int64_t gt_store_run_text(gt_store *st, int64_t id, const char *column, char *buf, int64_t cap);
+/* The highest run id, 0 when none. */
+int64_t gt_store_last_run(gt_store *st);
 
 /* ---- indicators (ind.c) ---- */
 /* Technical indicators. Each one has two forms that give identical numbers:

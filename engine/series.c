@@ -7,6 +7,7 @@
 #include "datetime.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 gt_series *gt_series_new(int64_t cap)
@@ -97,6 +98,20 @@ int gt_series_shrink(gt_series *s)
     if (!s || s->cap == 0 || s->n == s->cap || s->n == 0)
         return GT_OK;
     return resize(s, s->n);
+}
+
+void gt_series_hash(const gt_series *s, char *hex)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    const void *cols[6] = {s->ts, s->open, s->high, s->low, s->close, s->volume};
+    for (int c = 0; c < 6; c++) {
+        const unsigned char *p = cols[c];
+        for (size_t i = 0, len = (size_t)s->n * 8; i < len; i++) {
+            h ^= p[i];
+            h *= UINT64_C(0x100000001b3);
+        }
+    }
+    snprintf(hex, 17, "%016llx", (unsigned long long)h);
 }
 
 int64_t gt_series_lower_bound(const gt_series *s, int64_t t)

@@ -47,6 +47,36 @@ static const char *const migrations[] = {
     "  last_ts INTEGER,"
     "  imported_at INTEGER NOT NULL"
     ");",
+    /* 1 -> 2: backtest runs. The JSON columns are written with sorted keys; the equity
+     * curve is one BLOB of native doubles (a million bars is 8 MB, not a million rows). */
+    "CREATE TABLE runs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  created_at INTEGER NOT NULL,"
+    "  strategy TEXT NOT NULL,"
+    "  symbol TEXT,"
+    "  timeframe TEXT,"
+    "  params TEXT NOT NULL,"
+    "  options TEXT NOT NULL,"
+    "  stats TEXT NOT NULL,"
+    "  data_hash TEXT NOT NULL,"
+    "  first_ts INTEGER,"
+    "  last_ts INTEGER,"
+    "  bars INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE run_trades ("
+    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL,"
+    "  symbol_index INTEGER NOT NULL,"
+    "  entry_bar INTEGER NOT NULL, exit_bar INTEGER NOT NULL,"
+    "  entry_ts INTEGER NOT NULL, exit_ts INTEGER NOT NULL,"
+    "  entry_price REAL NOT NULL, exit_price REAL NOT NULL,"
+    "  size REAL NOT NULL, pnl REAL NOT NULL, return_pct REAL NOT NULL, fees REAL NOT NULL,"
+    "  PRIMARY KEY (run_id, seq)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE run_equity ("
+    "  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+    "  equity BLOB NOT NULL"
+    ");",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(NMIGRATIONS == GT_STORE_SCHEMA_VERSION,
@@ -612,4 +642,182 @@ void gt_store_list_free(gt_store_list *l)
     }
     free(l->e);
     free(l);
+}
+
+int64_t gt_store_save_run(gt_store *st, const gt_run_record *r, const gt_trade *trades, int64_t m,
+                          const double *equity, int64_t n)
+{
+    if (!st || !r || !r->strategy || !r->params_json || !r->options_json || !r->stats_json ||
+        !r->data_hash || (m > 0 && !trades) || (n > 0 && !equity) || m < 0 || n < 0)
+        return gt_seterr(GT_EINVAL, "store: gt_store_save_run needs a run record, trades and equity");
+    sqlite3_stmt *q = NULL;
+    int rc = exec(st, "BEGIN IMMEDIATE", "saving a run");
+    if (rc)
+        return rc;
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT INTO runs(created_at, strategy, symbol, timeframe, params, options,"
+                           " stats, data_hash, first_ts, last_ts, bars)"
+                           " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                           -1, &q, NULL) != SQLITE_OK)
+        goto dberror;
+    sqlite3_bind_int64(q, 1, now_us());
+    sqlite3_bind_text(q, 2, r->strategy, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, r->symbol, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, r->timeframe, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, r->params_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 6, r->options_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 7, r->stats_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 8, r->data_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 9, r->first_ts);
+    sqlite3_bind_int64(q, 10, r->last_ts);
+    sqlite3_bind_int64(q, 11, r->bars);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        goto dberror;
+    sqlite3_finalize(q);
+    q = NULL;
+    int64_t id = sqlite3_last_insert_rowid(st->db);
+    if (sqlite3_prepare_v2(st->db, "INSERT INTO run_trades VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+                           &q, NULL) != SQLITE_OK)
+        goto dberror;
+    for (int64_t i = 0; i < m; i++) {
+        const gt_trade *t = &trades[i];
+        sqlite3_bind_int64(q, 1, id);
+        sqlite3_bind_int64(q, 2, i);
+        sqlite3_bind_int64(q, 3, t->symbol);
+        sqlite3_bind_int64(q, 4, t->entry_bar);
+        sqlite3_bind_int64(q, 5, t->exit_bar);
+        sqlite3_bind_int64(q, 6, t->entry_ts);
+        sqlite3_bind_int64(q, 7, t->exit_ts);
+        sqlite3_bind_double(q, 8, t->entry_price);
+        sqlite3_bind_double(q, 9, t->exit_price);
+        sqlite3_bind_double(q, 10, t->size);
+        sqlite3_bind_double(q, 11, t->pnl);
+        sqlite3_bind_double(q, 12, t->return_pct);
+        sqlite3_bind_double(q, 13, t->fees);
+        if (sqlite3_step(q) != SQLITE_DONE)
+            goto dberror;
+        sqlite3_reset(q);
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    if (sqlite3_prepare_v2(st->db, "INSERT INTO run_equity VALUES (?, ?)", -1, &q, NULL) != SQLITE_OK)
+        goto dberror;
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_blob64(q, 2, n > 0 ? (const void *)equity : (const void *)"", (sqlite3_uint64)n * 8,
+                        SQLITE_STATIC);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        goto dberror;
+    sqlite3_finalize(q);
+    q = NULL;
+    if ((rc = exec(st, "COMMIT", "committing a run")) != GT_OK)
+        return rollback(st, rc);
+    return id;
+dberror:
+    rc = dberr(st->path, st->db, "saving a run");
+    sqlite3_finalize(q);
+    return rollback(st, rc);
+}
+
+int64_t gt_store_run_equity(gt_store *st, int64_t id, double *out, int64_t cap)
+{
+    sqlite3_stmt *q = NULL;
+    if (!st || cap < 0 || (cap > 0 && !out))
+        return gt_seterr(GT_EINVAL, "store: gt_store_run_equity needs a handle and a buffer");
+    if (sqlite3_prepare_v2(st->db, "SELECT equity FROM run_equity WHERE run_id = ?", -1, &q, NULL) !=
+        SQLITE_OK)
+        return dberr(st->path, st->db, "reading a run");
+    sqlite3_bind_int64(q, 1, id);
+    int64_t len;
+    int s = sqlite3_step(q);
+    if (s == SQLITE_ROW) {
+        int bytes = sqlite3_column_bytes(q, 0);
+        len = bytes / 8;
+        if (cap > 0)
+            memcpy(out, sqlite3_column_blob(q, 0), (size_t)(len < cap ? len : cap) * 8);
+    } else if (s == SQLITE_DONE) {
+        len = gt_seterr(GT_ENOTFOUND, "store %s: no run %lld", st->path, (long long)id);
+    } else {
+        len = dberr(st->path, st->db, "reading a run");
+    }
+    sqlite3_finalize(q);
+    return len;
+}
+
+int64_t gt_store_run_trades(gt_store *st, int64_t id, gt_trade *out, int64_t cap)
+{
+    sqlite3_stmt *q = NULL;
+    if (!st || cap < 0 || (cap > 0 && !out))
+        return gt_seterr(GT_EINVAL, "store: gt_store_run_trades needs a handle and a buffer");
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT symbol_index, entry_bar, exit_bar, entry_ts, exit_ts, entry_price,"
+                           " exit_price, size, pnl, return_pct, fees FROM run_trades"
+                           " WHERE run_id = ? ORDER BY seq",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(st->path, st->db, "reading a run's trades");
+    sqlite3_bind_int64(q, 1, id);
+    int64_t m = 0;
+    int s;
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        if (m < cap)
+            out[m] = (gt_trade){sqlite3_column_int64(q, 0),  sqlite3_column_int64(q, 1),
+                                sqlite3_column_int64(q, 2),  sqlite3_column_int64(q, 3),
+                                sqlite3_column_int64(q, 4),  sqlite3_column_double(q, 5),
+                                sqlite3_column_double(q, 6), sqlite3_column_double(q, 7),
+                                sqlite3_column_double(q, 8), sqlite3_column_double(q, 9),
+                                sqlite3_column_double(q, 10)};
+        m++;
+    }
+    if (s != SQLITE_DONE)
+        m = dberr(st->path, st->db, "reading a run's trades");
+    sqlite3_finalize(q);
+    return m;
+}
+
+int64_t gt_store_run_text(gt_store *st, int64_t id, const char *column, char *buf, int64_t cap)
+{
+    static const char *const cols[] = {"strategy", "symbol",    "timeframe", "params",
+                                       "options",  "stats",     "data_hash"};
+    const char *col = NULL;
+    for (size_t i = 0; column && i < sizeof cols / sizeof cols[0]; i++)
+        if (strcmp(column, cols[i]) == 0)
+            col = cols[i];
+    if (!st || !col || cap < 0 || (cap > 0 && !buf))
+        return gt_seterr(GT_EINVAL, "store: no run column '%s'", column ? column : "(null)");
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT %s FROM runs WHERE id = ?", col);
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return dberr(st->path, st->db, "reading a run");
+    sqlite3_bind_int64(q, 1, id);
+    int64_t len;
+    int s = sqlite3_step(q);
+    if (s == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(q, 0);
+        len = sqlite3_column_bytes(q, 0);
+        if (cap > 0) {
+            int64_t k = len < cap - 1 ? len : cap - 1;
+            if (t)
+                memcpy(buf, t, (size_t)k);
+            buf[k] = '\0';
+        }
+    } else if (s == SQLITE_DONE) {
+        len = gt_seterr(GT_ENOTFOUND, "store %s: no run %lld", st->path, (long long)id);
+    } else {
+        len = dberr(st->path, st->db, "reading a run");
+    }
+    sqlite3_finalize(q);
+    return len;
+}
+
+int64_t gt_store_last_run(gt_store *st)
+{
+    sqlite3_stmt *q = NULL;
+    if (!st)
+        return gt_seterr(GT_EINVAL, "store: NULL handle");
+    if (sqlite3_prepare_v2(st->db, "SELECT COALESCE(MAX(id), 0) FROM runs", -1, &q, NULL) != SQLITE_OK)
+        return dberr(st->path, st->db, "reading runs");
+    int64_t id = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0)
+                                               : dberr(st->path, st->db, "reading runs");
+    sqlite3_finalize(q);
+    return id;
 }

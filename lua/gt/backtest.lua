@@ -273,6 +273,31 @@ local function collect(bt, series, strategy, p, o, w)
   return res
 end
 
+-- Saves the run (parameters, options, data range and hash, stats, trades, equity) to the
+-- SQLite store; returns the run id or nil, err. Same inputs, same stored bytes: the JSON
+-- has sorted keys and the numbers print exactly.
+function Result:save(db_path)
+  local json = require "gt.json"
+  local store = require "gt.store"
+  local db, err = store.open(db_path or os.getenv("GT_DB") or "gt.db")
+  if not db then return nil, err end
+  local hash = ffi.new("char[17]")
+  C.gt_series_hash(self.series._c, hash)
+  local opts = {}
+  for k, v in pairs(self.options) do opts[k] = v end
+  local rec = ffi.new("gt_run_record")
+  local keep = { self.strategy, self.symbol or "", self.timeframe or "", json.encode(self.params),
+    json.encode(opts), json.encode(self.stats), ffi.string(hash) }
+  rec.strategy, rec.symbol, rec.timeframe = keep[1], keep[2], keep[3]
+  rec.params_json, rec.options_json, rec.stats_json, rec.data_hash = keep[4], keep[5], keep[6], keep[7]
+  rec.first_ts, rec.last_ts, rec.bars = self.ts[0], self.ts[self.n - 1], self.n
+  local id, serr = db:save_run(rec, self._trades, self.m, self.equity, self.n)
+  db:close()
+  if not id then return nil, serr end
+  self.run_id = id
+  return id
+end
+
 function Result:report(path)
   return require("gt.report").write(self, path)
 end
@@ -311,6 +336,11 @@ function M.run(strategy, series, opts)
   if type(strategy) ~= "table" then error("backtest.run: strategy must be a name or a table", 2) end
   if type(series) ~= "table" or not series._c then error("backtest.run: series must be a gt series", 2) end
   if series.n < 2 then error("backtest.run: need at least 2 bars, got " .. series.n, 2) end
+  for k in pairs(opts or {}) do
+    if M.DEFAULTS[k] == nil and k ~= "params" then
+      error(("backtest.run: unknown option '%s'"):format(tostring(k)), 2)
+    end
+  end
   local o = merge(M.DEFAULTS, opts)
   o.params = nil
   local p = merge(strategy.params, opts and opts.params)

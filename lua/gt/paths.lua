@@ -20,7 +20,10 @@ function M.roots()
   local home = os.getenv("GT_HOME")
   if home and home ~= "" then roots[#roots + 1] = home end
   if host.exe and host.exe ~= "" then
-    roots[#roots + 1] = dirname(dirname(host.exe)) .. "/share/gtengine"
+    -- a build tree (./gtengine next to strategies/), then an install (bin/../share/gtengine)
+    local dir = dirname(host.exe)
+    if dir ~= "." and exists(dir .. "/strategies/buy_and_hold.lua") then roots[#roots + 1] = dir end
+    roots[#roots + 1] = dirname(dir) .. "/share/gtengine"
   end
   if host.prefix then roots[#roots + 1] = host.prefix .. "/share/gtengine" end
   return roots

@@ -182,6 +182,44 @@ function Store:list()
   return rows
 end
 
+-- Saves a backtest run (gt.backtest's Result:save builds rec); returns the run id.
+function Store:save_run(rec, trades, m, equity, n)
+  local id = C.gt_store_save_run(handle(self), rec, trades, m, equity, n)
+  if id < 0 then return fail(tonumber(id)) end
+  return tonumber(id)
+end
+
+-- A saved run's equity curve as a double array and its length.
+function Store:run_equity(id)
+  local n = C.gt_store_run_equity(handle(self), id, nil, 0)
+  if n < 0 then return fail(tonumber(n)) end
+  local out = ffi.new("double[?]", math.max(tonumber(n), 1))
+  C.gt_store_run_equity(handle(self), id, out, n)
+  return out, tonumber(n)
+end
+
+-- A saved run as Lua data: {id=, strategy=, symbol=, timeframe=, params=, options=,
+-- stats= (JSON text), data_hash=, trades = gt_trade array, m =, equity = double array, n =}.
+function Store:run(id)
+  local h = handle(self)
+  id = id or tonumber(C.gt_store_last_run(h))
+  local r = { id = id }
+  for _, col in ipairs({ "strategy", "symbol", "timeframe", "params", "options", "stats", "data_hash" }) do
+    local len = C.gt_store_run_text(h, id, col, nil, 0)
+    if len < 0 then return fail(tonumber(len)) end
+    local buf = ffi.new("char[?]", tonumber(len) + 1)
+    C.gt_store_run_text(h, id, col, buf, len + 1)
+    r[col] = ffi.string(buf, len)
+  end
+  local m = tonumber(C.gt_store_run_trades(h, id, nil, 0))
+  if m < 0 then return fail(m) end
+  r.trades = ffi.new("gt_trade[?]", math.max(m, 1))
+  C.gt_store_run_trades(h, id, r.trades, m)
+  r.m = m
+  r.equity, r.n = self:run_equity(id)
+  return r
+end
+
 function Store:__tostring()
   return ("store %s%s"):format(self.path, self._h == nil and " (closed)" or "")
 end

@@ -143,3 +143,38 @@ describe("gtengine backtest (CLI)", function()
     assert.matches("sma_cross", err, 1, true)
   end)
 end)
+
+describe("saved runs", function()
+  it("store parameters, data hash, stats, trades and equity; the same inputs store the same bytes", function()
+    local dir = t.tmpdir()
+    local db = dir .. "/runs.db"
+    local s = gt.data.synthetic { n = 700, seed = 17 }
+    local r1 = gt.backtest.run("sma_cross", s, { params = { fast = 5 } })
+    local id1 = assert(r1:save(db))
+    local id2 = assert(gt.backtest.run("sma_cross", s, { params = { fast = 5 } }):save(db))
+    assert.equal(id1 + 1, id2)
+    local st = assert(require("gt.store").open(db))
+    local a, b = assert(st:run(id1)), assert(st:run(id2))
+    for _, k in ipairs({ "strategy", "symbol", "timeframe", "params", "options", "stats", "data_hash", "m", "n" }) do
+      assert.equal(a[k], b[k], k)
+    end
+    local ffi = require "ffi"
+    assert.equal(ffi.string(a.trades, a.m * ffi.sizeof("gt_trade")), ffi.string(b.trades, b.m * ffi.sizeof("gt_trade")))
+    assert.equal(ffi.string(a.equity, a.n * 8), ffi.string(b.equity, b.n * 8))
+    -- and they are the run's own numbers
+    assert.equal(#r1.trades, a.m)
+    assert.equal(r1.equity[699], a.equity[699])
+    assert.equal(r1.trades[1].pnl, a.trades[0].pnl)
+    assert.equal(5, json.decode(a.params).fast)
+    assert.equal(r1.stats.sharpe, json.decode(a.stats).sharpe)
+    local hash = ffi.new("char[17]")
+    ffi.C.gt_series_hash(s._c, hash)
+    assert.equal(ffi.string(hash), a.data_hash)
+    -- other data, other hash
+    local s2 = gt.data.synthetic { n = 700, seed = 18 }
+    local other = assert(gt.backtest.run("sma_cross", s2):save(db))
+    assert.are_not.equal(a.data_hash, assert(st:run(other)).data_hash)
+    st:close()
+    os.execute("rm -rf " .. dir)
+  end)
+end)

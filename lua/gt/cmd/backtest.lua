@@ -82,7 +82,8 @@ end
 function M.main(args)
   local o = cli.parse(args, SPEC, 2)
   if not o.strategy then cli.usage("backtest needs --strategy NAME (see: gtengine strategies)") end
-  local strategy = require("gt.strategy").load(o.strategy)
+  local ok, strategy = pcall(require("gt.strategy").load, o.strategy)
+  if not ok then io.stderr:write("gtengine backtest: ", tostring(strategy), "\n"); return 1 end
   local params = {}
   for _, kv in ipairs(o.param or {}) do
     local k, v = kv:match("^([%w_]+)=(.*)$")
@@ -121,8 +122,8 @@ function M.main(args)
     fill = o.fill, mode = o.mode, risk_free = o.risk_free, volume_cap = o.volume_cap }
   local r = require("gt.backtest").run(strategy, s, opts)
   if not o.no_save then
-    local ok, serr = pcall(function() return r:save(o.db) end)
-    if not ok then io.stderr:write("gtengine backtest: run not saved: ", tostring(serr), "\n") end
+    local id, serr = r:save(o.db)
+    if not id then io.stderr:write("gtengine backtest: run not saved: ", tostring(serr), "\n") end
   end
   if o.report then
     local ok, rerr = r:report(o.report)
