@@ -114,3 +114,51 @@ describe("series operations", function()
     assert.equal(0, filled[1][1])
   end)
 end)
+
+describe("resampling against backtrader's reference files", function()
+  local t = require "tests.lua.support"
+  local function load(name)
+    local p, why = t.shared_file("data/backtrader/" .. name)
+    if not p then return nil, why end
+    return assert(gt.data.load(p))
+  end
+  local function same(a, b)
+    assert.equal(b.n, a.n)
+    for i = 0, a.n - 1 do
+      for _, k in ipairs({ "ts", "open", "high", "low", "close", "volume" }) do
+        if a[k][i] ~= b[k][i] then
+          error(("bar %d %s: %s vs %s"):format(i, k, tostring(a[k][i]), tostring(b[k][i])))
+        end
+      end
+    end
+  end
+  it("2006 daily -> weekly reproduces 2006-week-001.txt exactly", function()
+    local d, why = load("2006-day-001.txt")
+    if not d then return pending(why) end
+    same(d:resample("1w"), load("2006-week-001.txt"))
+  end)
+  it("2006 daily -> monthly reproduces 2006-month-001.txt exactly", function()
+    local d, why = load("2006-day-001.txt")
+    if not d then return pending(why) end
+    same(d:resample("1mo"), load("2006-month-001.txt"))
+  end)
+  it("weekly bars in pairs reproduce 2006-week-002.txt exactly", function()
+    local w, why = load("2006-week-001.txt")
+    if not w then return pending(why) end
+    same(w:compress(2), load("2006-week-002.txt"))
+  end)
+  it("5-minute bars resample to hours and days with OHLCV kept", function()
+    local m, why = load("2006-min-005.txt")
+    if not m then return pending(why) end
+    local h = m:resample("1h")
+    local d = m:resample("1d")
+    local hi, lo, vol = -math.huge, math.huge, 0
+    for i = 0, m.n - 1 do hi = math.max(hi, m.high[i]); lo = math.min(lo, m.low[i]); vol = vol + m.volume[i] end
+    local dhi, dlo = -math.huge, math.huge
+    for i = 0, d.n - 1 do dhi = math.max(dhi, d.high[i]); dlo = math.min(dlo, d.low[i]) end
+    assert.equal(hi, dhi); assert.equal(lo, dlo)
+    assert.equal(m.open[0], d.open[0]); assert.equal(m.close[m.n - 1], d.close[d.n - 1])
+    assert.is_true(h.n > d.n and d.n >= 19)
+    assert.equal(0, h:time(1) % 3600e6, "hour buckets start on the hour")
+  end)
+end)
