@@ -51,6 +51,10 @@ function M.import(path, opts)
   opts = opts or {}
   local s, report = require("gt.csv").read(path, opts)
   if not s then return nil, report end
+  if not s.timeframe then
+    return nil, ("%s: cannot tell the timeframe from %d bars; give it (--timeframe 1d, or timeframe = \"1d\")")
+      :format(path, s.n)
+  end
   local db, err = open_store(opts)
   if not db then return nil, err end
   local n, perr = db:put(s, { symbol = s.symbol, timeframe = s.timeframe, source = path })

@@ -44,7 +44,7 @@ local function import(args)
         io.write(("%s: %s %s, %s bars %s .. %s%s into %s\n"):format(f, rep.symbol, rep.timeframe,
           fmt.num(rep.loaded), rep.first and gtime.format(rep.first, false):gsub("T00:00:00Z$", "") or "-",
           rep.last and gtime.format(rep.last, false):gsub("T00:00:00Z$", "") or "-",
-          rep.skipped > 0 and (", %d rows skipped"):format(rep.skipped) or "", rep.db))
+          rep.skipped > 0 and (", %d row%s skipped"):format(rep.skipped, rep.skipped == 1 and "" or "s") or "", rep.db))
         for i, e in ipairs(rep.errors or {}) do
           if i > 20 then io.write(("  ... %d more skipped rows\n"):format(#rep.errors - 20)); break end
           io.write(("  skipped line %d: %s\n"):format(e.line, e.reason))
