@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Ctrl-C (SIGINT) stops a running script with a traceback and exit status 1; a second one
+# ends a loop that JIT-compiled code keeps running (status 130, like any program).
+set -u
+GTENGINE=${GTENGINE:-./gtengine}
+tmp=$(mktemp -d)
+n=0
+check() { n=$((n+1)); if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; echo "# stderr: $(head -c 400 "$tmp/err")"; fi; }
+
+printf 'local gt = require "gt"\nlocal function work() return gt.data.synthetic{n = 3000} end\nwhile true do work() end\n' >"$tmp/a.lua"
+# trap - INT: a background job of a non-interactive shell starts with SIGINT ignored
+( trap - INT; exec "$GTENGINE" "$tmp/a.lua" ) 2>"$tmp/err" &
+pid=$!
+sleep 1.5
+kill -INT "$pid"
+wait "$pid"; rc=$?
+check "SIGINT stops the script with exit status 1" '[ "$rc" = 1 ]'
+check "and says it was interrupted, with file:line" 'grep -q "a.lua:3: interrupted" "$tmp/err"'
+check "with a traceback" 'grep -q "stack traceback:" "$tmp/err"'
+
+printf 'local x = 0\nwhile true do x = x + 1 end\n' >"$tmp/b.lua"
+( trap - INT; exec "$GTENGINE" "$tmp/b.lua" ) 2>"$tmp/err" &
+pid=$!
+sleep 1
+kill -INT "$pid"; sleep 0.5; kill -INT "$pid" 2>/dev/null
+wait "$pid"; rc=$?
+check "a second SIGINT ends a JIT-compiled loop (status 130)" '[ "$rc" = 130 ] || [ "$rc" = 1 ]'
+rm -rf "$tmp"
+echo "1..$n"
