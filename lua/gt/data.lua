@@ -47,9 +47,13 @@ end
 
 -- Reads a CSV file and stores it (one transaction; keep-last on existing bars).
 -- Returns a report {symbol, timeframe, rows, loaded, skipped, errors, first, last, db}.
+-- opts.progress(phase, info), when given, hears "read" and "stored" with counts and CPU
+-- seconds, so a command can tell the user what a long import is doing.
 function M.import(path, opts)
   opts = opts or {}
+  local t0 = os.clock()
   local s, report = require("gt.csv").read(path, opts)
+  if opts.progress and s then opts.progress("read", { rows = s.n, seconds = os.clock() - t0 }) end
   if not s then return nil, report end
   if not s.timeframe then
     return nil, ("%s: cannot tell the timeframe from %d bars; give it (--timeframe 1d, or timeframe = \"1d\")")
@@ -57,9 +61,11 @@ function M.import(path, opts)
   end
   local db, err = open_store(opts)
   if not db then return nil, err end
+  t0 = os.clock()
   local n, perr = db:put(s, { symbol = s.symbol, timeframe = s.timeframe, source = path })
   db:close()
   if not n then return nil, perr end
+  if opts.progress then opts.progress("stored", { rows = n, seconds = os.clock() - t0 }) end
   report.db = db_path(opts)
   report.stored = n
   report.first = s.n > 0 and s:time(0) or nil

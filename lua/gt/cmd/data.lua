@@ -30,8 +30,19 @@ local function import(args)
   local data = require "gt.data"
   local reports, failed = {}, 0
   for _, f in ipairs(files) do
+    -- phases that take more than a second are announced on stderr
+    local size = 0
+    local fh = io.open(f, "rb")
+    if fh then size = fh:seek("end"); fh:close() end
+    if size > 20e6 then io.stderr:write(("%s: reading %s MB...\n"):format(f, fmt.num(size / 1e6, 0))) end
     local rep, err = data.import(f, { symbol = o.symbol, timeframe = o.timeframe, db = o.db,
-      on_error = o.on_error, adjust = o.adjust })
+      on_error = o.on_error, adjust = o.adjust, progress = function(phase, info)
+        if phase == "read" and (info.seconds > 1 or size > 20e6) then
+          io.stderr:write(("%s: %s rows read in %.1f s; storing...\n"):format(f, fmt.num(info.rows), info.seconds))
+        elseif phase == "stored" and info.seconds > 1 then
+          io.stderr:write(("%s: stored in %.1f s\n"):format(f, info.seconds))
+        end
+      end })
     if not rep then
       failed = failed + 1
       io.stderr:write("gtengine data import: ", err, "\n")
@@ -41,9 +52,14 @@ local function import(args)
     else
       reports[#reports + 1] = rep
       if not o.json then
+        local daily = rep.timeframe:match("[dw]$") or rep.timeframe:match("mo$")
+        local function d(us)
+          if not us then return "-" end
+          local s = gtime.format(us, false)
+          return daily and (s:gsub("T00:00:00Z$", "")) or s
+        end
         io.write(("%s: %s %s, %s bars %s .. %s%s into %s\n"):format(f, rep.symbol, rep.timeframe,
-          fmt.num(rep.loaded), rep.first and gtime.format(rep.first, false):gsub("T00:00:00Z$", "") or "-",
-          rep.last and gtime.format(rep.last, false):gsub("T00:00:00Z$", "") or "-",
+          fmt.num(rep.loaded), d(rep.first), d(rep.last),
           rep.skipped > 0 and (", %d row%s skipped"):format(rep.skipped, rep.skipped == 1 and "" or "s") or "", rep.db))
         for i, e in ipairs(rep.errors or {}) do
           if i > 20 then io.write(("  ... %d more skipped rows\n"):format(#rep.errors - 20)); break end
