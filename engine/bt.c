@@ -446,12 +446,12 @@ static void after_fill(gt_bt *bt, gt_order *o, int64_t bar)
 static double match(gt_bt *bt, gt_order *o, int64_t i, int at_open, int *costly)
 {
     const gt_series *s = bt->ser[o->symbol];
-    double op = s->open[i], hi = s->high[i], lo = s->low[i];
     int buy = o->side == GT_BUY;
     *costly = 1;
+    if (o->type == GT_ORDER_MARKET) /* the common case reads one column, not three */
+        return at_open ? s->open[i] : NAN;
+    double op = s->open[i], hi = s->high[i], lo = s->low[i];
     switch (o->type) {
-    case GT_ORDER_MARKET:
-        return at_open ? op : NAN;
     case GT_ORDER_LIMIT:
         *costly = 0;
         if (buy) {
@@ -866,11 +866,17 @@ int gt_bt_run_targets(gt_bt *bt, const double *const *targets, double scale, int
     double *eq = bt->equity;
     uint8_t *im = bt->in_market;
     double cash = bt->cash;
+    /* One symbol (the common case): the column pointers and the position live in locals,
+     * so a quiet bar is a NaN test and a multiply-add. */
+    const double *t0 = targets[0], *close0 = bt->ser[0]->close;
+    double q0 = bt->sym[0].qty;
     for (int64_t i = bt->marked + 1; i < end; i++) {
         int decide = 0;
-        if (i >= start)
-            for (int32_t j = 0; j < k; j++)
-                decide |= targets[j][i] == targets[j][i]; /* not NaN */
+        if (i >= start) {
+            decide = t0[i] == t0[i]; /* not NaN */
+            for (int32_t j = 1; j < k; j++)
+                decide |= targets[j][i] == targets[j][i];
+        }
         if (bt->nwork > 0 || decide) {
             bt->bar = i;
             bt->marked = i - 1;
@@ -889,10 +895,11 @@ int gt_bt_run_targets(gt_bt *bt, const double *const *targets, double scale, int
             }
             bt->in_bar = 0;
             cash = bt->cash;
+            q0 = bt->sym[0].qty;
         }
-        double e = cash;
-        uint8_t held = 0;
-        for (int32_t j = 0; j < k; j++) {
+        double e = cash + q0 * close0[i];
+        uint8_t held = q0 != 0;
+        for (int32_t j = 1; j < k; j++) {
             double q = bt->sym[j].qty;
             if (q != 0) {
                 e += q * bt->ser[j]->close[i];
