@@ -1,0 +1,699 @@
+/*
+ * http.c: requests over one reused libcurl easy handle, with the policies every caller
+ * needs and none should re-implement: TLS always verified, http:// only to loopback,
+ * timeouts, a body size cap, a per-host token bucket, GET-only retries with exponential
+ * backoff and jitter, and Retry-After on 429/503. Error messages name the method and the
+ * URL without its query string and never include a header value.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_HOSTS 16
+#define HDR_CAP 2048
+
+typedef struct bucket {
+    char host[256];
+    double tokens;
+    double last; /* clock time of the last refill; also the LRU key */
+} bucket;
+
+struct gt_http {
+    CURL *curl;
+    long connect_ms, total_ms;
+    int retries;
+    long base_ms, cap_ms;
+    double per_min, burst;
+    int64_t max_bytes;
+    double max_wait;
+    char *cainfo;
+    gt_http_now_fn now;
+    gt_http_sleep_fn sleep;
+    void *ctx;
+    uint64_t rng;
+    bucket hosts[MAX_HOSTS];
+    int nhosts;
+    /* the current attempt's response */
+    char *body;
+    size_t len, cap;
+    int too_big;
+    char hdrs[HDR_CAP];
+    size_t hlen;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_FAILED_INIT;
+
+static void global_init(void)
+{
+    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static double real_now(void *ctx)
+{
+    GT_UNUSED(ctx);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Sleeps in slices so Ctrl-C (gt_interrupted) ends a long Retry-After wait promptly. */
+static int real_sleep(void *ctx, double s)
+{
+    GT_UNUSED(ctx);
+    double end = real_now(NULL) + s;
+    for (int i = 0; i < 100000; i++) {
+        if (gt_interrupted)
+            return gt_seterr(GT_EINTR, "http: interrupted while waiting");
+        double left = end - real_now(NULL);
+        if (left <= 0)
+            return GT_OK;
+        if (left > 0.1)
+            left = 0.1;
+        struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+    return GT_OK;
+}
+
+gt_http *gt_http_new(void)
+{
+    pthread_once(&global_once, global_init);
+    if (global_rc != CURLE_OK) {
+        gt_seterr(GT_ENET, "http: curl_global_init failed");
+        return NULL;
+    }
+    gt_http *h = calloc(1, sizeof *h);
+    if (!h) {
+        gt_seterr(GT_ENOMEM, "http: out of memory");
+        return NULL;
+    }
+    h->curl = curl_easy_init();
+    if (!h->curl) {
+        free(h);
+        gt_seterr(GT_ENET, "http: curl_easy_init failed");
+        return NULL;
+    }
+    h->connect_ms = 10000;
+    h->total_ms = 30000;
+    h->retries = 3;
+    h->base_ms = 500;
+    h->cap_ms = 30000;
+    h->per_min = 180;
+    h->burst = 5;
+    h->max_bytes = INT64_C(64) << 20;
+    h->max_wait = 120;
+    h->now = real_now;
+    h->sleep = real_sleep;
+    h->rng = (uint64_t)(uintptr_t)h ^ (uint64_t)time(NULL) ^ UINT64_C(0x9e3779b97f4a7c15);
+    return h;
+}
+
+void gt_http_free(gt_http *h)
+{
+    if (!h)
+        return;
+    curl_easy_cleanup(h->curl);
+    free(h->body);
+    free(h->cainfo);
+    free(h);
+}
+
+int gt_http_set_timeouts(gt_http *h, int64_t connect_ms, int64_t total_ms)
+{
+    if (!h || connect_ms < 0 || total_ms < 0 || connect_ms > 86400000 || total_ms > 86400000)
+        return gt_seterr(GT_EINVAL, "http: timeouts must be 0..86400000 ms");
+    if (connect_ms)
+        h->connect_ms = (long)connect_ms;
+    if (total_ms)
+        h->total_ms = (long)total_ms;
+    return GT_OK;
+}
+
+int gt_http_set_retries(gt_http *h, int32_t retries, int64_t base_ms, int64_t cap_ms)
+{
+    if (!h || retries < 0 || retries > 20 || base_ms < 0 || cap_ms < base_ms || cap_ms > 3600000)
+        return gt_seterr(GT_EINVAL, "http: retries must be 0..20 and 0 <= base_ms <= cap_ms");
+    h->retries = retries;
+    h->base_ms = (long)base_ms;
+    h->cap_ms = (long)cap_ms;
+    return GT_OK;
+}
+
+int gt_http_set_rate(gt_http *h, double per_minute, double burst)
+{
+    if (!h || !(per_minute == per_minute) || (per_minute > 0 && !(burst >= 1)) ||
+        per_minute > 1e6 || burst > 1e6)
+        return gt_seterr(GT_EINVAL, "http: rate must be <= 1e6/min with burst >= 1");
+    if (per_minute != h->per_min || burst != h->burst)
+        h->nhosts = 0; /* new limits start with full buckets; same limits keep the state */
+    h->per_min = per_minute;
+    h->burst = burst;
+    return GT_OK;
+}
+
+int gt_http_set_max_bytes(gt_http *h, int64_t max_bytes)
+{
+    if (!h || max_bytes < 1)
+        return gt_seterr(GT_EINVAL, "http: max_bytes must be >= 1");
+    h->max_bytes = max_bytes;
+    return GT_OK;
+}
+
+int gt_http_set_max_wait(gt_http *h, double seconds)
+{
+    if (!h || !(seconds >= 0) || seconds > 86400)
+        return gt_seterr(GT_EINVAL, "http: max_wait must be 0..86400 s");
+    h->max_wait = seconds;
+    return GT_OK;
+}
+
+int gt_http_set_cainfo(gt_http *h, const char *path)
+{
+    if (!h)
+        return gt_seterr(GT_EINVAL, "http: NULL client");
+    char *p = NULL;
+    if (path && !(p = strdup(path)))
+        return gt_seterr(GT_ENOMEM, "http: out of memory");
+    free(h->cainfo);
+    h->cainfo = p;
+    return GT_OK;
+}
+
+void gt_http_set_clock(gt_http *h, gt_http_now_fn now, gt_http_sleep_fn sleep_fn, void *ctx)
+{
+    if (!h)
+        return;
+    h->now = now ? now : real_now;
+    h->sleep = sleep_fn ? sleep_fn : real_sleep;
+    h->ctx = ctx;
+}
+
+/* ---- URLs ---- */
+
+static int is_loopback(const char *host)
+{
+    if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+        strcmp(host, "::1") == 0)
+        return 1;
+    unsigned char a[4];
+    return inet_pton(AF_INET, host, a) == 1 && a[0] == 127;
+}
+
+/* Parses url; fills scheme and host (lowercase as curl gives them). */
+static int url_parts(const char *url, char *scheme, size_t ssz, char *host, size_t hsz)
+{
+    CURLU *u = curl_url();
+    char *sc = NULL, *ho = NULL;
+    int ok = 0;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &sc, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &ho, 0) == CURLUE_OK) {
+        snprintf(scheme, ssz, "%s", sc);
+        snprintf(host, hsz, "%s", ho);
+        ok = 1;
+    }
+    curl_free(sc);
+    curl_free(ho);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+void gt_http_redact(const char *url, char *buf, size_t size)
+{
+    if (!buf || size == 0)
+        return;
+    CURLU *u = curl_url();
+    char *sc = NULL, *ho = NULL, *po = NULL, *pa = NULL;
+    if (url && u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &sc, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &ho, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PATH, &pa, 0) == CURLUE_OK) {
+        curl_url_get(u, CURLUPART_PORT, &po, 0);
+        snprintf(buf, size, "%s://%s%s%s%s", sc, ho, po ? ":" : "", po ? po : "", pa);
+    } else {
+        /* Never echo text we could not parse: it may be a secret pasted by mistake. */
+        snprintf(buf, size, "(malformed URL)");
+    }
+    curl_free(sc);
+    curl_free(ho);
+    curl_free(po);
+    curl_free(pa);
+    curl_url_cleanup(u);
+}
+
+/* ---- curl callbacks ---- */
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+    gt_http *h = ud;
+    size_t add = sz * n;
+    if ((int64_t)(h->len + add) > h->max_bytes) {
+        h->too_big = 1;
+        return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+    }
+    if (h->len + add + 1 > h->cap) {
+        size_t nc = h->cap ? h->cap : 16384;
+        while (nc < h->len + add + 1)
+            nc *= 2;
+        char *nb = realloc(h->body, nc);
+        if (!nb)
+            return 0;
+        h->body = nb;
+        h->cap = nc;
+    }
+    memcpy(h->body + h->len, p, add);
+    h->len += add;
+    h->body[h->len] = '\0';
+    return add;
+}
+
+static int header_wanted(const char *name, size_t n)
+{
+    return (n == 11 && strncasecmp(name, "retry-after", 11) == 0) ||
+           (n == 12 && strncasecmp(name, "content-type", 12) == 0) ||
+           (n > 12 && strncasecmp(name, "x-ratelimit-", 12) == 0);
+}
+
+/* Keeps only the headers callers need, as "name: value\n" with lowercase names. A new
+ * status line (after a 100 Continue, say) starts the set afresh. */
+static size_t on_header(char *p, size_t sz, size_t n, void *ud)
+{
+    gt_http *h = ud;
+    size_t len = sz * n;
+    if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+        h->hlen = 0;
+        h->hdrs[0] = '\0';
+        return len;
+    }
+    const char *colon = memchr(p, ':', len);
+    if (!colon || !header_wanted(p, (size_t)(colon - p)))
+        return len;
+    size_t nlen = (size_t)(colon - p);
+    const char *v = colon + 1, *end = p + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    size_t vlen = (size_t)(end - v);
+    if (h->hlen + nlen + vlen + 4 > HDR_CAP)
+        return len;
+    for (size_t i = 0; i < nlen; i++) {
+        char c = p[i];
+        h->hdrs[h->hlen++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    }
+    h->hdrs[h->hlen++] = ':';
+    h->hdrs[h->hlen++] = ' ';
+    memcpy(h->hdrs + h->hlen, v, vlen);
+    h->hlen += vlen;
+    h->hdrs[h->hlen++] = '\n';
+    h->hdrs[h->hlen] = '\0';
+    return len;
+}
+
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    GT_UNUSED(ud);
+    GT_UNUSED(dt);
+    GT_UNUSED(dn);
+    GT_UNUSED(ut);
+    GT_UNUSED(un);
+    return gt_interrupted ? 1 : 0;
+}
+
+/* Retry-After as seconds from now: delta-seconds or an HTTP-date; -1 when absent. */
+static double retry_after(const gt_http *h)
+{
+    const char *p = strstr(h->hdrs, "retry-after: ");
+    if (!p)
+        return -1;
+    p += 13;
+    char val[128];
+    size_t i = 0;
+    while (p[i] && p[i] != '\n' && i < sizeof val - 1) {
+        val[i] = p[i];
+        i++;
+    }
+    val[i] = '\0';
+    if (val[0] >= '0' && val[0] <= '9') {
+        char *end;
+        double s = strtod(val, &end);
+        if (*end == '\0' && s >= 0 && s < 1e9)
+            return s;
+        return -1;
+    }
+    time_t t = curl_getdate(val, NULL);
+    if (t == (time_t)-1)
+        return -1;
+    double d = difftime(t, time(NULL));
+    return d > 0 ? d : 0;
+}
+
+/* ---- rate limit ---- */
+
+static int rate_wait(gt_http *h, const char *host, double *waited)
+{
+    if (h->per_min <= 0)
+        return GT_OK;
+    double rate = h->per_min / 60.0, now = h->now(h->ctx);
+    bucket *b = NULL;
+    for (int i = 0; i < h->nhosts; i++)
+        if (strcmp(h->hosts[i].host, host) == 0)
+            b = &h->hosts[i];
+    if (!b) {
+        if (h->nhosts < MAX_HOSTS) {
+            b = &h->hosts[h->nhosts++];
+        } else { /* reuse the least recently used slot */
+            b = &h->hosts[0];
+            for (int i = 1; i < MAX_HOSTS; i++)
+                if (h->hosts[i].last < b->last)
+                    b = &h->hosts[i];
+        }
+        snprintf(b->host, sizeof b->host, "%s", host);
+        b->tokens = h->burst;
+        b->last = now;
+    }
+    b->tokens = GT_MIN(h->burst, b->tokens + (now - b->last) * rate);
+    b->last = now;
+    if (b->tokens < 1) {
+        double w = (1 - b->tokens) / rate;
+        int rc = h->sleep(h->ctx, w);
+        if (rc)
+            return rc;
+        *waited += w;
+        double t = h->now(h->ctx);
+        b->tokens = GT_MIN(h->burst, b->tokens + (t - b->last) * rate);
+        b->last = t;
+    }
+    b->tokens -= 1; /* may go slightly negative after a short sleep: the debt carries */
+    return GT_OK;
+}
+
+static double jitter01(gt_http *h)
+{
+    /* xorshift64*: jitter only needs to decorrelate clients, not be unpredictable */
+    h->rng ^= h->rng >> 12;
+    h->rng ^= h->rng << 25;
+    h->rng ^= h->rng >> 27;
+    return (double)((h->rng * UINT64_C(2685821657736338717)) >> 11) / 9007199254740992.0;
+}
+
+static double backoff_s(gt_http *h, int attempt)
+{
+    double d = (double)h->base_ms;
+    for (int i = 1; i < attempt && d < (double)h->cap_ms; i++)
+        d *= 2;
+    if (d > (double)h->cap_ms)
+        d = (double)h->cap_ms;
+    return d * (0.5 + 0.5 * jitter01(h)) / 1000.0;
+}
+
+/* ---- requests ---- */
+
+static const char *method_name(int32_t m)
+{
+    switch (m) {
+    case GT_HTTP_GET:
+        return "GET";
+    case GT_HTTP_POST:
+        return "POST";
+    case GT_HTTP_DELETE:
+        return "DELETE";
+    case GT_HTTP_PATCH:
+        return "PATCH";
+    case GT_HTTP_PUT:
+        return "PUT";
+    }
+    return NULL;
+}
+
+/* "Name: value\n" lines into a curl list. Messages give the line number, never the text. */
+static int build_headers(const char *text, struct curl_slist **out, const char *what)
+{
+    *out = NULL;
+    if (!text)
+        return GT_OK;
+    char line[8192];
+    int lineno = 0;
+    const char *p = text;
+    while (*p) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        lineno++;
+        if (n > 0) {
+            const char *colon = memchr(p, ':', n);
+            if (n >= sizeof line || !colon || colon == p || memchr(p, '\r', n)) {
+                curl_slist_free_all(*out);
+                *out = NULL;
+                return gt_seterr(GT_EINVAL, "http: %s: request header line %d is malformed", what,
+                                 lineno);
+            }
+            memcpy(line, p, n);
+            line[n] = '\0';
+            struct curl_slist *l = curl_slist_append(*out, line);
+            memset(line, 0, n); /* header values may be API keys */
+            if (!l) {
+                curl_slist_free_all(*out);
+                *out = NULL;
+                return gt_seterr(GT_ENOMEM, "http: %s: out of memory", what);
+            }
+            *out = l;
+        }
+        p += n;
+        if (*p == '\n')
+            p++;
+    }
+    return GT_OK;
+}
+
+static void setup(gt_http *h, int32_t method, const char *url, struct curl_slist *hl,
+                  const char *body, int64_t body_len)
+{
+    CURL *c = h->curl;
+    curl_easy_reset(c); /* keeps the connection and DNS caches */
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_VERBOSE, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->connect_ms);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->total_ms);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_bytes);
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "gtengine/0.1");
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    if (h->cainfo)
+        curl_easy_setopt(c, CURLOPT_CAINFO, h->cainfo);
+    if (method == GT_HTTP_GET) {
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    } else {
+        if (method != GT_HTTP_POST)
+            curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method_name(method));
+        if (body || method == GT_HTTP_POST) {
+            curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? body_len : 0));
+        }
+    }
+}
+
+static int retryable_curl(CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return 1;
+    default: /* TLS failures, bad URLs, size cap: trying again cannot help */
+        return 0;
+    }
+}
+
+int gt_http_request(gt_http *h, int32_t method, const char *url, const char *headers,
+                    const char *body, int64_t body_len, int32_t flags, gt_http_resp *out)
+{
+    if (!out)
+        return gt_seterr(GT_EINVAL, "http: NULL response");
+    memset(out, 0, sizeof *out);
+    out->retry_after_s = -1;
+    out->body = "";
+    out->headers = "";
+    const char *mname = method_name(method);
+    if (!h || !url || !mname || body_len < 0)
+        return gt_seterr(GT_EINVAL, "http: bad request arguments");
+
+    char red[1024], what[1100], scheme[16], host[256];
+    gt_http_redact(url, red, sizeof red);
+    snprintf(what, sizeof what, "%s %s", mname, red);
+    if (!url_parts(url, scheme, sizeof scheme, host, sizeof host))
+        return gt_seterr(GT_EINVAL, "http: %s: cannot parse the URL", what);
+    if (strcmp(scheme, "https") != 0 && !(strcmp(scheme, "http") == 0 && is_loopback(host)))
+        return gt_seterr(GT_EINVAL,
+                         "http: %s refused: only https:// is allowed (plain http:// only to "
+                         "loopback hosts)",
+                         what);
+
+    struct curl_slist *hl = NULL;
+    int rc = build_headers(headers, &hl, what);
+    if (rc)
+        return rc;
+
+    int max_attempts = (method == GT_HTTP_GET && !(flags & GT_HTTP_ONCE)) ? h->retries + 1 : 1;
+    double t0 = h->now(h->ctx), waited = 0;
+    for (int attempt = 1;; attempt++) {
+        rc = rate_wait(h, host, &waited);
+        if (rc)
+            break;
+        h->len = 0;
+        if (h->body)
+            h->body[0] = '\0';
+        h->too_big = 0;
+        h->hlen = 0;
+        h->hdrs[0] = '\0';
+        h->errbuf[0] = '\0';
+        setup(h, method, url, hl, body, body_len);
+        CURLcode cc = curl_easy_perform(h->curl);
+        long status = 0;
+        curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+        double ra = retry_after(h);
+        out->attempts = attempt;
+        out->status = status;
+        out->bytes = (int64_t)h->len;
+        out->retry_after_s = ra;
+
+        int retry = 0;
+        double wait = -1;
+        if (cc == CURLE_OK && status < 400) {
+            rc = GT_OK;
+        } else if (cc == CURLE_OK) {
+            rc = gt_seterr(GT_EHTTP, "http: %s: HTTP %ld (%d attempt%s)", what, status, attempt,
+                           attempt == 1 ? "" : "s");
+            if (status == 429 || status >= 500) {
+                retry = 1;
+                /* at least the backoff, so "Retry-After: 0" cannot make us hammer */
+                wait = backoff_s(h, attempt);
+                if (ra > wait)
+                    wait = ra;
+                if (ra > h->max_wait) {
+                    rc = gt_seterr(GT_EHTTP,
+                                   "http: %s: HTTP %ld with Retry-After %.0f s, longer than the "
+                                   "%.0f s this client waits",
+                                   what, status, ra, h->max_wait);
+                    retry = 0;
+                }
+            }
+        } else if (h->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+            rc = gt_seterr(GT_ETOOBIG, "http: %s: response body exceeds the %lld-byte limit", what,
+                           (long long)h->max_bytes);
+        } else if (cc == CURLE_ABORTED_BY_CALLBACK && gt_interrupted) {
+            rc = gt_seterr(GT_EINTR, "http: %s: interrupted", what);
+        } else if (cc == CURLE_OPERATION_TIMEDOUT) {
+            rc = gt_seterr(GT_ETIMEOUT,
+                           "http: %s: timed out (connect limit %ld ms, total %ld ms; "
+                           "%d attempt%s)",
+                           what, h->connect_ms, h->total_ms, attempt, attempt == 1 ? "" : "s");
+            retry = 1;
+        } else {
+            rc = gt_seterr(GT_ENET, "http: %s: %s (%d attempt%s)", what,
+                           h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc), attempt,
+                           attempt == 1 ? "" : "s");
+            retry = retryable_curl(cc);
+        }
+        if (rc == GT_OK || !retry || attempt >= max_attempts)
+            break;
+        if (wait < 0)
+            wait = backoff_s(h, attempt);
+        char keep[1024];
+        snprintf(keep, sizeof keep, "%s", gt_errmsg());
+        int src = h->sleep(h->ctx, wait);
+        if (src) {
+            rc = src;
+            break;
+        }
+        waited += wait;
+        gt_seterr(rc, "%s", keep);
+    }
+    curl_slist_free_all(hl);
+    out->waited_s = waited;
+    out->elapsed_s = h->now(h->ctx) - t0;
+    out->body = h->body ? h->body : "";
+    out->headers = h->hdrs;
+    return rc;
+}
+
+int gt_http_keyfile_read(const char *path, char *buf, int64_t cap, int64_t *len)
+{
+    if (!path || !buf || cap < 2 || !len)
+        return gt_seterr(GT_EINVAL, "keys: bad arguments");
+    *len = 0;
+    buf[0] = '\0';
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        return gt_seterr(e == ENOENT ? GT_ENOTFOUND : GT_EIO, "key file %s: %s", path, strerror(e));
+    }
+    struct stat st;
+    int rc = GT_OK;
+    if (fstat(fd, &st) != 0) {
+        rc = gt_seterr(GT_EIO, "key file %s: %s", path, strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        rc = gt_seterr(GT_EDENIED, "key file %s: not a regular file", path);
+    } else if (st.st_uid != geteuid()) {
+        rc = gt_seterr(GT_EDENIED, "key file %s: owned by uid %ld, not by this user", path,
+                       (long)st.st_uid);
+    } else if (st.st_mode & 077) {
+        rc = gt_seterr(GT_EDENIED,
+                       "key file %s has mode %04o: group or others can access it; run: chmod 600 "
+                       "%s",
+                       path, (unsigned)(st.st_mode & 07777), path);
+    } else if (st.st_size >= cap) {
+        rc = gt_seterr(GT_ETOOBIG, "key file %s: larger than %lld bytes", path, (long long)cap);
+    } else {
+        int64_t n = 0;
+        for (int i = 0; i < 1000 && n < cap - 1; i++) {
+            ssize_t r = read(fd, buf + n, (size_t)(cap - 1 - n));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0) {
+                rc = gt_seterr(GT_EIO, "key file %s: %s", path, strerror(errno));
+                break;
+            }
+            if (r == 0)
+                break;
+            n += r;
+        }
+        buf[n] = '\0';
+        *len = rc ? 0 : n;
+    }
+    close(fd);
+    return rc;
+}
