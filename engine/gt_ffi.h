@@ -212,7 +212,7 @@ const char *gt_csv_report_note(const gt_csv_report *r, int32_t i);
  * is start <= ts < stop; each bound applies only when its bit is set in `bounds`. Calls
  * return a count (>= 0) or a negative GT_E* code with gt_errmsg() naming the path. */
 typedef struct gt_store gt_store;
-enum { GT_STORE_SCHEMA_VERSION = 2 }; /* the newest schema (PRAGMA user_version) known */
+enum { GT_STORE_SCHEMA_VERSION = 3 }; /* the newest schema (PRAGMA user_version) known */
 enum gt_store_bounds { GT_STORE_START = 1, GT_STORE_STOP = 2 };
 /* Opens or creates the database and migrates its schema forward. */
 int gt_store_open(const char *path, gt_store **out);
@@ -530,6 +530,17 @@ int64_t gt_bt_orders(const gt_bt *bt, const gt_order **out);
 int64_t gt_bt_fills(const gt_bt *bt, const gt_fill **out);
 const gt_order *gt_bt_order(const gt_bt *bt, int64_t id);
 const char *gt_bt_reject_text(int32_t reason);
+
+/* ---- fetch coverage (store.c, schema 3) ---- */
+/* The time ranges [start, stop) a provider has already been asked for, per symbol and
+ * timeframe, kept as disjoint merged intervals: a repeated fetch asks only for what is
+ * not covered, even across weekends and holidays that hold no bars. */
+int gt_store_cover_add(gt_store *st, const char *symbol, const char *timeframe, int64_t start,
+                       int64_t stop);
+/* Writes the uncovered parts of [start, stop) as pairs into out (cap pairs at most) and
+ * returns how many there are. */
+int64_t gt_store_cover_missing(gt_store *st, const char *symbol, const char *timeframe,
+                               int64_t start, int64_t stop, int64_t *out, int64_t cap);
 
 /* ---- saved runs (store.c) ---- */
 /* A backtest run as stored (store.c, schema 2): what ran on which data, and its results.

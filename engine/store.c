@@ -77,6 +77,14 @@ static const char *const migrations[] = {
     "  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
     "  equity BLOB NOT NULL"
     ");",
+    /* 2 -> 3: what providers have been asked for, as disjoint [start, stop) intervals. */
+    "CREATE TABLE coverage ("
+    "  symbol TEXT NOT NULL,"
+    "  timeframe TEXT NOT NULL,"
+    "  start INTEGER NOT NULL,"
+    "  stop INTEGER NOT NULL,"
+    "  PRIMARY KEY (symbol, timeframe, start)"
+    ") WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(NMIGRATIONS == GT_STORE_SCHEMA_VERSION,
@@ -820,4 +828,116 @@ int64_t gt_store_last_run(gt_store *st)
                                                : dberr(st->path, st->db, "reading runs");
     sqlite3_finalize(q);
     return id;
+}
+
+int gt_store_cover_add(gt_store *st, const char *symbol, const char *timeframe, int64_t start,
+                       int64_t stop)
+{
+    int rc;
+    if (!st)
+        return gt_seterr(GT_EINVAL, "store: NULL handle");
+    if ((rc = check_key(st, symbol, timeframe)) != GT_OK)
+        return rc;
+    if (stop <= start)
+        return GT_OK;
+    sqlite3_stmt *q = NULL;
+    if ((rc = exec(st, "BEGIN IMMEDIATE", "recording fetched ranges")) != GT_OK)
+        return rc;
+    /* widen [start, stop) by every interval it touches or overlaps, then replace them */
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT MIN(start, ?3), MAX(stop, ?4) FROM coverage"
+                           " WHERE symbol = ?1 AND timeframe = ?2 AND start <= ?4 AND stop >= ?3",
+                           -1, &q, NULL) != SQLITE_OK)
+        goto dberror;
+    sqlite3_bind_text(q, 1, symbol, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, timeframe, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, start);
+    sqlite3_bind_int64(q, 4, stop);
+    int s;
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        if (sqlite3_column_int64(q, 0) < start)
+            start = sqlite3_column_int64(q, 0);
+        if (sqlite3_column_int64(q, 1) > stop)
+            stop = sqlite3_column_int64(q, 1);
+    }
+    if (s != SQLITE_DONE)
+        goto dberror;
+    sqlite3_finalize(q);
+    q = NULL;
+    if (sqlite3_prepare_v2(st->db,
+                           "DELETE FROM coverage WHERE symbol = ?1 AND timeframe = ?2"
+                           " AND start <= ?4 AND stop >= ?3",
+                           -1, &q, NULL) != SQLITE_OK)
+        goto dberror;
+    sqlite3_bind_text(q, 1, symbol, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, timeframe, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, start);
+    sqlite3_bind_int64(q, 4, stop);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        goto dberror;
+    sqlite3_finalize(q);
+    q = NULL;
+    if (sqlite3_prepare_v2(st->db, "INSERT INTO coverage VALUES (?1, ?2, ?3, ?4)", -1, &q, NULL) !=
+        SQLITE_OK)
+        goto dberror;
+    sqlite3_bind_text(q, 1, symbol, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, timeframe, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, start);
+    sqlite3_bind_int64(q, 4, stop);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        goto dberror;
+    sqlite3_finalize(q);
+    return (rc = exec(st, "COMMIT", "recording fetched ranges")) != GT_OK ? rollback(st, rc) : GT_OK;
+dberror:
+    rc = dberr(st->path, st->db, "recording fetched ranges");
+    sqlite3_finalize(q);
+    return rollback(st, rc);
+}
+
+int64_t gt_store_cover_missing(gt_store *st, const char *symbol, const char *timeframe,
+                               int64_t start, int64_t stop, int64_t *out, int64_t cap)
+{
+    int rc;
+    if (!st || cap < 0 || (cap > 0 && !out))
+        return gt_seterr(GT_EINVAL, "store: gt_store_cover_missing needs a handle and a buffer");
+    if ((rc = check_key(st, symbol, timeframe)) != GT_OK)
+        return rc;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT start, stop FROM coverage WHERE symbol = ?1 AND timeframe = ?2"
+                           " AND start < ?4 AND stop > ?3 ORDER BY start",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(st->path, st->db, "reading fetched ranges");
+    sqlite3_bind_text(q, 1, symbol, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, timeframe, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, start);
+    sqlite3_bind_int64(q, 4, stop);
+    int64_t n = 0, at = start;
+    int s;
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t a = sqlite3_column_int64(q, 0), b = sqlite3_column_int64(q, 1);
+        if (a > at) {
+            if (n < cap) {
+                out[2 * n] = at;
+                out[2 * n + 1] = a;
+            }
+            n++;
+        }
+        if (b > at)
+            at = b;
+    }
+    if (s != SQLITE_DONE) {
+        rc = dberr(st->path, st->db, "reading fetched ranges");
+        sqlite3_finalize(q);
+        return rc;
+    }
+    sqlite3_finalize(q);
+    if (at < stop) {
+        if (n < cap) {
+            out[2 * n] = at;
+            out[2 * n + 1] = stop;
+        }
+        n++;
+    }
+    return n;
 }

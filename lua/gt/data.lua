@@ -73,34 +73,44 @@ function M.import(path, opts)
   return report, s
 end
 
--- Fetches bars from a provider into the store, asking only for what the store lacks in
--- [start, stop), then returns the whole requested range from the store.
+-- Daily and longer bars are dated by their UTC calendar day, as CSV files date them:
+-- providers stamp a US session's day bar at the open (Yahoo, 14:30Z) or at New York
+-- midnight (Alpaca, 05:00Z); both fall on the same UTC date.
+local function date_bars(s, tf)
+  local t = timeframe.parse(tf)
+  if t.suffix ~= "d" and t.suffix ~= "w" and t.suffix ~= "mo" then return end
+  local day = gtime.DAY
+  for i = 0, s.n - 1 do
+    local us = tonumber(s.ts[i])
+    s.ts[i] = us - us % day
+  end
+end
+
+-- Fetches bars from a provider into the store, asking only for the parts of
+-- [start, stop) never fetched before (the store keeps what was asked for, so weekends and
+-- holidays with no bars are not asked for again), then returns the requested range from
+-- the store. The most recent bar period is never marked as fetched: it may be unfinished.
 function M.fetch(o)
   if type(o) ~= "table" or not o.provider or not o.symbol then
     error("gt.data.fetch{provider=, symbol=, timeframe=, start=, stop=}", 2)
   end
   local tf = o.timeframe or "1d"
-  timeframe.check(tf, 2)
+  local tfi = timeframe.check(tf, 2)
   local start = gtime.check(o.start, "start", 2)
   local stop = o.stop and gtime.check(o.stop, "stop", 2) or gtime.now()
   if stop <= start then error("gt.data.fetch: stop must be after start", 2) end
   local db, err = open_store(o)
   if not db then return nil, err end
-  local first, last = db:range(o.symbol, tf)
-  -- the pieces of [start, stop) not covered by [first, last]
-  local wanted = {}
-  if not first then
-    wanted[1] = { start, stop }
-  else
-    if start < first then wanted[#wanted + 1] = { start, first } end
-    if stop > last + 1 then wanted[#wanted + 1] = { math.max(start, last + 1), stop } end
-  end
+  local wanted, merr = db:missing(o.symbol, tf, start, stop)
+  if not wanted then db:close(); return nil, merr end
   local providers = require "gt.providers"
   local report = { provider = o.provider, symbol = o.symbol, timeframe = tf, requests = 0,
     fetched = 0, ranges = {} }
+  local settled = gtime.now() - tfi.us -- bars before this are complete
   for _, w in ipairs(wanted) do
     local req = {}
     for k, v in pairs(o) do req[k] = v end
+    req.db = nil
     req.timeframe, req.start, req.stop = tf, w[1], w[2]
     local s, rep = providers.fetch(req)
     if not s then db:close(); return nil, rep end
@@ -108,8 +118,14 @@ function M.fetch(o)
     report.fetched = report.fetched + s.n
     report.ranges[#report.ranges + 1] = { start = w[1], stop = w[2], bars = s.n }
     if s.n > 0 then
+      date_bars(s, tf)
       local ok, perr = db:put(s, { symbol = o.symbol, timeframe = tf, source = o.provider })
       if not ok then db:close(); return nil, perr end
+    end
+    local covered = math.min(w[2], settled)
+    if covered > w[1] then
+      local ok, cerr = db:cover(o.symbol, tf, w[1], covered)
+      if not ok then db:close(); return nil, cerr end
     end
   end
   local s, lerr = db:load({ symbol = o.symbol, timeframe = tf, start = start, stop = stop })

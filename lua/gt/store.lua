@@ -220,6 +220,26 @@ function Store:run(id)
   return r
 end
 
+-- Records that [start, stop) has been fetched for symbol/timeframe.
+function Store:cover(symbol, timeframe, start, stop)
+  local rc = C.gt_store_cover_add(handle(self), symbol, timeframe, start, stop)
+  if rc < 0 then return fail(rc) end
+  return true
+end
+
+-- The parts of [start, stop) never fetched: { {start, stop}, ... } (numbers).
+function Store:missing(symbol, timeframe, start, stop)
+  local h = handle(self)
+  local n = C.gt_store_cover_missing(h, symbol, timeframe, start, stop, nil, 0)
+  if n < 0 then return fail(tonumber(n)) end
+  n = tonumber(n)
+  local buf = ffi.new("int64_t[?]", math.max(2 * n, 2))
+  C.gt_store_cover_missing(h, symbol, timeframe, start, stop, buf, n)
+  local out = {}
+  for i = 0, n - 1 do out[i + 1] = { tonumber(buf[2 * i]), tonumber(buf[2 * i + 1]) } end
+  return out
+end
+
 function Store:__tostring()
   return ("store %s%s"):format(self.path, self._h == nil and " (closed)" or "")
 end

@@ -73,7 +73,7 @@ static void test_open(void)
     is_int(gt_store_open(p, &st), GT_OK, "open creates a new database");
     ok(st != NULL, "open returns a handle");
     is_int(gt_store_version(st), GT_STORE_SCHEMA_VERSION, "a new database is at the newest schema version");
-    ok(GT_STORE_SCHEMA_VERSION >= 2, "the code knows versions 1 (bars) and 2 (runs)");
+    ok(GT_STORE_SCHEMA_VERSION >= 3, "the code knows bars, runs and fetch coverage");
     gt_store_close(st);
     is_int(raw_int(p, "PRAGMA user_version"), GT_STORE_SCHEMA_VERSION, "user_version is on disk");
     is_int(raw_int(p, "SELECT count(*) FROM sqlite_master WHERE name IN ('bars', 'imports')"), 2,
@@ -127,7 +127,7 @@ static void test_migrations(void)
     p = tmp("future.db");
     raw_exec(p, "PRAGMA user_version = 99;");
     is_int(gt_store_open(p, &st), GT_EDB, "a database newer than the code fails to open");
-    ok(contains(gt_errmsg(), "schema version 99") && contains(gt_errmsg(), "up to 2") &&
+    ok(contains(gt_errmsg(), "schema version 99") && contains(gt_errmsg(), "up to 3") &&
            contains(gt_errmsg(), p),
        "with a clear message: %s", gt_errmsg());
     is_int(raw_int(p, "PRAGMA user_version"), 99, "and is not touched");

@@ -99,8 +99,9 @@ local function fetch(args)
   if o.json then
     io.write(require("gt.json").encode(rep), "\n")
   else
-    io.write(("%s %s from %s: %s new bars in %d requests; %s bars stored for the range%s\n"):format(
-      o.symbol, rep.timeframe, o.provider, fmt.num(rep.fetched), rep.requests, fmt.num(rep.bars),
+    io.write(("%s %s from %s: %s new bars in %d request%s; %s bars stored for the range%s\n"):format(
+      o.symbol, rep.timeframe, o.provider, fmt.num(rep.fetched), rep.requests, rep.requests == 1 and "" or "s",
+      fmt.num(rep.bars),
       rep.requests == 0 and " (already complete, nothing requested)" or ""))
   end
   return 0

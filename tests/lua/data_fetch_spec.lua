@@ -1,0 +1,83 @@
+-- gt.data.fetch and `gtengine data fetch`: provider -> validation -> store, against the
+-- loopback fakehttp server; a repeated fetch asks only for what was never asked for.
+local gt = require "gt"
+local t = require "tests.lua.support"
+local fake = dofile("tests/lua/fixtures/providers/server.lua")
+local FIX = fake.fixtures
+local FAST = { retries = 1, backoff_ms = 10, backoff_cap_ms = 50, rate_per_min = 60000, burst = 100, timeout = 5 }
+local DAY = 86400e6
+
+describe("gt.data.fetch", function()
+  if not fake.available() then
+    it("needs the fakehttp server", function() pending("build " .. fake.bin .. " (make test builds it)") end)
+    return
+  end
+  local srv, dir
+  before_each(function()
+    dir = t.tmpdir()
+    srv = fake.start(("route /v8/finance/chart/\nrespond 200\nfile %syahoo_aapl_1d.json\n"):format(FIX))
+  end)
+  after_each(function()
+    srv:stop()
+    os.execute("rm -rf " .. t.quote(dir))
+  end)
+
+  local function fetch(start, stop)
+    return gt.data.fetch { provider = "yahoo", symbol = "AAPL", timeframe = "1d", start = start, stop = stop,
+      db = dir .. "/f.db", base_url = srv.url, http = FAST }
+  end
+
+  it("stores validated bars dated by their day, and does not ask twice", function()
+    local s, rep = fetch("2024-01-02", "2024-01-09")
+    assert.is_table(s, rep)
+    assert.equal(1, rep.requests)
+    assert.equal(4, s.n)
+    assert.equal("2024-01-02", require("gt.time").format(s:time(0)))
+    assert.equal(0, s:time(3) % DAY, "daily bars at midnight UTC, like CSV files")
+    -- the same range again: nothing asked, the stored bars returned
+    local s2, rep2 = fetch("2024-01-02", "2024-01-09")
+    assert.equal(0, rep2.requests)
+    assert.equal(4, s2.n)
+    assert.equal(1, #srv:requests())
+    -- a wider range asks only for the new parts, before and after
+    local _, rep3 = fetch("2023-12-28", "2024-01-12")
+    assert.equal(2, #rep3.ranges)
+    local reqs = srv:requests()
+    assert.equal(3, #reqs)
+    -- 2023-12-28 = 1703721600, 2024-01-02 = 1704153600, 2024-01-09 = 1704758400, 2024-01-12 = 1705017600
+    assert.matches("period1=1703721600&period2=1704153600", reqs[2].target, 1, true)
+    assert.matches("period1=1704758400&period2=1705017600", reqs[3].target, 1, true)
+    -- and the store holds the bars once
+    local db = assert(require("gt.store").open(dir .. "/f.db"))
+    local all = assert(db:load { symbol = "AAPL", timeframe = "1d" })
+    assert.equal(4, all.n)
+    db:close()
+  end)
+
+  it("works from the command line with a summary line", function()
+    local out, err, code = t.run(("data fetch --provider yahoo --symbol AAPL --start 2024-01-02 --end 2024-01-09 --db %s --base-url %s")
+      :format(dir .. "/c.db", srv.url))
+    assert.equal(0, code, err)
+    assert.matches("AAPL 1d from yahoo: 4 new bars in 1 request; 4 bars stored for the range", out, 1, true)
+    out = t.run(("data fetch --provider yahoo --symbol AAPL --start 2024-01-02 --end 2024-01-09 --db %s --base-url %s")
+      :format(dir .. "/c.db", srv.url))
+    assert.matches("already complete, nothing requested", out, 1, true)
+  end)
+end)
+
+describe("fetch coverage in the store", function()
+  it("merges intervals and reports what is missing", function()
+    local dir = t.tmpdir()
+    local db = assert(require("gt.store").open(dir .. "/c.db"))
+    assert.same({ { 0, 100 } }, db:missing("X", "1d", 0, 100))
+    db:cover("X", "1d", 10, 20)
+    db:cover("X", "1d", 30, 40)
+    assert.same({ { 0, 10 }, { 20, 30 }, { 40, 100 } }, db:missing("X", "1d", 0, 100))
+    db:cover("X", "1d", 20, 30) -- touching both: one interval 10..40
+    assert.same({ { 0, 10 }, { 40, 100 } }, db:missing("X", "1d", 0, 100))
+    assert.same({}, db:missing("X", "1d", 12, 38))
+    assert.same({ { 0, 100 } }, db:missing("X", "1h", 0, 100), "per timeframe")
+    db:close()
+    os.execute("rm -rf " .. t.quote(dir))
+  end)
+end)
