@@ -16,7 +16,52 @@ static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6, 
                                        1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+static const uint64_t pow10_u64[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+                                      100000000};
+
 static int64_t fallbacks;
+
+/* Appends the digits at p (before e) to *m (wrapping past 19 digits; callers count digits
+ * and take the careful path then) and returns where they end. Eight bytes at a time when
+ * the line has them: prices are short runs, and a byte loop per digit was the reader's
+ * single biggest cost. The SWAR steps are the well-known ones (fast_float, simdjson):
+ * find the first non-digit byte, then combine up to eight digit values in three
+ * multiplies. Bytes after the run may be anything; they are shifted out. */
+static inline const char *digit_run(const char *p, const char *e, uint64_t *m)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (e - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        /* a byte b is a digit iff its high nibble is 3 before and after adding 6; a carry
+         * out of a byte only comes from a non-digit, and only bytes after the first
+         * non-digit are affected, which do not count */
+        uint64_t bad = ((x & UINT64_C(0xF0F0F0F0F0F0F0F0)) ^ UINT64_C(0x3030303030303030)) |
+                       (((x + UINT64_C(0x0606060606060606)) & UINT64_C(0xF0F0F0F0F0F0F0F0)) ^
+                        UINT64_C(0x3030303030303030));
+        int n = bad ? __builtin_ctzll(bad) >> 3 : 8;
+        if (n == 0)
+            return p;
+        /* digit values, first digit in the lowest byte; shifting left drops the bytes
+         * after the run and leaves zero digits in front, which do not change the value */
+        uint64_t d = (x - UINT64_C(0x3030303030303030)) << (8 * (8 - n));
+        d = d * 10 + (d >> 8);
+        d = (((d & UINT64_C(0x000000FF000000FF)) * UINT64_C(0x000F424000000064)) +
+             (((d >> 16) & UINT64_C(0x000000FF000000FF)) * UINT64_C(0x0000271000000001))) >>
+            32;
+        *m = *m * pow10_u64[n] + (uint32_t)d;
+        p += n;
+        if (n < 8)
+            return p;
+    }
+#endif
+    unsigned dd;
+    while (p < e && (dd = (unsigned)(*p - '0')) <= 9) {
+        *m = *m * 10 + dd;
+        p++;
+    }
+    return p;
+}
 
 int64_t gt_num_fallbacks(void)
 {
@@ -123,10 +168,7 @@ const char *gt_num_scan(const char *s, const char *e, double *out)
         p++;
     const char *ip = p;
     uint64_t m = 0; /* wraps when there are more than 19 digits; then careful() decides */
-    while (p < e && (d = (unsigned)(*p - '0')) <= 9) {
-        m = m * 10 + d;
-        p++;
-    }
+    p = digit_run(p, e, &m);
     int nsig = (int)(p - ip);
     int any = p > m0;
     int64_t p10 = 0;
@@ -136,10 +178,7 @@ const char *gt_num_scan(const char *s, const char *e, double *out)
             while (p < e && *p == '0')
                 p++;
         const char *fs = p;
-        while (p < e && (d = (unsigned)(*p - '0')) <= 9) {
-            m = m * 10 + d;
-            p++;
-        }
+        p = digit_run(p, e, &m);
         nsig += (int)(p - fs);
         p10 = -(int64_t)(p - fp);
         any |= p > fp;

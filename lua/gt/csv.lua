@@ -58,8 +58,8 @@ local function build_opts(opts, fn)
   o.date_format = DATE_FORMATS[df]
   if opts.delimiter ~= nil then
     local d = opts.delimiter
-    if type(d) ~= "string" or #d ~= 1 or d == '"' or d == "\n" or d == "\r" then
-      bad("delimiter must be one character (not a quote or a line break)")
+    if type(d) ~= "string" or #d ~= 1 or d:find('^["\r\n0-9.+%-eE:]$') then
+      bad("delimiter must be one character that cannot occur in a number, a date or a time")
     end
     o.delimiter = d:byte()
   end

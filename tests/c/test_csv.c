@@ -205,6 +205,23 @@ int main(void)
        "nothing past the end");
     gt_csv_opts_init(&o);
 
+    /* long first lines make the row estimate far too small: the series must grow */
+    {
+        size_t cap = 1 << 20, n = 0;
+        char *big = malloc(cap);
+        n += (size_t)snprintf(big + n, cap - n, "ts,open,high,low,close\n");
+        for (int i = 0; i < 3000; i++) {
+            const char *pad = i < 64 ? "00000000000000000000000000000000000000000000000000" : "";
+            n += (size_t)snprintf(big + n, cap - n, "%d,1.%s,2,0.5,1.5\n", 1000000000 + i, pad);
+        }
+        reset();
+        int rc2 = gt_csv_parse(big, n, "big.csv", NULL, &S, &R);
+        ok(rc2 == GT_OK && S->n == 3000 && S->cap == 3000 && S->open[0] == 1 &&
+               S->ts[2999] == INT64_C(1000002999) * 1000000,
+           "3000 rows after 64 long ones: grown, then shrunk to fit");
+        free(big);
+    }
+
     /* empty input and bad arguments */
     is_str(fails("", NULL), "t.csv: empty file", "empty file");
     is_str(fails("\xEF\xBB\xBF\r\n\n", NULL), "t.csv: empty file", "BOM and blank lines only");

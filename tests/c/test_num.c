@@ -255,6 +255,29 @@ int main(void)
     ok(mism == 0 && accepted > 250000,
        "300000 random decimal texts (%ld numbers): accept/reject and bits as strtod", accepted);
 
+    /* gt_num_scan inside a line, as the CSV reader uses it: the number must end where
+     * strtod's would, whatever follows (the 8-byte digit scan reads past the number). */
+    mism = 0;
+    for (int i = 0; i < 200000; i++) {
+        size_t n = random_number(buf);
+        double want, got = 0;
+        if (ref_parse(buf, n, &want) != 0)
+            continue;
+        static const char *const tails[] = {",12.5,13,1e5\n", ";9", "\r\n", "", ",", "x1234567",
+                                            ",2020-01-01,5"};
+        const char *tail = tails[i % 7];
+        memcpy(buf + n, tail, strlen(tail) + 1);
+        const char *end = gt_num_scan(buf, buf + n + strlen(tail), &got);
+        if (end != buf + n || !same_bits(got, want)) {
+            if (mism++ < 3)
+                printf("# scan mismatch: '%s'\n", buf);
+        }
+    }
+    is_int(mism, 0, "gt_num_scan stops where the number ends, with the same bits, whatever follows");
+    const char *e1 = "1e,2";
+    ok(gt_num_scan(e1, e1 + 4, &v) == e1 + 1 && v == 1, "'1e,2': the number is '1'");
+    ok(gt_num_scan(",5", ",5" + 2, &v) == NULL, "',5' does not start with a number");
+
     sweep_shared("../shared/data");
     return done_testing();
 }
