@@ -25,13 +25,6 @@ local DATE_FORMATS = { auto = 0, iso = 1, ymd = 2, dmy = 3, mdy = 4, epoch_s = 5
 local DATE_FORMAT_NAMES = {}
 for k, v in pairs(DATE_FORMATS) do DATE_FORMAT_NAMES[v] = k end
 
--- Timeframes the engine names, with their nominal spacing in seconds.
-local DAY = 86400
-local TIMEFRAMES = {
-  { "1m", 60 }, { "5m", 300 }, { "15m", 900 }, { "1h", 3600 }, { "4h", 4 * 3600 },
-  { "1d", DAY }, { "1w", 7 * DAY },
-}
-
 -- Builds the C options from the Lua table; raises (at the caller of read/parse) on misuse.
 -- Returns the cdata and a table that keeps the column-name strings alive during the call.
 local function build_opts(opts, fn)
@@ -100,25 +93,8 @@ function M.symbol_from_path(path)
   return stem:upper()
 end
 
--- The timeframe that the median spacing of s's timestamps matches (within 5%, months as 27
--- to 32 days), and that median in seconds; nil (and the median, if any) when none does.
--- Up to 10001 spacings spread over the series are sampled, so large files cost little.
-function M.infer_timeframe(s)
-  local n = s.n
-  if n < 2 then return nil end
-  local gaps = {}
-  local step = math.max(1, math.floor((n - 1) / 10001))
-  for i = 0, n - 2, step do
-    gaps[#gaps + 1] = tonumber(s.ts[i + 1] - s.ts[i]) / 1e6
-  end
-  table.sort(gaps)
-  local med = gaps[math.floor((#gaps + 1) / 2)]
-  for _, tf in ipairs(TIMEFRAMES) do
-    if math.abs(med - tf[2]) <= 0.05 * tf[2] then return tf[1], med end
-  end
-  if med >= 27 * DAY and med <= 32 * DAY then return "1mo", med end
-  return nil, med
-end
+-- The timeframe the median spacing of s's timestamps matches (see gt.timeframe).
+M.infer_timeframe = require("gt.timeframe").infer
 
 local function report_table(r)
   local t = {

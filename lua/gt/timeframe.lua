@@ -32,16 +32,27 @@ function M.check(tf, level)
   return t
 end
 
--- Names a bar spacing in microseconds with the closest standard timeframe.
-local standard = { "1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w", "1mo" }
-function M.infer(spacing_us)
-  if not spacing_us or spacing_us <= 0 then return nil end
-  local best, bestd
-  for _, name in ipairs(standard) do
-    local d = math.abs(math.log(spacing_us / M.parse(name).us))
-    if not bestd or d < bestd then best, bestd = name, d end
+-- The timeframe that the median spacing of s's timestamps matches (within 5%, months as
+-- 27 to 32 days), and that median in seconds; nil (and the median, if any) when none does
+-- (2-day bars, irregular ticks). Up to 10001 spacings spread over the series are sampled,
+-- so large series cost little.
+local NOMINAL = { { "1m", 60 }, { "5m", 300 }, { "15m", 900 }, { "30m", 1800 }, { "1h", 3600 },
+  { "4h", 4 * 3600 }, { "1d", 86400 }, { "1w", 7 * 86400 } }
+function M.infer(s)
+  local n = s.n
+  if n < 2 then return nil end
+  local gaps = {}
+  local step = math.max(1, math.floor((n - 1) / 10001))
+  for i = 0, n - 2, step do
+    gaps[#gaps + 1] = tonumber(s.ts[i + 1] - s.ts[i]) / 1e6
   end
-  return best
+  table.sort(gaps)
+  local med = gaps[math.floor((#gaps + 1) / 2)]
+  for _, tf in ipairs(NOMINAL) do
+    if math.abs(med - tf[2]) <= 0.05 * tf[2] then return tf[1], med end
+  end
+  if med >= 27 * 86400 and med <= 32 * 86400 then return "1mo", med end
+  return nil, med
 end
 
 -- Annualisation: bars per year for a timeframe (252 trading days; intraday bars assume a

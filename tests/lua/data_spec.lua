@@ -11,11 +11,21 @@ describe("gt.timeframe", function()
     assert.matches("bad timeframe '1y'", err, 1, true)
     assert.is_nil(timeframe.parse("0d"))
   end)
-  it("infers a timeframe from bar spacing", function()
-    assert.equal("1d", timeframe.infer(86400e6))
-    assert.equal("5m", timeframe.infer(300e6))
-    assert.equal("1w", timeframe.infer(7 * 86400e6))
-    assert.equal("1mo", timeframe.infer(31 * 86400e6))
+  it("infers a timeframe from the median bar spacing, within 5%", function()
+    local function spaced(gaps)
+      local ts, t0 = { 0 }, 0
+      for i, g in ipairs(gaps) do t0 = t0 + g; ts[i + 1] = t0 end
+      local c = {}
+      for i = 1, #ts do c[i] = 1 end
+      return require("gt.series").from_columns({ ts = ts, open = c, high = c, low = c, close = c })
+    end
+    assert.equal("1d", timeframe.infer(spaced { 86400e6, 86400e6, 3 * 86400e6 }), "weekends do not matter")
+    assert.equal("5m", timeframe.infer(spaced { 300e6, 300e6 }))
+    assert.equal("1w", timeframe.infer(spaced { 7 * 86400e6 }))
+    assert.equal("1mo", timeframe.infer(spaced { 31 * 86400e6, 28 * 86400e6, 31 * 86400e6 }))
+    local tf, med = timeframe.infer(spaced { 2 * 86400e6, 2 * 86400e6 })
+    assert.is_nil(tf, "2-day bars have no standard name")
+    assert.equal(2 * 86400, med)
   end)
 end)
 
