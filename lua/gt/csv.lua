@@ -25,13 +25,19 @@ local DATE_FORMATS = { auto = 0, iso = 1, ymd = 2, dmy = 3, mdy = 4, epoch_s = 5
 local DATE_FORMAT_NAMES = {}
 for k, v in pairs(DATE_FORMATS) do DATE_FORMAT_NAMES[v] = k end
 
+-- Every option csv.read and csv.parse take (anything else is a typo and raises).
+M.OPTIONS = { adjust = true, columns = true, date_format = true, delimiter = true, header = true,
+  on_error = true, symbol = true, timeframe = true }
+
 -- Builds the C options from the Lua table; raises (at the caller of read/parse) on misuse.
 -- Returns the cdata and a table that keeps the column-name strings alive during the call.
 local function build_opts(opts, fn)
   local function bad(msg) error(("gt.csv.%s: %s"):format(fn, msg), 4) end
   if opts ~= nil and type(opts) ~= "table" then bad("opts must be a table") end
   opts = opts or {}
-  -- Other keys are ignored: gt.data passes its own options (db=, ...) through.
+  for k in pairs(opts) do
+    if not M.OPTIONS[k] then bad(("unknown option '%s'"):format(tostring(k))) end
+  end
   local o = ffi.new("gt_csv_opts")
   C.gt_csv_opts_init(o)
   local anchors = {}

@@ -17,6 +17,15 @@ local M = {}
 
 M.DEFAULT_DB = "gt.db"
 
+-- The subset of opts the CSV reader takes (the rest are gt.data's own: db, progress).
+local function csv_opts(opts)
+  local out = {}
+  for k, v in pairs(opts or {}) do
+    if require("gt.csv").OPTIONS[k] then out[k] = v end
+  end
+  return out
+end
+
 local function db_path(opts)
   return (opts and opts.db) or os.getenv("GT_DB") or M.DEFAULT_DB
 end
@@ -52,7 +61,7 @@ end
 function M.import(path, opts)
   opts = opts or {}
   local t0 = os.clock()
-  local s, report = require("gt.csv").read(path, opts)
+  local s, report = require("gt.csv").read(path, csv_opts(opts))
   if opts.progress and s then opts.progress("read", { rows = s.n, seconds = os.clock() - t0 }) end
   if not s then return nil, report end
   if not s.timeframe then
