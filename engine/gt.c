@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "gt_version.h"
 
@@ -64,6 +65,13 @@ int gt_abi_version(void)
 const char *gt_version(void)
 {
     return GT_VERSION_STRING;
+}
+
+double gt_clock_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
 int gt_is_interrupted(void)

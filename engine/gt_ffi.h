@@ -21,6 +21,8 @@ const char *gt_status_name(int code);
 const char *gt_strerror(int code);
 void gt_clearerr(void);
 int gt_is_interrupted(void);
+/* Seconds on a monotonic clock (for timing work; not a date). */
+double gt_clock_seconds(void);
 void gt_clear_interrupt(void);
 
 /* One row of the struct layout table: C's own view of every struct in this file. */

@@ -2,14 +2,8 @@
 -- the vectorised path (signals once, loop in C) and the event path (on_bar in Lua per bar,
 -- matching and accounting in C). Prints bars/s; the C-only comparison is bt_bench.
 local gt = require "gt"
-local ffi = require "ffi"
 
-ffi.cdef [[ int clock_gettime(int clk, struct timespec *tp); ]]
-local ts = ffi.new("struct { int64_t s; int64_t ns; }[1]")
-local function now()
-  ffi.C.clock_gettime(1, ffi.cast("struct timespec *", ts))
-  return tonumber(ts[0].s) + tonumber(ts[0].ns) * 1e-9
-end
+local now = require("gt.ffi").C.gt_clock_seconds
 
 local N = 1000000
 -- minute bars keep a million-bar random walk at realistic prices

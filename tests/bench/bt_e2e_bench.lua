@@ -3,15 +3,9 @@
 -- plain C program that reads the same file and computes the same crossover and equity
 -- (tests/bench/tools/bt_plain.c). Wall time, best of 3, each as a separate process; and
 -- the command's peak memory (VmHWM).
-local ffi = require "ffi"
 local gt = require "gt"
 
-ffi.cdef [[ int clock_gettime(int clk, struct timespec *tp); ]]
-local tsb = ffi.new("struct { int64_t s; int64_t ns; }[1]")
-local function now()
-  ffi.C.clock_gettime(1, ffi.cast("struct timespec *", tsb))
-  return tonumber(tsb[0].s) + tonumber(tsb[0].ns) * 1e-9
-end
+local now = require("gt.ffi").C.gt_clock_seconds
 
 local exe = os.getenv("GTENGINE") or "./gtengine"
 local tools = os.getenv("TOOLS_DIR") or "build/bench-tools"
