@@ -56,4 +56,23 @@ rc=$?
 check "chromium --screenshot writes a PNG" \
   '[ $rc -eq 0 ] && [ "$(head -c 8 "$shot" 2>/dev/null | od -An -tx1 | tr -d " \n")" = "89504e470d0a1a0a" ]'
 [ -n "${REPORT_SHOT:-}" ] && echo "# screenshot: $shot"
+
+# The command a user runs, on real data: gtengine backtest ... --report on GOOG.
+goog="${GT_SHARED:-../shared}/data/backtesting.py/GOOG.csv"
+if [ -f "$goog" ]; then
+  "$GTENGINE" backtest --strategy sma_cross --data "$goog" --no-save --report "$tmp/goog.html" \
+    >"$tmp/goog.out" 2>&1
+  check "gtengine backtest --report writes the GOOG report" '[ -s "$tmp/goog.html" ]'
+  timeout 60 "$chrome" "${flags[@]}" --user-data-dir="$tmp/profile3" --dump-dom "file://$tmp/goog.html" \
+    >"$tmp/dom.html" 2>/dev/null
+  gtrades=$("$GTENGINE" backtest --strategy sma_cross --data "$goog" --no-save --json |
+            "$GTENGINE" -e 'print(#require("gt.json").decode(io.read("*a")).trades)')
+  for id in price-chart equity-chart drawdown-chart; do
+    check "GOOG report: svg#$id rendered" '[ "$(inside svg "$id" "<polyline\b")" -ge 1 ]'
+  done
+  check "GOOG report: a trades-table row per trade ($gtrades)" \
+    '[ "$(inside table trades-table "<tr><td>")" -eq "$gtrades" ]'
+else
+  echo "ok $((n+1)) - # SKIP GOOG report: needs $goog (reference data in ../shared)"; n=$((n+1))
+fi
 echo "1..$n"
