@@ -206,6 +206,7 @@ function lazy.trades(res)
       exit_time = exit_bar >= 0 and tonumber(t.exit_ts) or nil, exit_bar = exit_bar,
       exit_price = t.exit_price, size = t.size, pnl = t.pnl, return_pct = t.return_pct, fees = t.fees,
       duration = exit_bar >= 0 and exit_bar - entry_bar or nil,
+      symbol = res.symbols[tonumber(t.symbol) + 1],
     }
   end
   return trades
@@ -237,11 +238,14 @@ Result.__index = function(res, k)
   return Result[k]
 end
 
-local function collect(bt, series, strategy, p, o, w)
+local function collect(bt, list, strategy, p, o, w)
+  local series, k = list[1], #list
   local n = series.n
+  local names = {}
+  for j = 1, k do names[j] = list[j].symbol or ("#" .. j) end
   local res = setmetatable({ _bt = bt, strategy = strategy.name, params = p, options = o,
-    symbol = series.symbol, timeframe = series.timeframe, n = n, warmup = w,
-    ts = series.ts, close = series.close, series = series }, Result)
+    symbol = table.concat(names, ","), symbols = names, timeframe = series.timeframe, n = n, warmup = w,
+    ts = series.ts, close = series.close, series = series, list = list }, Result)
   local eq = ffi.new("const double *[1]")
   C.gt_bt_equity(bt, eq)
   res.equity = eq[0]
@@ -258,15 +262,27 @@ local function collect(bt, series, strategy, p, o, w)
   local dd = ffi.new("double[?]", math.max(n, 1))
   C.gt_drawdown(res.equity, n, dd)
   res.drawdown = dd
+  -- buy and hold of the same symbols in equal parts: the benchmark for the report and for
+  -- beta, alpha and the buy-and-hold return
   local bh = ffi.new("double[?]", math.max(n, 1))
-  local c0 = series.close[0]
-  for i = 0, n - 1 do bh[i] = o.capital * series.close[i] / c0 end
+  local bench = series.close
+  if k == 1 then
+    local c0 = series.close[0]
+    for i = 0, n - 1 do bh[i] = o.capital * series.close[i] / c0 end
+  else
+    for i = 0, n - 1 do
+      local v = 0
+      for j = 1, k do v = v + list[j].close[i] / list[j].close[0] end
+      bh[i] = o.capital * v / k
+    end
+    bench = bh
+  end
   res.benchmark_equity = bh
   local ppy = series.timeframe and timeframe.parse(series.timeframe) and timeframe.periods_per_year(series.timeframe) or 252
   local metrics = require "gt.metrics"
   local stats, err = metrics.compute {
     equity = res.equity, ts = series.ts, n = n, trades = tp[0], m = m,
-    benchmark = series.close, in_market = res.in_market, periods_per_year = ppy, risk_free = o.risk_free,
+    benchmark = bench, in_market = res.in_market, periods_per_year = ppy, risk_free = o.risk_free,
   }
   if not stats then error("backtest: metrics: " .. tostring(err), 3) end
   res.stats, res.stats_fields = stats, metrics.FIELDS
@@ -281,13 +297,16 @@ function Result:save(db_path)
   local store = require "gt.store"
   local db, err = store.open(db_path or os.getenv("GT_DB") or "gt.db")
   if not db then return nil, err end
-  local hash = ffi.new("char[17]")
-  C.gt_series_hash(self.series._c, hash)
+  local hash, hashes = ffi.new("char[17]"), {}
+  for j, s in ipairs(self.list) do
+    C.gt_series_hash(s._c, hash)
+    hashes[j] = ffi.string(hash)
+  end
   local opts = {}
   for k, v in pairs(self.options) do opts[k] = v end
   local rec = ffi.new("gt_run_record")
   local keep = { self.strategy, self.symbol or "", self.timeframe or "", json.encode(self.params),
-    json.encode(opts), json.encode(self.stats), ffi.string(hash) }
+    json.encode(opts), json.encode(self.stats), table.concat(hashes, ",") }
   rec.strategy, rec.symbol, rec.timeframe = keep[1], keep[2], keep[3]
   rec.params_json, rec.options_json, rec.stats_json, rec.data_hash = keep[4], keep[5], keep[6], keep[7]
   rec.first_ts, rec.last_ts, rec.bars = self.ts[0], self.ts[self.n - 1], self.n
@@ -331,14 +350,20 @@ end
 
 -- run(strategy, series, opts) -> result. strategy: a table or a name for
 -- gt.strategy.load; opts: M.DEFAULTS keys plus params = {...} (overrides the strategy's).
-function M.run(strategy, series, opts)
+function M.run(strategy, data, opts)
   if type(strategy) == "string" then strategy = require("gt.strategy").load(strategy) end
   if type(strategy) ~= "table" then error("backtest.run: strategy must be a name or a table", 2) end
-  if type(series) ~= "table" or not series._c then error("backtest.run: series must be a gt series", 2) end
+  -- one series, or a list of series on one clock (a portfolio)
+  local list = (type(data) == "table" and data._c) and { data } or data
+  if type(list) ~= "table" or #list < 1 then error("backtest.run: data must be a gt series or a list of them", 2) end
+  for j, s in ipairs(list) do
+    if type(s) ~= "table" or not s._c then error(("backtest.run: data[%d] is not a gt series"):format(j), 2) end
+  end
+  local series, k = list[1], #list
   if series.n < 2 then error("backtest.run: need at least 2 bars, got " .. series.n, 2) end
-  for k in pairs(opts or {}) do
-    if M.DEFAULTS[k] == nil and k ~= "params" then
-      error(("backtest.run: unknown option '%s'"):format(tostring(k)), 2)
+  for key in pairs(opts or {}) do
+    if M.DEFAULTS[key] == nil and key ~= "params" then
+      error(("backtest.run: unknown option '%s'"):format(tostring(key)), 2)
     end
   end
   local o = merge(M.DEFAULTS, opts)
@@ -346,52 +371,76 @@ function M.run(strategy, series, opts)
   local p = merge(strategy.params, opts and opts.params)
   if not (o.size > 0 and o.size <= (o.leverage or 1)) then error("backtest: size must be in (0, leverage]", 2) end
   local cfg = config(o)
-  local arr = ffi.new("const gt_series *[1]", series._c)
-  local bt = C.gt_bt_new(cfg, arr, 1)
+  local arr = ffi.new("const gt_series *[?]", k)
+  for j = 1, k do arr[j - 1] = list[j]._c end
+  local bt = C.gt_bt_new(cfg, arr, k)
   if bt == nil then error(gtffi.errmsg(), 2) end
   bt = ffi.gc(bt, C.gt_bt_free)
   local n = series.n
   local clock = os.clock
   local timings = {}
   local t0 = clock()
-  local ind = prepare(strategy, series, p)
+  local inds, w = {}, strategy.warmup and strategy.warmup(p) or 0
+  for j = 1, k do
+    inds[j] = prepare(strategy, list[j], p)
+    w = math.max(w, warmup(inds[j], n))
+  end
   timings.indicators = clock() - t0
-  local w = math.max(warmup(ind, n), strategy.warmup and strategy.warmup(p) or 0)
   if w >= n then
     error(("backtest: the indicators need %d bars of warm-up but the data has %d"):format(w, n), 2)
   end
+  -- with several symbols each entry gets an equal share of the size
+  local size = o.size / k
   local mode = o.mode
   if mode == "vector" and not strategy.signals then mode = "event" end
   if mode == "event" and not strategy.on_bar then mode = "vector" end
   o.mode = mode
   t0 = clock()
   if mode == "vector" then
-    local sig = strategy.signals(series, p, ind)
+    local tp = ffi.new("const double *[?]", k)
+    local keep = {}
+    for j = 1, k do
+      local sig = strategy.signals(list[j], p, inds[j])
+      local target = sig and sig.target
+      if type(target) ~= "cdata" then error(strategy.name .. ": signals() must return {target = <double array>}", 2) end
+      keep[j], tp[j - 1] = target, target
+    end
     timings.signals = clock() - t0
     t0 = clock()
-    local target = sig and sig.target
-    if type(target) ~= "cdata" then error(strategy.name .. ": signals() must return {target = <double array>}", 2) end
-    local tp = ffi.new("const double *[1]", target)
-    local rc = C.gt_bt_run_targets(bt, tp, o.size, w, n, o.rebalance and 1 or 0)
+    local rc = C.gt_bt_run_targets(bt, tp, size, w, n, o.rebalance and 1 or 0)
     if rc < 0 then error(gtffi.errmsg(rc), 2) end
   elseif mode == "event" then
     local limit = ffi.new("int64_t[1]", -1)
-    local ctx = setmetatable({
-      _bt = bt, _qty = C.gt_bt_qty(bt), _stride = tonumber(C.gt_bt_qty_stride()),
-      _req = ffi.new("gt_order"), symbol = 0, size = o.size, params = p, n = n,
-      data = make_views({ open = series.open, high = series.high, low = series.low,
-        close = series.close, volume = series.volume }, n, limit),
-      ind = make_views(ind, n, limit),
-      ts = series.ts,
-    }, Ctx)
-    if strategy.init then strategy.init(ctx, p) end
+    local qty, stride, req = C.gt_bt_qty(bt), tonumber(C.gt_bt_qty_stride()), ffi.new("gt_order")
+    local ctxs = {}
+    for j = 1, k do
+      local s = list[j]
+      ctxs[j] = setmetatable({
+        _bt = bt, _qty = qty, _stride = stride, _req = req, symbol = j - 1, name = s.symbol,
+        size = size, params = p, n = n,
+        data = make_views({ open = s.open, high = s.high, low = s.low, close = s.close, volume = s.volume }, n, limit),
+        ind = make_views(inds[j], n, limit),
+        ts = s.ts,
+      }, Ctx)
+      if strategy.init then strategy.init(ctxs[j], p) end
+    end
     local on_bar = strategy.on_bar
     local begin_bar, end_bar = C.gt_bt_begin_bar, C.gt_bt_end_bar
-    for i = 0, n - 1 do
-      limit[0] = i
-      begin_bar(bt, i)
-      if i >= w then on_bar(ctx, i) end
-      end_bar(bt, i)
+    if k == 1 then
+      local ctx = ctxs[1]
+      for i = 0, n - 1 do
+        limit[0] = i
+        begin_bar(bt, i)
+        if i >= w then on_bar(ctx, i) end
+        end_bar(bt, i)
+      end
+    else
+      for i = 0, n - 1 do
+        limit[0] = i
+        begin_bar(bt, i)
+        if i >= w then for j = 1, k do on_bar(ctxs[j], i) end end
+        end_bar(bt, i)
+      end
     end
   else
     error("backtest: mode is 'vector' or 'event'", 2)
@@ -399,7 +448,7 @@ function M.run(strategy, series, opts)
   timings.loop = clock() - t0
   if o.close_at_end then C.gt_bt_finish(bt) end
   t0 = clock()
-  local res = collect(bt, series, strategy, p, o, w)
+  local res = collect(bt, list, strategy, p, o, w)
   timings.results = clock() - t0
   res.timings = timings -- CPU seconds per phase
   return res

@@ -178,3 +178,50 @@ describe("saved runs", function()
     os.execute("rm -rf " .. dir)
   end)
 end)
+
+describe("a portfolio of several symbols", function()
+  local a = gt.data.synthetic { n = 1200, seed = 31, symbol = "AAA" }
+  local b = gt.data.synthetic { n = 1200, seed = 32, symbol = "BBB" }
+
+  it("trades each symbol with an equal share and agrees across paths", function()
+    for _, name in ipairs({ "sma_cross", "breakout", "buy_and_hold" }) do
+      local v = gt.backtest.run(name, { a, b }, { mode = "vector" })
+      local e = gt.backtest.run(name, { a, b }, { mode = "event" })
+      same_run(v, e)
+      assert.equal("AAA,BBB", v.symbol)
+    end
+    local r = gt.backtest.run("buy_and_hold", { a, b }, { size = 1, commission = 0, slippage_bps = 0 })
+    assert.equal(2, #r.trades)
+    local seen = {}
+    for _, tr in ipairs(r.trades) do seen[tr.symbol] = tr end
+    assert.is_table(seen.AAA); assert.is_table(seen.BBB)
+    -- each entry got half the equity: floor(5000 / next open) units
+    assert.equal(math.floor(5000 / a.open[1]), seen.AAA.size)
+    assert.equal(math.floor(5000 / b.open[1]), seen.BBB.size)
+  end)
+
+  it("refuses series that are not on one clock, pointing at gt.data.align", function()
+    local c = gt.data.synthetic { n = 1100, seed = 33, symbol = "CCC" }
+    local ok, err = pcall(gt.backtest.run, "sma_cross", { a, c })
+    assert.is_false(ok)
+    assert.matches("gt.data.align", err, 1, true)
+    local aligned = gt.data.align({ a, c })
+    assert.is_table(gt.backtest.run("sma_cross", aligned))
+  end)
+end)
+
+describe("gtengine backtest with several --data files", function()
+  it("aligns them and trades them as one portfolio", function()
+    local p1, why = t.shared_file("data/backtrader/orcl-1995-2014.txt")
+    if not p1 then return pending(why) end
+    local p2 = assert(t.shared_file("data/backtrader/yhoo-1996-2014.txt"))
+    local out, err, code = t.run(("backtest --strategy sma_cross --data %s --data %s --json --no-save"):format(p1, p2))
+    assert.equal(0, code, err)
+    local doc = assert(json.decode(out))
+    assert.equal("ORCL,YHOO", doc.symbol)
+    assert.equal(4713, doc.bars, "the common bars: YHOO starts 1996-04-12")
+    local seen = {}
+    for _, tr in ipairs(doc.trades) do seen[tr.symbol] = true end
+    assert.is_true(seen.ORCL and seen.YHOO)
+  end)
+end)

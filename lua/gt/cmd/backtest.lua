@@ -8,7 +8,8 @@ local M = {}
 M.help = [[
   --strategy NAME         a file in strategies/ (see: gtengine strategies)
   --data FILE | --symbol S [--timeframe 1d] [--db PATH]
-                          a CSV file, or bars stored with gtengine data import/fetch
+                          a CSV file, or bars stored with gtengine data import/fetch;
+                          repeat either for a portfolio (put on the bars all of them have)
   --param k=v             override a strategy parameter (repeatable), e.g. --param fast=5
   --capital 10000         starting cash
   --size 0.95             fraction of equity an entry uses (1 = all-in whole units)
@@ -32,32 +33,42 @@ local function parse_value(v)
   return tonumber(v) or v
 end
 
-local SPEC = { strategy = "string", data = "string", symbol = "string", timeframe = "string",
+local SPEC = { strategy = "string", data = "list", symbol = "list", timeframe = "string",
   db = "string", param = "list", capital = "number", size = "number", commission = "number",
   commission_kind = "string", slippage_bps = "number", spread_bps = "number", fill = "string",
   short = "flag", mode = "string", start = "string", ["end"] = "string", risk_free = "number",
   json = "flag", report = "string", check_lookahead = "flag", no_save = "flag", volume_cap = "number" }
 
+-- One series, or several (repeated --data or --symbol) put on their common bars.
 local function load_data(o)
   local data = require "gt.data"
-  local s, err
+  local list = {}
   if o.data then
-    s, err = data.load(o.data, { symbol = o.symbol, timeframe = o.timeframe })
+    if o.symbol and #o.symbol ~= #o.data then cli.usage("give one --symbol per --data file, or none") end
+    for j, f in ipairs(o.data) do
+      local s, err = data.load(f, { symbol = o.symbol and o.symbol[j], timeframe = o.timeframe })
+      if not s then return nil, err end
+      list[j] = s
+    end
   elseif o.symbol then
-    s, err = data.load({ symbol = o.symbol, timeframe = o.timeframe or "1d", db = o.db })
+    for j, sym in ipairs(o.symbol) do
+      local s, err = data.load({ symbol = sym, timeframe = o.timeframe or "1d", db = o.db })
+      if not s then return nil, err end
+      list[j] = s
+    end
   else
     cli.usage("backtest needs --data FILE or --symbol S")
   end
-  if not s then return nil, err end
+  if #list > 1 then list = data.align(list) end
   if o.start or o["end"] then
     local t0 = o.start and gtime.parse(o.start)
     local t1 = o["end"] and gtime.parse(o["end"])
     if (o.start and not t0) or (o["end"] and not t1) then cli.usage("--start/--end take YYYY-MM-DD dates") end
     -- --end is inclusive of that day
-    s = s:between(t0, t1 and t1 + gtime.DAY or nil)
-    if s.n == 0 then return nil, "no bars between --start and --end" end
+    for j, s in ipairs(list) do list[j] = s:between(t0, t1 and t1 + gtime.DAY or nil) end
+    if list[1].n == 0 then return nil, "no bars between --start and --end" end
   end
-  return s
+  return list
 end
 
 -- Keys in the order the table shows them.
@@ -99,8 +110,9 @@ function M.main(args)
   if o.short then params.short = true end
   if o.fill and o.fill ~= "next_open" and o.fill ~= "close" then cli.usage("--fill is next_open or close") end
   if o.mode and o.mode ~= "vector" and o.mode ~= "event" then cli.usage("--mode is vector or event") end
-  local s, err = load_data(o)
-  if not s then io.stderr:write("gtengine backtest: ", err, "\n"); return 1 end
+  local list, err = load_data(o)
+  if not list then io.stderr:write("gtengine backtest: ", err, "\n"); return 1 end
+  local s = list[1]
 
   if o.check_lookahead then
     local v, cuts = require("gt.backtest").check_lookahead(strategy, s, { params = params })
@@ -120,7 +132,7 @@ function M.main(args)
   local opts = { params = params, capital = o.capital, size = o.size, commission = o.commission,
     commission_kind = o.commission_kind, slippage_bps = o.slippage_bps, spread_bps = o.spread_bps,
     fill = o.fill, mode = o.mode, risk_free = o.risk_free, volume_cap = o.volume_cap }
-  local r = require("gt.backtest").run(strategy, s, opts)
+  local r = require("gt.backtest").run(strategy, list, opts)
   if not o.no_save then
     local id, serr = r:save(o.db)
     if not id then io.stderr:write("gtengine backtest: run not saved: ", tostring(serr), "\n") end
@@ -140,7 +152,7 @@ function M.main(args)
   local ps = {}
   for k, v in pairs(r.params) do ps[#ps + 1] = k .. "=" .. tostring(v) end
   table.sort(ps)
-  io.write(("%s on %s %s, %s .. %s (%s bars), %s fill, %s path%s\n"):format(r.strategy, s.symbol or "?",
+  io.write(("%s on %s %s, %s .. %s (%s bars), %s fill, %s path%s\n"):format(r.strategy, r.symbol or "?",
     s.timeframe or "", first, last, fmt.num(s.n), r.options.fill, r.options.mode,
     #ps > 0 and ("\nparams: " .. table.concat(ps, " ")) or ""))
   io.write(fmt.table(stat_rows(r.stats), { { key = "name", title = "metric" }, { key = "value", align = "right" } }))
