@@ -226,7 +226,8 @@ local function input(name, v, ct, fname)
     end
     return a, len
   elseif type(v) == "cdata" then
-    return v, array_len(v, ct)
+    -- a bare column of a gt series knows its length too
+    return v, array_len(v, ct) or require("gt.series").column_length(v)
   end
   error(("gt.ind.%s: input %s must be a series, a table or an FFI array, got %s")
     :format(fname, name, type(v)), 4)

@@ -13,12 +13,43 @@ M.Series = Series
 local COLUMNS = { "ts", "open", "high", "low", "close", "volume" }
 M.COLUMNS = COLUMNS
 
+-- Column pointer -> the series it belongs to, so gt.ind.sma(s.close, 30) knows the length
+-- of a bare column. Weak values: a collected series drops out. A column address that two
+-- live series of different lengths share (a view starting at bar 0) is ambiguous and gets
+-- no length: the caller then passes n.
+local owners = setmetatable({}, { __mode = "v" })
+local ambiguous = {}
+local function addr(p) return tonumber(ffi.cast("uintptr_t", p)) end
+
+local function register(s)
+  local c = s._c
+  for _, name in ipairs(COLUMNS) do
+    local a = addr(c[name])
+    if a ~= 0 then
+      local prev = owners[a]
+      if prev and prev ~= s and not prev._freed and prev.n ~= s.n then ambiguous[a] = true end
+      owners[a] = s
+    end
+  end
+end
+
+-- The number of bars behind a column pointer of a live series, or nil.
+function M.column_length(p)
+  if type(p) ~= "cdata" then return nil end
+  local a = addr(p)
+  if ambiguous[a] then return nil end
+  local s = owners[a]
+  if not s or s._freed then return nil end
+  return s.n
+end
+
 -- Caches the column pointers and length on the Lua object (one table lookup per use).
 function Series:_sync()
   local c = self._c
   self.n = tonumber(c.n)
   self.ts, self.open, self.high, self.low, self.close, self.volume =
     c.ts, c.open, c.high, c.low, c.close, c.volume
+  if self.n > 0 then register(self) end
   return self
 end
 

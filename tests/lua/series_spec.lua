@@ -60,3 +60,20 @@ describe("gt.series", function()
     assert.equal(0, s.n)
   end)
 end)
+
+describe("bare series columns", function()
+  it("carry their length into gt.ind (gt.ind.sma(s.close, 3))", function()
+    local gt = require "gt"
+    local s = series.from_columns({ ts = { 0, 1, 2, 3 }, open = { 1, 2, 3, 4 }, high = { 1, 2, 3, 4 },
+      low = { 1, 2, 3, 4 }, close = { 1, 2, 3, 4 } })
+    local a = gt.ind.sma(s.close, 3)
+    assert.equal(2, a[2]); assert.equal(3, a[3])
+    assert.equal(4, series.column_length(s.close))
+    -- a view of another length at the same address makes the pointer ambiguous: n is required
+    local v = s:slice(0, 2)
+    assert.is_nil(series.column_length(s.close))
+    assert.has_error(function() gt.ind.sma(s.close, 3) end)
+    assert.equal(3, gt.ind.sma(s.close, 3, s.n)[3])
+    assert.equal(2, v.n)
+  end)
+end)
