@@ -182,9 +182,14 @@ static double cost_adjust(const gt_bt *bt, int side, double price)
     return side == GT_BUY ? price * (1 + f) : price * (1 - f);
 }
 
+/* Whole units: a truncating conversion is floor for the non-negative quantities used
+ * here, and avoids a libm call on every order in a portable (baseline x86-64) build. */
 static double units(const gt_bt *bt, double q)
 {
-    return bt->cfg.fractional ? q : floor(q + 1e-9);
+    if (bt->cfg.fractional)
+        return q;
+    q += 1e-9;
+    return q > 0 && q < 9e15 ? (double)(int64_t)q : floor(q);
 }
 
 /* Largest quantity of a buy at price whose cost (with commission) fits in budget. */
@@ -380,10 +385,13 @@ static double execute(gt_bt *bt, gt_order *o, int64_t bar, double want, double p
         double budget = bt->cash - cover * price - commission(bt, cover, price) +
                         (bt->cfg.leverage - 1) * (equity > 0 ? equity : 0);
         double add = q1 - (st->qty > 0 ? st->qty : 0); /* new long units */
-        double can = affordable(bt, budget, price);
-        if (add > can) {
-            want -= add - can;
-            limited = GT_REJECT_FUNDS;
+        /* the exact fit is only worked out when the order does not plainly fit */
+        if (add * price + commission(bt, add, price) > budget) {
+            double can = affordable(bt, budget, price);
+            if (add > can) {
+                want -= add - can;
+                limited = GT_REJECT_FUNDS;
+            }
         }
     } else if (o->side == GT_SELL && q1 < 0) {
         if (!bt->cfg.allow_short) {
@@ -841,43 +849,25 @@ int64_t gt_bt_target(gt_bt *bt, int64_t symbol, double fraction, int32_t rebalan
     return id;
 }
 
-int gt_bt_run_targets(gt_bt *bt, const double *const *targets, double scale, int64_t start,
-                      int64_t end, int32_t rebalance)
+/* Bars i0..i1-1 of the vectorised loop. Always inlined and called with k == 1 as a
+ * constant for the common single-symbol case, so the compiler drops the per-symbol loops.
+ * A bar with no working order and no decision (most of them) is a NaN test and one
+ * multiply-add; cash and positions live in locals, reloaded after any ledger call. */
+static inline __attribute__((always_inline)) int
+run_block(gt_bt *bt, const double *const *targets, double scale, int64_t start, int64_t i0,
+          int64_t i1, int32_t rebalance, int32_t k, double *cash, double *q0)
 {
-    if (start < 0 || end > bt->n || start > end)
-        return gt_seterr(GT_ERANGE, "backtest: run range %lld..%lld outside 0..%lld",
-                         (long long)start, (long long)end, (long long)bt->n);
-    if (bt->in_bar)
-        return gt_seterr(GT_ESTATE, "backtest: run_targets inside an open bar");
-    /* The same steps as begin_bar / target / end_bar, inlined. Bars with no working order
-     * and no decision (most of them) only mark equity, from cash and positions kept in
-     * locals that are reloaded whenever the ledger may have changed. */
-    const int32_t k = bt->k;
-    /* Decisions bound the orders, fills and trades to come: reserve once rather than
-     * growing (and copying) the record arrays inside the loop. */
-    int64_t decisions = 0;
-    for (int32_t j = 0; j < k; j++)
-        for (int64_t i = start; i < end; i++)
-            decisions += targets[j][i] == targets[j][i];
-    if (grow((void **)&bt->orders, &bt->cap_orders, bt->norders + decisions, sizeof(gt_order)) ||
-        grow((void **)&bt->fills, &bt->cap_fills, bt->nfills + decisions, sizeof(gt_fill)) ||
-        grow((void **)&bt->trades, &bt->cap_trades, bt->ntrades + decisions + k, sizeof(gt_trade)))
-        return GT_ENOMEM;
+    const double *t0 = targets[0], *close0 = bt->ser[0]->close;
     double *eq = bt->equity;
     uint8_t *im = bt->in_market;
-    double cash = bt->cash;
-    /* One symbol (the common case): the column pointers and the position live in locals,
-     * so a quiet bar is a NaN test and a multiply-add. */
-    const double *t0 = targets[0], *close0 = bt->ser[0]->close;
-    double q0 = bt->sym[0].qty;
-    for (int64_t i = bt->marked + 1; i < end; i++) {
+    for (int64_t i = i0; i < i1; i++) {
         int decide = 0;
         if (i >= start) {
             decide = t0[i] == t0[i]; /* not NaN */
             for (int32_t j = 1; j < k; j++)
                 decide |= targets[j][i] == targets[j][i];
         }
-        if (bt->nwork > 0 || decide) {
+        if (decide || bt->nwork > 0) {
             bt->bar = i;
             bt->marked = i - 1;
             bt->in_bar = 1;
@@ -894,11 +884,11 @@ int gt_bt_run_targets(gt_bt *bt, const double *const *targets, double scale, int
                 }
             }
             bt->in_bar = 0;
-            cash = bt->cash;
-            q0 = bt->sym[0].qty;
+            *cash = bt->cash;
+            *q0 = bt->sym[0].qty;
         }
-        double e = cash + q0 * close0[i];
-        uint8_t held = q0 != 0;
+        double e = *cash + *q0 * close0[i];
+        uint8_t held = *q0 != 0;
         for (int32_t j = 1; j < k; j++) {
             double q = bt->sym[j].qty;
             if (q != 0) {
@@ -908,9 +898,40 @@ int gt_bt_run_targets(gt_bt *bt, const double *const *targets, double scale, int
         }
         eq[i] = e;
         im[i] = held;
-        if ((i & 0xffff) == 0 && gt_interrupted) {
-            bt->bar = bt->marked = i;
-            return gt_seterr(GT_EINTR, "backtest: interrupted at bar %lld", (long long)i);
+    }
+    return GT_OK;
+}
+
+int gt_bt_run_targets(gt_bt *bt, const double *const *targets, double scale, int64_t start,
+                      int64_t end, int32_t rebalance)
+{
+    if (start < 0 || end > bt->n || start > end)
+        return gt_seterr(GT_ERANGE, "backtest: run range %lld..%lld outside 0..%lld",
+                         (long long)start, (long long)end, (long long)bt->n);
+    if (bt->in_bar)
+        return gt_seterr(GT_ESTATE, "backtest: run_targets inside an open bar");
+    const int32_t k = bt->k;
+    /* Decisions bound the orders, fills and trades to come: reserve once rather than grow
+     * (and copy, and fault in) the record arrays inside the loop. */
+    int64_t decisions = 0;
+    for (int32_t j = 0; j < k; j++)
+        for (int64_t i = start; i < end; i++)
+            decisions += targets[j][i] == targets[j][i];
+    if (grow((void **)&bt->orders, &bt->cap_orders, bt->norders + decisions, sizeof(gt_order)) ||
+        grow((void **)&bt->fills, &bt->cap_fills, bt->nfills + decisions, sizeof(gt_fill)) ||
+        grow((void **)&bt->trades, &bt->cap_trades, bt->ntrades + decisions + k, sizeof(gt_trade)))
+        return GT_ENOMEM;
+    double cash = bt->cash, q0 = bt->sym[0].qty;
+    /* blocks of 64k bars: the interrupt flag is polled between blocks, not per bar */
+    for (int64_t i0 = bt->marked + 1; i0 < end; i0 += 65536) {
+        int64_t i1 = GT_MIN(end, i0 + 65536);
+        int rc = k == 1 ? run_block(bt, targets, scale, start, i0, i1, rebalance, 1, &cash, &q0)
+                        : run_block(bt, targets, scale, start, i0, i1, rebalance, k, &cash, &q0);
+        if (rc < 0)
+            return rc;
+        if (gt_interrupted) {
+            bt->bar = bt->marked = i1 - 1;
+            return gt_seterr(GT_EINTR, "backtest: interrupted at bar %lld", (long long)(i1 - 1));
         }
     }
     if (end > 0 && bt->marked < end - 1)
