@@ -378,12 +378,14 @@ static double execute(gt_bt *bt, gt_order *o, int64_t bar, double want, double p
     int32_t limited = GT_REJECT_NONE;
     double dq = o->side * want;
     double q1 = st->qty + dq;
-    double equity = mark_equity(bt, bar);
     if (o->side == GT_BUY && q1 > 0) {
         /* the long part must fit in cash (plus margin when leverage > 1) */
         double cover = st->qty < 0 ? -st->qty : 0;
-        double budget = bt->cash - cover * price - commission(bt, cover, price) +
-                        (bt->cfg.leverage - 1) * (equity > 0 ? equity : 0);
+        double budget = bt->cash - cover * price - commission(bt, cover, price);
+        if (bt->cfg.leverage > 1) {
+            double equity = mark_equity(bt, bar);
+            budget += (bt->cfg.leverage - 1) * (equity > 0 ? equity : 0);
+        }
         double add = q1 - (st->qty > 0 ? st->qty : 0); /* new long units */
         /* the exact fit is only worked out when the order does not plainly fit */
         if (add * price + commission(bt, add, price) > budget) {
@@ -398,7 +400,7 @@ static double execute(gt_bt *bt, gt_order *o, int64_t bar, double want, double p
             want -= -q1; /* sell down to flat, never below */
             limited = GT_REJECT_NO_SHORT;
         } else {
-            double room = equity * bt->cfg.leverage;
+            double room = mark_equity(bt, bar) * bt->cfg.leverage;
             for (int32_t j = 0; j < bt->k; j++)
                 if (j != o->symbol)
                     room -= fabs(bt->sym[j].qty) * bt->ser[j]->close[bar];
@@ -808,12 +810,14 @@ int64_t gt_bt_target(gt_bt *bt, int64_t symbol, double fraction, int32_t rebalan
         fraction = 0;
     }
     /* earlier target orders for this symbol that have not filled are replaced */
-    for (int64_t r = 0; r < bt->nwork; r++) {
-        gt_order *o = &bt->orders[bt->work[r]];
-        if (o->symbol == symbol && o->origin == 1)
-            o->status = GT_ORDER_CANCELED;
+    if (bt->nwork > 0) {
+        for (int64_t r = 0; r < bt->nwork; r++) {
+            gt_order *o = &bt->orders[bt->work[r]];
+            if (o->symbol == symbol && o->origin == 1)
+                o->status = GT_ORDER_CANCELED;
+        }
+        compact_work(bt);
     }
-    compact_work(bt);
     double price = bt->ser[symbol]->close[bt->bar];
     double want = 0;
     if (dir != 0) {
