@@ -9,15 +9,6 @@
 #include <string.h>
 
 /* Checks one input, the output and a period; returns GT_OK or a negative code. */
-static int check1(const char *who, const double *in, int64_t n, const void *out, int64_t period,
-                  int64_t min_period)
-{
-    int rc;
-    if ((rc = ind_check_len(in, n, who)) < 0 || (rc = ind_check_len(out, n, who)) < 0)
-        return rc;
-    return ind_check_period(who, period, min_period);
-}
-
 /* ---- SMA ---- */
 
 int gt_ind_sma_init(gt_ind_sma_state *s, int32_t period)
@@ -141,17 +132,7 @@ void gt_ind_wma_fini(gt_ind_wma_state *s)
         ring_fini(&s->win);
 }
 
-int gt_ind_wma(const double *in, int64_t n, double *out, int32_t period)
-{
-    gt_ind_wma_state s;
-    int rc = check1("wma", in, n, out, period, 1);
-    if (rc < 0 || (rc = gt_ind_wma_init(&s, period)) < 0)
-        return rc;
-    for (int64_t i = 0; i < n; i++)
-        out[i] = gt_ind_wma_update(&s, in[i]);
-    gt_ind_wma_fini(&s);
-    return GT_OK;
-}
+IND_BATCH(wma, 1, gt_ind_wma_fini(&s))
 
 /* ---- SMMA (Wilder) ---- */
 
@@ -169,16 +150,7 @@ double gt_ind_smma_update(gt_ind_smma_state *s, double x)
     return isnan(x) ? IND_NAN : smma_step(s, x);
 }
 
-int gt_ind_smma(const double *in, int64_t n, double *out, int32_t period)
-{
-    gt_ind_smma_state s;
-    int rc = check1("smma", in, n, out, period, 1);
-    if (rc < 0 || (rc = gt_ind_smma_init(&s, period)) < 0)
-        return rc;
-    for (int64_t i = 0; i < n; i++)
-        out[i] = gt_ind_smma_update(&s, in[i]);
-    return GT_OK;
-}
+IND_BATCH(smma, 1, (void)0)
 
 /* ---- DEMA, TEMA ---- */
 
@@ -203,16 +175,7 @@ double gt_ind_dema_update(gt_ind_dema_state *s, double x)
     return isnan(b) ? IND_NAN : 2.0 * a - b;
 }
 
-int gt_ind_dema(const double *in, int64_t n, double *out, int32_t period)
-{
-    gt_ind_dema_state s;
-    int rc = check1("dema", in, n, out, period, 1);
-    if (rc < 0 || (rc = gt_ind_dema_init(&s, period)) < 0)
-        return rc;
-    for (int64_t i = 0; i < n; i++)
-        out[i] = gt_ind_dema_update(&s, in[i]);
-    return GT_OK;
-}
+IND_BATCH(dema, 1, (void)0)
 
 int gt_ind_tema_init(gt_ind_tema_state *s, int32_t period)
 {
@@ -239,16 +202,7 @@ double gt_ind_tema_update(gt_ind_tema_state *s, double x)
     return isnan(c) ? IND_NAN : (3.0 * a) - (3.0 * b) + c;
 }
 
-int gt_ind_tema(const double *in, int64_t n, double *out, int32_t period)
-{
-    gt_ind_tema_state s;
-    int rc = check1("tema", in, n, out, period, 1);
-    if (rc < 0 || (rc = gt_ind_tema_init(&s, period)) < 0)
-        return rc;
-    for (int64_t i = 0; i < n; i++)
-        out[i] = gt_ind_tema_update(&s, in[i]);
-    return GT_OK;
-}
+IND_BATCH(tema, 1, (void)0)
 
 /* ---- HMA ---- */
 
@@ -287,17 +241,7 @@ double gt_ind_hma_update(gt_ind_hma_state *s, double x)
     return wma_step(&s->smooth, 2.0 * a - b);
 }
 
-int gt_ind_hma(const double *in, int64_t n, double *out, int32_t period)
-{
-    gt_ind_hma_state s;
-    int rc = check1("hma", in, n, out, period, 2);
-    if (rc < 0 || (rc = gt_ind_hma_init(&s, period)) < 0)
-        return rc;
-    for (int64_t i = 0; i < n; i++)
-        out[i] = gt_ind_hma_update(&s, in[i]);
-    gt_ind_hma_fini(&s);
-    return GT_OK;
-}
+IND_BATCH(hma, 2, gt_ind_hma_fini(&s))
 
 /* ---- KAMA (TA-Lib's algorithm: first value at bar period, seeded with x[period-1]) ---- */
 
@@ -392,17 +336,7 @@ double gt_ind_zlema_update(gt_ind_zlema_state *s, double x)
     return ema_step(&s->ema, 2.0 * x - ring_get(&s->win, s->lag));
 }
 
-int gt_ind_zlema(const double *in, int64_t n, double *out, int32_t period)
-{
-    gt_ind_zlema_state s;
-    int rc = check1("zlema", in, n, out, period, 1);
-    if (rc < 0 || (rc = gt_ind_zlema_init(&s, period)) < 0)
-        return rc;
-    for (int64_t i = 0; i < n; i++)
-        out[i] = gt_ind_zlema_update(&s, in[i]);
-    gt_ind_zlema_fini(&s);
-    return GT_OK;
-}
+IND_BATCH(zlema, 1, gt_ind_zlema_fini(&s))
 
 /* ---- TRIX ---- */
 
@@ -436,16 +370,7 @@ double gt_ind_trix_update(gt_ind_trix_state *s, double x)
     return isnan(prev) ? IND_NAN : ((c / prev) - 1.0) * 100.0;
 }
 
-int gt_ind_trix(const double *in, int64_t n, double *out, int32_t period)
-{
-    gt_ind_trix_state s;
-    int rc = check1("trix", in, n, out, period, 1);
-    if (rc < 0 || (rc = gt_ind_trix_init(&s, period)) < 0)
-        return rc;
-    for (int64_t i = 0; i < n; i++)
-        out[i] = gt_ind_trix_update(&s, in[i]);
-    return GT_OK;
-}
+IND_BATCH(trix, 1, (void)0)
 
 /* ---- highest / lowest ---- */
 

@@ -36,6 +36,32 @@ static inline int ind_check_period(const char *who, int64_t p, int64_t min)
     return GT_OK;
 }
 
+/* Input and output arrays of length n and a period of at least min_period. */
+static inline int check1(const char *who, const double *in, int64_t n, const void *out, int64_t period,
+                  int64_t min_period)
+{
+    int rc;
+    if ((rc = ind_check_len(in, n, who)) < 0 || (rc = ind_check_len(out, n, who)) < 0)
+        return rc;
+    return ind_check_period(who, period, min_period);
+}
+
+/* The batch form of a one-input, one-period indicator that is its streaming update run
+ * over the array, so the two forms cannot disagree. FINI is a statement run on the state at
+ * the end (freeing a ring buffer), or nothing. */
+#define IND_BATCH(name, minp, FINI)                                                        \
+    int gt_ind_##name(const double *in, int64_t n, double *out, int32_t period)            \
+    {                                                                                      \
+        gt_ind_##name##_state s;                                                           \
+        int rc = check1(#name, in, n, out, period, minp);                                  \
+        if (rc < 0 || (rc = gt_ind_##name##_init(&s, period)) < 0)                         \
+            return rc;                                                                     \
+        for (int64_t i = 0; i < n; i++)                                                    \
+            out[i] = gt_ind_##name##_update(&s, in[i]);                                    \
+        FINI;                                                                              \
+        return GT_OK;                                                                      \
+    }
+
 /* Multi-output kernels: out is an array of pointers, a NULL entry is skipped. */
 static inline void ind_put(double **out, int k, int64_t i, double v)
 {

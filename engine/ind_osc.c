@@ -635,18 +635,7 @@ double gt_ind_dpo_update(gt_ind_dpo_state *s, double x)
     return ring_get(&s->win, s->shift) - m;
 }
 
-int gt_ind_dpo(const double *in, int64_t n, double *out, int32_t period)
-{
-    gt_ind_dpo_state s;
-    int rc;
-    if ((rc = ind_check_len(in, n, "dpo")) < 0 || (rc = ind_check_len(out, n, "dpo")) < 0 ||
-        (rc = gt_ind_dpo_init(&s, period)) < 0)
-        return rc;
-    for (int64_t i = 0; i < n; i++)
-        out[i] = gt_ind_dpo_update(&s, in[i]);
-    gt_ind_dpo_fini(&s);
-    return GT_OK;
-}
+IND_BATCH(dpo, 1, gt_ind_dpo_fini(&s))
 
 /* ---- Aroon ---- */
 

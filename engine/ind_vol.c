@@ -134,18 +134,7 @@ double gt_ind_stddev_update(gt_ind_stddev_state *s, double x)
     return isnan(x) ? IND_NAN : stddev_step(s, x);
 }
 
-int gt_ind_stddev(const double *in, int64_t n, double *out, int32_t period)
-{
-    gt_ind_stddev_state s;
-    int rc;
-    if ((rc = check_inputs("stddev", n, out, 1, in, NULL, NULL, NULL)) < 0 ||
-        (rc = gt_ind_stddev_init(&s, period)) < 0)
-        return rc;
-    for (int64_t i = 0; i < n; i++)
-        out[i] = gt_ind_stddev_update(&s, in[i]);
-    gt_ind_stddev_fini(&s);
-    return GT_OK;
-}
+IND_BATCH(stddev, 1, gt_ind_stddev_fini(&s))
 
 int gt_ind_zscore_init(gt_ind_zscore_state *s, int32_t period)
 {
@@ -166,18 +155,7 @@ double gt_ind_zscore_update(gt_ind_zscore_state *s, double x)
     return sd > 0 ? (x - s->sd.mean) / sd : IND_NAN;
 }
 
-int gt_ind_zscore(const double *in, int64_t n, double *out, int32_t period)
-{
-    gt_ind_zscore_state s;
-    int rc;
-    if ((rc = check_inputs("zscore", n, out, 1, in, NULL, NULL, NULL)) < 0 ||
-        (rc = gt_ind_zscore_init(&s, period)) < 0)
-        return rc;
-    for (int64_t i = 0; i < n; i++)
-        out[i] = gt_ind_zscore_update(&s, in[i]);
-    gt_ind_zscore_fini(&s);
-    return GT_OK;
-}
+IND_BATCH(zscore, 1, gt_ind_zscore_fini(&s))
 
 /* ---- Bollinger bands ---- */
 
