@@ -92,6 +92,29 @@ static int missing_field(const cJSON *root, const char *prov, const char *field)
     return gt_seterr(GT_EDATA, "%s: response has no '%s' field", prov, field);
 }
 
+/* root[field] as an array, with a bar buffer sized to it. A null field means no bars:
+ * *list stays NULL and nothing is allocated. */
+static int find_list(const cJSON *root, const char *prov, const char *field, const cJSON **list,
+                     pbar **b)
+{
+    *list = NULL;
+    if (!cJSON_IsObject(root))
+        return gt_seterr(GT_EDATA, "%s: response is not a JSON object", prov);
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, field);
+    if (!a)
+        return missing_field(root, prov, field);
+    if (cJSON_IsNull(a))
+        return GT_OK;
+    if (!cJSON_IsArray(a))
+        return gt_seterr(GT_EDATA, "%s: '%s' is not an array", prov, field);
+    int n = cJSON_GetArraySize(a);
+    *b = malloc((size_t)(n > 0 ? n : 1) * sizeof **b);
+    if (!*b)
+        return gt_seterr(GT_ENOMEM, "%s: out of memory", prov);
+    *list = a;
+    return GT_OK;
+}
+
 /* ---- Alpaca: {"bars":[{"t":RFC-3339,"o","h","l","c","v",...}]|null,"next_page_token"} */
 
 int gt_provider_parse_alpaca(gt_series *s, const char *json, int64_t len, int64_t start_us,
@@ -106,26 +129,10 @@ int gt_provider_parse_alpaca(gt_series *s, const char *json, int64_t len, int64_
     int64_t nb = 0;
     if (!root)
         return parse_fail(P);
-    if (!cJSON_IsObject(root)) {
-        rc = gt_seterr(GT_EDATA, "%s: response is not a JSON object", P);
+    const cJSON *bars;
+    if ((rc = find_list(root, P, "bars", &bars, &b)) != GT_OK)
         goto out;
-    }
-    const cJSON *bars = cJSON_GetObjectItemCaseSensitive(root, "bars");
-    if (!bars) {
-        rc = missing_field(root, P, "bars");
-        goto out;
-    }
-    if (!cJSON_IsNull(bars)) {
-        if (!cJSON_IsArray(bars)) {
-            rc = gt_seterr(GT_EDATA, "%s: 'bars' is not an array", P);
-            goto out;
-        }
-        int n = cJSON_GetArraySize(bars);
-        b = malloc((size_t)(n > 0 ? n : 1) * sizeof *b);
-        if (!b) {
-            rc = gt_seterr(GT_ENOMEM, "%s: out of memory", P);
-            goto out;
-        }
+    if (bars) {
         int i = 0;
         const cJSON *e;
         cJSON_ArrayForEach(e, bars)
@@ -366,27 +373,9 @@ int gt_provider_parse_coinbase(gt_series *s, const char *json, int64_t len, int6
     int64_t nb = 0;
     if (!root)
         return parse_fail(P);
-    if (!cJSON_IsObject(root)) {
-        rc = gt_seterr(GT_EDATA, "%s: response is not a JSON object", P);
+    const cJSON *candles;
+    if ((rc = find_list(root, P, "candles", &candles, &b)) != GT_OK || !candles)
         goto out;
-    }
-    const cJSON *candles = cJSON_GetObjectItemCaseSensitive(root, "candles");
-    if (!candles) {
-        rc = missing_field(root, P, "candles");
-        goto out;
-    }
-    if (cJSON_IsNull(candles))
-        goto out;
-    if (!cJSON_IsArray(candles)) {
-        rc = gt_seterr(GT_EDATA, "%s: 'candles' is not an array", P);
-        goto out;
-    }
-    int n = cJSON_GetArraySize(candles);
-    b = malloc((size_t)(n > 0 ? n : 1) * sizeof *b);
-    if (!b) {
-        rc = gt_seterr(GT_ENOMEM, "%s: out of memory", P);
-        goto out;
-    }
     int i = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, candles)
