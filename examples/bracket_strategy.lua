@@ -27,7 +27,7 @@ local strategy = {
 }
 
 local s = gt.data.synthetic { n = 2520, seed = 3 }
-local r = gt.backtest.run(strategy, s, { mode = "event" })
+local r = assert(gt.backtest.run(strategy, s, { mode = "event" }))
 print(("%s: %d trades, win rate %.1f%%, return %.1f%%, profit factor %.2f"):format(strategy.name,
   r.stats.num_trades, r.stats.win_rate_pct, r.stats.return_pct, r.stats.profit_factor))
 local exits = { filled = 0, canceled = 0 }

@@ -13,7 +13,7 @@ local last = s.n - 1
 print(("close %.2f  RSI14 %.1f  Bollinger %.2f .. %.2f"):format(s.close[last], rsi[last], bb.lower[last], bb.upper[last]))
 
 -- A backtest with the engine's defaults (next-open fills, 0.1% commission, 5 bps slippage).
-local r = gt.backtest.run("sma_cross", s, { params = { fast = 20, slow = 50 } })
+local r = assert(gt.backtest.run("sma_cross", s, { params = { fast = 20, slow = 50 } }))
 print(("sma_cross 20/50: return %.1f%%, Sharpe %.2f, max drawdown %.1f%%, %d trades"):format(
   r.stats.return_pct, r.stats.sharpe, r.stats.max_drawdown_pct, r.stats.num_trades))
 

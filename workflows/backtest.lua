@@ -35,13 +35,18 @@ print(("analysis: %s (confidence %.2f); trend %s, volatility %s, momentum %s\n")
 -- 3. every strategy over the whole history
 local rows, best = {}, nil
 for _, name in ipairs(gt.strategy.list()) do
-  local r = gt.backtest.run(name, s, { capital = settings.capital, fill = settings.fill,
+  local r, err = gt.backtest.run(name, s, { capital = settings.capital, fill = settings.fill,
     commission = settings.commission, slippage_bps = settings.slippage_bps })
+  if not r then
+    io.stderr:write(("%s: skipped: %s\n"):format(name, err))
+    goto continue
+  end
   local st = r.stats
   rows[#rows + 1] = { strategy = name, ret = st.return_pct, cagr = st.cagr_pct, sharpe = st.sharpe,
     maxdd = st.max_drawdown_pct, trades = st.num_trades, win = st.win_rate_pct }
   local key = st[settings.rank_by]
   if key == key and (not best or key > best.stats[settings.rank_by]) then best = r end
+  ::continue::
 end
 table.sort(rows, function(x, y)
   local a1, b1 = x.sharpe, y.sharpe

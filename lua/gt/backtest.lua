@@ -348,8 +348,9 @@ end
 -- Running
 ---------------------------------------------------------------------------------------
 
--- run(strategy, series, opts) -> result. strategy: a table or a name for
--- gt.strategy.load; opts: M.DEFAULTS keys plus params = {...} (overrides the strategy's).
+-- run(strategy, series, opts) -> result, or nil and a message when the data is too short.
+-- strategy: a table or a name for gt.strategy.load; opts: M.DEFAULTS keys plus
+-- params = {...} (overrides the strategy's). data: a series or a list of aligned series.
 function M.run(strategy, data, opts)
   if type(strategy) == "string" then strategy = require("gt.strategy").load(strategy) end
   if type(strategy) ~= "table" then error("backtest.run: strategy must be a name or a table", 2) end
@@ -360,7 +361,8 @@ function M.run(strategy, data, opts)
     if type(s) ~= "table" or not s._c then error(("backtest.run: data[%d] is not a gt series"):format(j), 2) end
   end
   local series, k = list[1], #list
-  if series.n < 2 then error("backtest.run: need at least 2 bars, got " .. series.n, 2) end
+  -- too little data is the data's problem, not a programming error: nil, message
+  if series.n < 2 then return nil, ("backtest: need at least 2 bars, the data has %d"):format(series.n) end
   for key in pairs(opts or {}) do
     if M.DEFAULTS[key] == nil and key ~= "params" then
       error(("backtest.run: unknown option '%s'"):format(tostring(key)), 2)
@@ -387,7 +389,8 @@ function M.run(strategy, data, opts)
   end
   timings.indicators = clock() - t0
   if w >= n then
-    error(("backtest: the indicators need %d bars of warm-up but the data has %d"):format(w, n), 2)
+    return nil, ("backtest: %s's indicators are not defined on any of the %d bars; it needs a longer history")
+      :format(strategy.name or "the strategy", n)
   end
   -- with several symbols each entry gets an equal share of the size
   local size = o.size / k

@@ -132,7 +132,8 @@ function M.main(args)
   local opts = { params = params, capital = o.capital, size = o.size, commission = o.commission,
     commission_kind = o.commission_kind, slippage_bps = o.slippage_bps, spread_bps = o.spread_bps,
     fill = o.fill, mode = o.mode, risk_free = o.risk_free, volume_cap = o.volume_cap }
-  local r = require("gt.backtest").run(strategy, list, opts)
+  local r, rerr = require("gt.backtest").run(strategy, list, opts)
+  if not r then io.stderr:write("gtengine ", rerr, "\n"); return 1 end
   if not o.no_save then
     local id, serr = r:save(o.db)
     if not id then io.stderr:write("gtengine backtest: run not saved: ", tostring(serr), "\n") end
