@@ -28,7 +28,8 @@ end
 print(("data: %s"):format(tostring(s)))
 
 -- 2. analysis of the latest bar
-local a = gt.analyze.symbol(s)
+local a, aerr = gt.analyze.symbol(s)
+if not a then io.stderr:write(aerr, "\n"); os.exit(1) end
 print(("analysis: %s (confidence %.2f); trend %s, volatility %s, momentum %s\n"):format(
   a.recommendation, a.confidence, a.trend, a.volatility, a.momentum))
 

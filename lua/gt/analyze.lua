@@ -104,7 +104,7 @@ end
 
 function M.symbol(s, opts)
   if type(s) ~= "table" or not s._c then error("gt.analyze.symbol: expected a gt series", 2) end
-  if s.n < 2 then error("gt.analyze.symbol: need at least 2 bars", 2) end
+  if s.n < 2 then return nil, ("analyze: need at least 2 bars, the data has %d"):format(s.n) end
   local o = {}
   for k, v in pairs(M.DEFAULTS) do o[k] = v end
   for k, v in pairs(opts or {}) do o[k] = v end

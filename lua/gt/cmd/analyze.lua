@@ -22,7 +22,8 @@ function M.main(args)
   elseif o.symbol then s, err = data.load({ symbol = o.symbol, timeframe = o.timeframe or "1d", db = o.db })
   else cli.usage("analyze needs --data FILE or --symbol S") end
   if not s then io.stderr:write("gtengine analyze: ", err, "\n"); return 1 end
-  local a = require("gt.analyze").symbol(s, { pattern_window = o.window })
+  local a, aerr = require("gt.analyze").symbol(s, { pattern_window = o.window })
+  if not a then io.stderr:write("gtengine ", aerr, "\n"); return 1 end
   if o.json then
     local json = require "gt.json"
     a.time = gtime.format(a.time, false)
