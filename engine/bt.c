@@ -22,6 +22,7 @@ typedef struct sym_state {
 
 struct gt_bt {
     gt_bt_config cfg;
+    double buy_f, sell_f; /* price multipliers for market and stop fills (slippage, spread) */
     int32_t k;
     int64_t n;
     const gt_series **ser;
@@ -121,6 +122,9 @@ gt_bt *gt_bt_new(const gt_bt_config *cfg, const gt_series *const *series, int32_
     if (!bt)
         goto oom;
     bt->cfg = *cfg;
+    double f = (cfg->slippage_bps + cfg->spread_bps / 2) / 1e4;
+    bt->buy_f = 1 + f;
+    bt->sell_f = 1 - f;
     bt->k = k;
     bt->n = n;
     bt->cash = cfg->capital;
@@ -178,8 +182,7 @@ static double commission(const gt_bt *bt, double qty, double price)
 /* Market and stop fills move against the order by slippage plus half the spread. */
 static double cost_adjust(const gt_bt *bt, int side, double price)
 {
-    double f = (bt->cfg.slippage_bps + bt->cfg.spread_bps / 2) / 1e4;
-    return side == GT_BUY ? price * (1 + f) : price * (1 - f);
+    return price * (side == GT_BUY ? bt->buy_f : bt->sell_f);
 }
 
 /* Whole units: a truncating conversion is floor for the non-negative quantities used
