@@ -198,11 +198,18 @@ function Store:run_equity(id)
   return out, tonumber(n)
 end
 
+-- The newest run id (0 when none).
+function Store:last_run()
+  local id = C.gt_store_last_run(handle(self))
+  if id < 0 then return fail(tonumber(id)) end
+  return tonumber(id)
+end
+
 -- A saved run as Lua data: {id=, strategy=, symbol=, timeframe=, params=, options=,
 -- stats= (JSON text), data_hash=, trades = gt_trade array, m =, equity = double array, n =}.
 function Store:run(id)
   local h = handle(self)
-  id = id or tonumber(C.gt_store_last_run(h))
+  id = id or self:last_run()
   local r = { id = id }
   for _, col in ipairs({ "strategy", "symbol", "timeframe", "params", "options", "stats", "data_hash" }) do
     local len = C.gt_store_run_text(h, id, col, nil, 0)
