@@ -41,6 +41,7 @@ struct gt_bt {
     int64_t ntrades, cap_trades;
     gt_fill *fills;
     int64_t nfills, cap_fills;
+    const double **exit_stop, **exit_take; /* per symbol, per bar exit levels (vector path) */
 };
 
 /* Large arrays (a million bars of equity, tens of thousands of orders) are asked for in
@@ -100,6 +101,20 @@ gt_bt *gt_bt_new(const gt_bt_config *cfg, const gt_series *const *series, int32_
         gt_seterr(GT_EINVAL, "backtest: costs must be >= 0, volume_cap in [0, 1], leverage >= 1");
         return NULL;
     }
+    if (!(cfg->capital <= GT_BT_MAX_CAPITAL)) {
+        gt_seterr(GT_EINVAL, "backtest: capital %g is above the cap of %g", cfg->capital,
+                  GT_BT_MAX_CAPITAL);
+        return NULL;
+    }
+    if (!(cfg->stop_pct >= 0 && cfg->stop_pct < 1) || !(cfg->take_pct >= 0 && cfg->take_pct < 100)) {
+        gt_seterr(GT_EINVAL, "backtest: stop_pct must be in [0, 1) and take_pct in [0, 100)");
+        return NULL;
+    }
+    if ((cfg->size_at != GT_SIZE_AT_SIGNAL && cfg->size_at != GT_SIZE_AT_FILL) ||
+        (cfg->end_price != GT_END_CLOSE && cfg->end_price != GT_END_OPEN)) {
+        gt_seterr(GT_EINVAL, "backtest: size_at is signal or fill, end_price close or open");
+        return NULL;
+    }
     if (cfg->fill_mode != GT_FILL_NEXT_OPEN && cfg->fill_mode != GT_FILL_CLOSE) {
         gt_seterr(GT_EINVAL, "backtest: fill mode is next_open or close");
         return NULL;
@@ -134,7 +149,9 @@ gt_bt *gt_bt_new(const gt_bt_config *cfg, const gt_series *const *series, int32_
     bt->sym = calloc((size_t)k, sizeof *bt->sym);
     bt->equity = big_alloc((size_t)(n > 0 ? n : 1) * sizeof(double));
     bt->in_market = calloc((size_t)(n > 0 ? n : 1), 1);
-    if (!bt->ser || !bt->sym || !bt->equity || !bt->in_market)
+    bt->exit_stop = calloc((size_t)k, sizeof *bt->exit_stop);
+    bt->exit_take = calloc((size_t)k, sizeof *bt->exit_take);
+    if (!bt->ser || !bt->sym || !bt->equity || !bt->in_market || !bt->exit_stop || !bt->exit_take)
         goto oom;
     for (int32_t j = 0; j < k; j++) {
         bt->ser[j] = series[j];
@@ -159,6 +176,8 @@ void gt_bt_free(gt_bt *bt)
     free(bt->work);
     free(bt->trades);
     free(bt->fills);
+    free(bt->exit_stop);
+    free(bt->exit_take);
     free(bt);
 }
 
@@ -215,10 +234,17 @@ static double affordable(const gt_bt *bt, double budget, double price)
         if (q * price * bt->cfg.commission < bt->cfg.commission_min)
             q = (budget - bt->cfg.commission_min) / price;
     }
-    q = units(bt, q > 0 ? q : 0);
-    /* guard the floating-point edge: the cost must really fit */
-    while (q > 0 && q * price + commission(bt, q, price) > budget * (1 + 1e-12))
-        q = bt->cfg.fractional ? q * (1 - 1e-12) : q - 1;
+    q = units(bt, q > 0 && isfinite(q) ? q : 0);
+    /* Guard the floating-point edge: the cost must really fit. The closed form above is off
+     * by rounding only, so a few steps settle it; each step removes at least one unit or a
+     * 1e-12 share, and the count is bounded, so this ends for any finite input (a quantity
+     * beyond 2^53 cannot step down by one unit, hence the relative step). */
+    for (int step = 0; q > 0 && q * price + commission(bt, q, price) > budget * (1 + 1e-12); step++) {
+        if (step == 64)
+            return 0;
+        double down = q * 1e-12;
+        q = bt->cfg.fractional ? q - down : floor(q - (down > 1 ? down : 1));
+    }
     return q;
 }
 
@@ -228,6 +254,18 @@ static double mark_equity(const gt_bt *bt, int64_t bar)
     for (int32_t j = 0; j < bt->k; j++)
         if (bt->sym[j].qty != 0)
             e += bt->sym[j].qty * bt->ser[j]->close[bar];
+    return e;
+}
+
+/* Equity while filling an order in bar `bar`: symbol sym at the fill price px, the others at
+ * the price known at that moment (the bar's close for a fill at the close, else its open).
+ * Never the close of a bar still being traded: that would be look-ahead. */
+static double equity_at(const gt_bt *bt, int64_t bar, int64_t sym, double px, int at_close)
+{
+    double e = bt->cash;
+    for (int32_t j = 0; j < bt->k; j++)
+        if (bt->sym[j].qty != 0)
+            e += bt->sym[j].qty * (j == sym ? px : at_close ? bt->ser[j]->close[bar] : bt->ser[j]->open[bar]);
     return e;
 }
 
@@ -367,7 +405,8 @@ static void cancel_order(gt_bt *bt, gt_order *o, int32_t status)
 /* Fills up to want units of o at price (before costs for market/stop). Clips buys to the
  * cash or buying power available and sells that open or grow a short to the allowed
  * exposure. Returns the units filled (0 when none could be). */
-static double execute(gt_bt *bt, gt_order *o, int64_t bar, double want, double price, int costly)
+static double execute(gt_bt *bt, gt_order *o, int64_t bar, double want, double price, int costly,
+                      int at_close)
 {
     const gt_series *s = bt->ser[o->symbol];
     sym_state *st = &bt->sym[o->symbol];
@@ -375,6 +414,15 @@ static double execute(gt_bt *bt, gt_order *o, int64_t bar, double want, double p
         double cap = units(bt, bt->cfg.volume_cap * s->volume[bar]);
         if (want > cap)
             want = cap;
+    }
+    if (o->origin == 2) { /* a target's exit leg only ever reduces the position */
+        double room = o->side == GT_SELL ? (st->qty > 0 ? st->qty : 0) : (st->qty < 0 ? -st->qty : 0);
+        if (want > room)
+            want = room;
+        if (!(want > 0)) {
+            cancel_order(bt, o, GT_ORDER_CANCELED);
+            return 0;
+        }
     }
     if (costly)
         price = cost_adjust(bt, o->side, price);
@@ -386,7 +434,7 @@ static double execute(gt_bt *bt, gt_order *o, int64_t bar, double want, double p
         double cover = st->qty < 0 ? -st->qty : 0;
         double budget = bt->cash - cover * price - commission(bt, cover, price);
         if (bt->cfg.leverage > 1) {
-            double equity = mark_equity(bt, bar);
+            double equity = equity_at(bt, bar, o->symbol, price, at_close);
             budget += (bt->cfg.leverage - 1) * (equity > 0 ? equity : 0);
         }
         double add = q1 - (st->qty > 0 ? st->qty : 0); /* new long units */
@@ -403,10 +451,11 @@ static double execute(gt_bt *bt, gt_order *o, int64_t bar, double want, double p
             want -= -q1; /* sell down to flat, never below */
             limited = GT_REJECT_NO_SHORT;
         } else {
-            double room = mark_equity(bt, bar) * bt->cfg.leverage;
+            double room = equity_at(bt, bar, o->symbol, price, at_close) * bt->cfg.leverage;
             for (int32_t j = 0; j < bt->k; j++)
                 if (j != o->symbol)
-                    room -= fabs(bt->sym[j].qty) * bt->ser[j]->close[bar];
+                    room -= fabs(bt->sym[j].qty) *
+                            (at_close ? bt->ser[j]->close[bar] : bt->ser[j]->open[bar]);
             double maxshort = units(bt, room > 0 ? room / price : 0);
             if (-q1 > maxshort) {
                 want -= -q1 - maxshort;
@@ -427,6 +476,27 @@ static double execute(gt_bt *bt, gt_order *o, int64_t bar, double want, double p
     return want;
 }
 
+/* A target's exit leg, as its entry fills: sized to the whole position (a reversal's
+ * order also closed the old side) and, for a distance, priced from the position's average
+ * entry. A leg on the same side as the position (or a flat one) has nothing to protect. */
+static int exit_leg_arm(gt_bt *bt, gt_order *c)
+{
+    const sym_state *st = &bt->sym[c->symbol];
+    if (st->qty == 0 || (st->qty > 0) == (c->side == GT_BUY)) {
+        c->status = GT_ORDER_CANCELED;
+        return 0;
+    }
+    c->qty = fabs(st->qty);
+    if (!isnan(c->exit_pct)) {
+        int lng = st->qty > 0;
+        if (c->type == GT_ORDER_STOP)
+            c->stop = st->avg * (lng ? 1 - c->exit_pct : 1 + c->exit_pct);
+        else
+            c->limit = st->avg * (lng ? 1 + c->exit_pct : 1 - c->exit_pct);
+    }
+    return 1;
+}
+
 static void activate_children(gt_bt *bt, gt_order *entry, int64_t bar)
 {
     for (int64_t r = 0; r < bt->nwork; r++) {
@@ -434,6 +504,8 @@ static void activate_children(gt_bt *bt, gt_order *entry, int64_t bar)
         if (c->parent == entry->id && c->status == GT_ORDER_PENDING) {
             c->status = GT_ORDER_OPEN;
             c->qty = entry->filled;
+            if (c->origin == 2 && !exit_leg_arm(bt, c))
+                continue;
             c->created_bar = bar;
             c->active_bar = 1; /* it was not working at this bar's open */
         }
@@ -516,6 +588,43 @@ static void trail_update(gt_bt *bt, gt_order *o, int64_t i)
     o->stop = o->side == GT_SELL ? o->extreme - d : o->extreme + d;
 }
 
+/* GT_SIZE_AT_FILL: a target order's quantity is worked out at its fill, at price px
+ * (before costs): the equity after the bar's earlier fills, with this symbol's position
+ * closed at px (with costs) and the others at this bar's open, buys floor(|frac| * equity /
+ * unit cost) units on the target's side. Exact floor, no rounding slack: backtesting.py's
+ * rule. Returns 0 (the order cancelled) when the target needs no trade. */
+static int size_at_fill(gt_bt *bt, gt_order *o, int64_t bar, double px)
+{
+    const sym_state *st = &bt->sym[o->symbol];
+    int dir = o->frac > 0 ? 1 : o->frac < 0 ? -1 : 0;
+    double equity = bt->cash;
+    for (int32_t j = 0; j < bt->k; j++)
+        if (j != o->symbol && bt->sym[j].qty != 0)
+            equity += bt->sym[j].qty * bt->ser[j]->open[bar];
+    if (st->qty != 0) {
+        double pc = cost_adjust(bt, st->qty > 0 ? GT_SELL : GT_BUY, px);
+        equity += st->qty * pc - commission(bt, st->qty, pc);
+    }
+    double want = 0;
+    if (dir != 0 && equity > 0) {
+        double pe = cost_adjust(bt, dir > 0 ? GT_BUY : GT_SELL, px);
+        double budget = fabs(o->frac) * equity, c = bt->cfg.commission;
+        double q = bt->cfg.comm_kind == GT_COMM_PER_SHARE ? budget / (pe + c)
+                   : bt->cfg.comm_kind == GT_COMM_FIXED   ? (budget - c) / pe
+                                                          : budget / (pe * (1 + c));
+        want = !(q > 0) ? 0 : bt->cfg.fractional ? q : floor(q);
+        want *= dir;
+    }
+    double delta = want - st->qty;
+    if (delta == 0 || !isfinite(delta)) {
+        cancel_order(bt, o, GT_ORDER_CANCELED);
+        return 0;
+    }
+    o->side = delta > 0 ? GT_BUY : GT_SELL;
+    o->qty = o->filled + fabs(delta);
+    return 1;
+}
+
 /* One pass over the working orders for bar i. Children activated by an entry's fill in
  * this bar are matched in the same bar, without the open-gap rule. Within a bar, stop
  * orders are matched before limits, so when a bracket's two legs could both fill the
@@ -539,8 +648,11 @@ static void process_orders(gt_bt *bt, int64_t i)
                 continue;
             int costly;
             double px = match(bt, o, i, !o->active_bar, &costly);
+            if (!isnan(px) && o->origin == 1 && !isnan(o->frac) && o->filled == 0 &&
+                !size_at_fill(bt, o, i, px))
+                continue;
             if (!isnan(px)) {
-                double got = execute(bt, o, i, o->qty - o->filled, px, costly);
+                double got = execute(bt, o, i, o->qty - o->filled, px, costly, 0);
                 if (got > 0)
                     after_fill(bt, o, i);
                 else if (o->reject) /* cut to nothing by cash or the no-short rule */
@@ -625,6 +737,8 @@ static int64_t new_order(gt_bt *bt, const gt_order *req, int32_t status)
     o->trail = req->trail;
     o->trail_pct = req->trail_pct;
     o->origin = req->origin;
+    o->frac = req->origin == 1 ? req->frac : NAN;
+    o->exit_pct = req->origin == 2 ? req->exit_pct : NAN;
     o->created_bar = bt->bar;
     o->filled_bar = -1;
     o->status = status;
@@ -658,7 +772,11 @@ static int64_t new_order(gt_bt *bt, const gt_order *req, int32_t status)
 static void fill_at_close(gt_bt *bt, gt_order *o)
 {
     double px = bt->ser[o->symbol]->close[bt->bar];
-    double got = execute(bt, o, bt->bar, o->qty, px, 1);
+    if (o->origin == 1 && !isnan(o->frac) && !size_at_fill(bt, o, bt->bar, px)) {
+        compact_work(bt);
+        return;
+    }
+    double got = execute(bt, o, bt->bar, o->qty, px, 1, 1);
     if (got > 0) {
         after_fill(bt, o, bt->bar);
     } else if (o->reject || o->filled == 0) {
@@ -793,12 +911,65 @@ int gt_bt_replace(gt_bt *bt, int64_t id, double qty, double limit, double stop)
     return GT_OK;
 }
 
+/* The exit legs of a target order: a stop and a take-profit, one cancelling the other,
+ * pending until the entry fills (exit_leg_arm then sizes and prices them). */
+static int add_exit_legs(gt_bt *bt, gt_order *entry, int dir, double stop, double take)
+{
+    double spct = bt->cfg.stop_pct, tpct = bt->cfg.take_pct;
+    int want_stop = !isnan(stop) || spct > 0, want_take = !isnan(take) || tpct > 0;
+    if (!want_stop && !want_take)
+        return GT_OK;
+    double ref = bt->ser[entry->symbol]->close[bt->bar]; /* provisional until the fill */
+    gt_order leg = {0};
+    leg.symbol = entry->symbol;
+    leg.side = -dir;
+    leg.qty = entry->qty;
+    leg.tif = GT_TIF_GTC;
+    leg.limit = leg.stop = leg.trail = leg.trail_pct = NAN;
+    leg.origin = 2;
+    int64_t sl = 0, tp = 0, eid = entry->id;
+    if (want_stop) { /* created first: matched first when both could fill */
+        leg.type = GT_ORDER_STOP;
+        leg.exit_pct = isnan(stop) ? spct : NAN;
+        leg.stop = isnan(stop) ? ref * (dir > 0 ? 1 - spct : 1 + spct) : stop;
+        if ((sl = new_order(bt, &leg, GT_ORDER_PENDING)) < 0)
+            return (int)sl;
+        leg.stop = NAN;
+    }
+    if (want_take) {
+        leg.type = GT_ORDER_LIMIT;
+        leg.exit_pct = isnan(take) ? tpct : NAN;
+        leg.limit = isnan(take) ? ref * (dir > 0 ? 1 + tpct : 1 - tpct) : take;
+        if ((tp = new_order(bt, &leg, GT_ORDER_PENDING)) < 0)
+            return (int)tp;
+    }
+    if (sl) {
+        find(bt, sl)->parent = eid;
+        find(bt, sl)->oco = tp;
+    }
+    if (tp) {
+        find(bt, tp)->parent = eid;
+        find(bt, tp)->oco = sl;
+    }
+    return GT_OK;
+}
+
 int64_t gt_bt_target(gt_bt *bt, int64_t symbol, double fraction, int32_t rebalance)
+{
+    return gt_bt_target_exits(bt, symbol, fraction, rebalance, NAN, NAN);
+}
+
+int64_t gt_bt_target_exits(gt_bt *bt, int64_t symbol, double fraction, int32_t rebalance,
+                           double stop, double take)
 {
     if (symbol < 0 || symbol >= bt->k)
         return gt_seterr(GT_EINVAL, "backtest: no symbol %lld", (long long)symbol);
-    if (!isfinite(fraction))
-        return gt_seterr(GT_EINVAL, "backtest: target must be a finite fraction");
+    if (!isfinite(fraction) || fabs(fraction) > GT_BT_MAX_TARGET)
+        return gt_seterr(GT_EINVAL, "backtest: target %g is not a fraction of equity in [-%g, %g]",
+                         fraction, GT_BT_MAX_TARGET, GT_BT_MAX_TARGET);
+    if ((!isnan(stop) && !check_price(stop)) || (!isnan(take) && !check_price(take)))
+        return gt_seterr(GT_EINVAL, "backtest: exit prices must be positive and finite (stop %g, take %g)",
+                         stop, take);
     if (bt->bar < 0 || !bt->in_bar)
         return gt_seterr(GT_ESTATE, "backtest: orders are submitted between begin_bar and end_bar");
     sym_state *st = &bt->sym[symbol];
@@ -812,11 +983,12 @@ int64_t gt_bt_target(gt_bt *bt, int64_t symbol, double fraction, int32_t rebalan
         dir = 0; /* shorting is off: a short signal only closes the long */
         fraction = 0;
     }
-    /* earlier target orders for this symbol that have not filled are replaced */
+    /* earlier target orders for this symbol that have not filled are replaced; a change of
+     * direction also retires the exit legs that protected the old side */
     if (bt->nwork > 0) {
         for (int64_t r = 0; r < bt->nwork; r++) {
             gt_order *o = &bt->orders[bt->work[r]];
-            if (o->symbol == symbol && o->origin == 1)
+            if (o->symbol == symbol && (o->origin == 1 || (o->origin == 2 && dir != cur)))
                 o->status = GT_ORDER_CANCELED;
         }
         compact_work(bt);
@@ -850,10 +1022,33 @@ int64_t gt_bt_target(gt_bt *bt, int64_t symbol, double fraction, int32_t rebalan
     req.tif = GT_TIF_GTC;
     req.limit = req.stop = req.trail = req.trail_pct = NAN;
     req.origin = 1;
+    req.frac = bt->cfg.size_at == GT_SIZE_AT_FILL ? dir * fabs(fraction) : NAN;
     int64_t id = new_order(bt, &req, GT_ORDER_OPEN);
-    if (id > 0 && bt->cfg.fill_mode == GT_FILL_CLOSE)
-        fill_at_close(bt, find(bt, id));
+    if (id < 0)
+        return id;
+    gt_order *o = find(bt, id);
+    if (o->status != GT_ORDER_REJECTED && dir != 0 && dir != cur) {
+        int rc = add_exit_legs(bt, o, dir, stop, take);
+        if (rc < 0)
+            return rc;
+        o = find(bt, id); /* the orders array may have moved */
+    }
+    if (bt->cfg.fill_mode == GT_FILL_CLOSE) {
+        fill_at_close(bt, o);
+        /* legs armed at this close work from the next bar, with the open-gap rule */
+        for (int64_t r = 0; r < bt->nwork; r++)
+            bt->orders[bt->work[r]].active_bar = 0;
+    }
     return id;
+}
+
+int gt_bt_set_exits(gt_bt *bt, int64_t symbol, const double *stop, const double *take)
+{
+    if (symbol < 0 || symbol >= bt->k)
+        return gt_seterr(GT_EINVAL, "backtest: no symbol %lld", (long long)symbol);
+    bt->exit_stop[symbol] = stop;
+    bt->exit_take[symbol] = take;
+    return GT_OK;
 }
 
 /* Bars i0..i1-1 of the vectorised loop. Always inlined and called with k == 1 as a
@@ -883,7 +1078,9 @@ run_block(gt_bt *bt, const double *const *targets, double scale, int64_t start, 
             for (int32_t j = 0; decide && j < k; j++) {
                 double t = targets[j][i];
                 if (t == t) {
-                    int64_t id = gt_bt_target(bt, j, t * scale, rebalance);
+                    const double *xs = bt->exit_stop[j], *xt = bt->exit_take[j];
+                    int64_t id = gt_bt_target_exits(bt, j, t * scale, rebalance,
+                                                    xs ? xs[i] : NAN, xt ? xt[i] : NAN);
                     if (id < 0) {
                         bt->in_bar = 0;
                         return (int)id;
@@ -959,7 +1156,8 @@ int gt_bt_finish(gt_bt *bt)
         if (q == 0)
             continue;
         int side = q > 0 ? GT_SELL : GT_BUY;
-        double px = cost_adjust(bt, side, bt->ser[j]->close[last]);
+        const double *ref = bt->cfg.end_price == GT_END_OPEN ? bt->ser[j]->open : bt->ser[j]->close;
+        double px = cost_adjust(bt, side, ref[last]);
         int rc = apply_fill(bt, NULL, j, last, -q, px, commission(bt, q, px));
         if (rc)
             return rc;
@@ -994,7 +1192,11 @@ int gt_bt_position(const gt_bt *bt, int64_t symbol, gt_position *out)
     if (symbol < 0 || symbol >= bt->k)
         return gt_seterr(GT_EINVAL, "backtest: no symbol %lld", (long long)symbol);
     const sym_state *st = &bt->sym[symbol];
-    *out = (gt_position){st->qty, st->qty != 0 ? st->avg : 0, st->realized, st->fees};
+    int64_t bar = bt->bar >= 0 ? bt->bar : bt->marked;
+    double avg = st->qty != 0 ? st->avg : 0;
+    double upl = st->qty != 0 && bar >= 0 ? st->qty * (bt->ser[symbol]->close[bar] - avg) : 0;
+    int64_t entry = st->trade >= 0 ? bt->trades[st->trade].entry_bar : -1;
+    *out = (gt_position){st->qty, avg, st->realized, st->fees, upl, entry};
     return GT_OK;
 }
 
@@ -1031,6 +1233,11 @@ int64_t gt_bt_fills(const gt_bt *bt, const gt_fill **out)
 const gt_order *gt_bt_order(const gt_bt *bt, int64_t id)
 {
     return id >= 1 && id <= bt->norders ? &bt->orders[id - 1] : NULL;
+}
+
+double gt_bt_max_capital(void)
+{
+    return GT_BT_MAX_CAPITAL;
 }
 
 const char *gt_bt_reject_text(int32_t reason)

@@ -19,4 +19,10 @@
 
 #include "gt.h"
 
+/* Starting capital above this is refused: sums of positions stay far from overflow and the
+ * sizing arithmetic exact to the cent. gt_bt_max_capital() gives it to Lua. */
+#define GT_BT_MAX_CAPITAL 1e15
+/* A target is a signed fraction of equity; beyond this it is a mistake, not a position. */
+#define GT_BT_MAX_TARGET 100.0
+
 #endif

@@ -211,8 +211,12 @@ void gt_clear_interrupt(void)
     F(gt_bt_config, leverage) \
     F(gt_bt_config, fill_mode) \
     F(gt_bt_config, comm_kind) \
+    F(gt_bt_config, stop_pct) \
+    F(gt_bt_config, take_pct) \
     F(gt_bt_config, fractional) \
     F(gt_bt_config, allow_short) \
+    F(gt_bt_config, size_at) \
+    F(gt_bt_config, end_price) \
     S(gt_order) \
     F(gt_order, id) \
     F(gt_order, symbol) \
@@ -229,6 +233,8 @@ void gt_clear_interrupt(void)
     F(gt_order, trail_pct) \
     F(gt_order, extreme) \
     F(gt_order, fees) \
+    F(gt_order, frac) \
+    F(gt_order, exit_pct) \
     F(gt_order, side) \
     F(gt_order, type) \
     F(gt_order, tif) \
@@ -249,6 +255,8 @@ void gt_clear_interrupt(void)
     F(gt_position, qty) \
     F(gt_position, avg_price) \
     F(gt_position, realized) \
+    F(gt_position, unrealized) \
+    F(gt_position, entry_bar) \
     F(gt_position, fees) \
     /* indicators */                                             \
     S(gt_ind_ring)                                               \

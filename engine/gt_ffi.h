@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 /* Bump on any change to a struct or function signature below. */
-enum { GT_ABI_VERSION = 1 };
+enum { GT_ABI_VERSION = 2 };
 
 /* ---- core (gt.c) ---- */
 int gt_abi_version(void);
@@ -404,6 +404,13 @@ void gt_drawdown(const double *equity, int64_t n, double *out);
 typedef struct gt_bt gt_bt;
 
 enum gt_fill_mode { GT_FILL_NEXT_OPEN = 0, GT_FILL_CLOSE = 1 };
+/* When a target's quantity is worked out: at the decision bar's close (the default), or at
+ * the fill, from the equity after the bar's earlier fills, at the fill price, in exact
+ * floor(equity * fraction / price) units (backtesting.py's rule). */
+enum gt_size_at { GT_SIZE_AT_SIGNAL = 0, GT_SIZE_AT_FILL = 1 };
+/* The price gt_bt_finish closes open positions at: the last bar's close or its open
+ * (backtesting.py's finalize_trades). */
+enum gt_end_price { GT_END_CLOSE = 0, GT_END_OPEN = 1 };
 enum gt_comm_kind { GT_COMM_PCT = 0, GT_COMM_PER_SHARE = 1, GT_COMM_FIXED = 2 };
 enum gt_side { GT_SELL = -1, GT_BUY = 1 };
 enum gt_order_type {
@@ -441,8 +448,12 @@ typedef struct gt_bt_config {
     double leverage;       /* gross exposure allowed per unit of equity; 1 = no margin */
     int32_t fill_mode;     /* gt_fill_mode */
     int32_t comm_kind;     /* gt_comm_kind */
+    double stop_pct;       /* > 0: every target entry gets a stop this fraction from its fill */
+    double take_pct;       /* > 0: ... and a take-profit limit this fraction from its fill */
     int32_t fractional;    /* 1: fractional units; 0: whole units */
     int32_t allow_short;   /* 1: orders may open short positions */
+    int32_t size_at;       /* gt_size_at */
+    int32_t end_price;     /* gt_end_price */
 } gt_bt_config;
 
 /* An order as submitted (gt_bt_submit reads symbol, side, type, qty, limit, stop, trail,
@@ -463,12 +474,14 @@ typedef struct gt_order {
     double trail_pct;    /* TRAILING_STOP: distance as a fraction, or NaN */
     double extreme;      /* TRAILING_STOP: best price since it became active */
     double fees;         /* commissions paid on its fills */
+    double frac;         /* GT_SIZE_AT_FILL target orders: the signed fraction; else NaN */
+    double exit_pct;     /* target exit legs: distance from the entry's fill; else NaN */
     int32_t side;        /* gt_side */
     int32_t type;        /* gt_order_type */
     int32_t tif;         /* gt_tif */
     int32_t status;      /* gt_order_status */
     int32_t reject;      /* gt_reject */
-    int32_t origin;      /* 0 user order, 1 created by gt_bt_target */
+    int32_t origin;      /* 0 user order, 1 created by gt_bt_target, 2 a target's exit leg */
     int32_t triggered;   /* STOP_LIMIT: the stop has been hit */
     int32_t active_bar;  /* internal: 1 while being processed in the bar it became active */
 } gt_order;
@@ -485,10 +498,12 @@ typedef struct gt_fill {
 } gt_fill;
 
 typedef struct gt_position {
-    double qty;       /* signed units */
-    double avg_price; /* average entry price of the open position */
-    double realized;  /* realised PnL over the whole run, before fees */
-    double fees;      /* commissions paid over the whole run */
+    double qty;        /* signed units */
+    double avg_price;  /* average entry price of the open position */
+    double realized;   /* realised PnL over the whole run, before fees */
+    double fees;       /* commissions paid over the whole run */
+    double unrealized; /* qty * (last marked or current close - avg_price) */
+    int64_t entry_bar; /* bar of the open trade's first fill, -1 when flat */
 } gt_position;
 
 /* series: k pointers to aligned series. Returns NULL with gt_errmsg set on bad input. */
@@ -510,6 +525,15 @@ int gt_bt_replace(gt_bt *bt, int64_t id, double qty, double limit, double stop);
  * order sized at the decision bar's close, net of costs. rebalance 0: act only when the
  * direction changes (flat/long/short), the signal semantics; 1: trade to the exact size. */
 int64_t gt_bt_target(gt_bt *bt, int64_t symbol, double fraction, int32_t rebalance);
+/* The same, with protective exits for the position the target opens or reverses: a stop at
+ * stop and a take-profit limit at take (prices; NaN: none, or the config's stop_pct /
+ * take_pct from the entry's fill). The legs are one-cancels-other, reduce-only, sized to the
+ * position when the entry fills, and cancelled when a later target changes direction. */
+int64_t gt_bt_target_exits(gt_bt *bt, int64_t symbol, double fraction, int32_t rebalance,
+                           double stop, double take);
+/* Per-bar exit levels for the vectorised path (NULL: none): stop[i] / take[i] apply to the
+ * entry decided at bar i. The arrays are borrowed until the run ends. */
+int gt_bt_set_exits(gt_bt *bt, int64_t symbol, const double *stop, const double *take);
 /* The vectorised path: bars start..end-1, fraction targets[j][i] * scale for symbol j (NaN
  * = no decision), rebalance as in gt_bt_target. Bars before start are marked, not traded. */
 int gt_bt_run_targets(gt_bt *bt, const double *const *targets, double scale, int64_t start,
@@ -532,6 +556,8 @@ int64_t gt_bt_orders(const gt_bt *bt, const gt_order **out);
 int64_t gt_bt_fills(const gt_bt *bt, const gt_fill **out);
 const gt_order *gt_bt_order(const gt_bt *bt, int64_t id);
 const char *gt_bt_reject_text(int32_t reason);
+/* The largest starting capital gt_bt_new accepts. */
+double gt_bt_max_capital(void);
 
 /* ---- fetch coverage (store.c, schema 3) ---- */
 /* The time ranges [start, stop) a provider has already been asked for, per symbol and

@@ -27,7 +27,11 @@ M.DEFAULTS = {
   risk_free = 0.0,      -- annual, for Sharpe and Sortino
   mode = "vector",      -- or "event"
   rebalance = false,    -- vector path: trade only when direction changes
-  close_at_end = true,  -- close open positions at the last bar's close
+  close_at_end = "close", -- close open positions at the last bar's "close", its "open", or "none"
+  size_at = "signal",   -- size targets at the deciding close, or at the "fill" (backtesting.py)
+  stop_pct = 0,         -- > 0: every entry gets a stop this fraction away from its fill
+  take_pct = 0,         -- > 0: and a take-profit limit this fraction away
+  start = nil,          -- first bar to trade (epoch us or "YYYY-MM-DD"); earlier bars warm up
 }
 
 local comm_kinds = { pct = C.GT_COMM_PCT, per_share = C.GT_COMM_PER_SHARE, fixed = C.GT_COMM_FIXED }
@@ -43,6 +47,7 @@ local function config(o)
   local kind = comm_kinds[o.commission_kind]
   if not kind then error("backtest: commission_kind is pct, per_share or fixed", 3) end
   if o.fill ~= "next_open" and o.fill ~= "close" then error("backtest: fill is next_open or close", 3) end
+  if o.size_at ~= "signal" and o.size_at ~= "fill" then error("backtest: size_at is signal or fill", 3) end
   local cfg = ffi.new("gt_bt_config")
   cfg.capital, cfg.commission, cfg.commission_min = o.capital, o.commission, o.commission_min
   cfg.slippage_bps, cfg.spread_bps, cfg.volume_cap = o.slippage_bps, o.spread_bps, o.volume_cap
@@ -51,6 +56,9 @@ local function config(o)
   cfg.comm_kind = kind
   cfg.fractional = o.fractional and 1 or 0
   cfg.allow_short = o.short and 1 or 0
+  cfg.size_at = o.size_at == "fill" and C.GT_SIZE_AT_FILL or C.GT_SIZE_AT_SIGNAL
+  cfg.end_price = o.close_at_end == "open" and C.GT_END_OPEN or C.GT_END_CLOSE
+  cfg.stop_pct, cfg.take_pct = o.stop_pct, o.take_pct
   return cfg
 end
 
@@ -77,6 +85,70 @@ local function prepare(strategy, data, p)
   return ind
 end
 
+-- An array a strategy reads by bar: a column, an indicator output, any double array.
+local function is_array(v)
+  if type(v) ~= "cdata" then return false end
+  if ffi.istype("double *", v) or ffi.istype("const double *", v) then return true end
+  return tostring(ffi.typeof(v)):find("double %[") ~= nil
+end
+M.is_array = is_array
+
+---------------------------------------------------------------------------------------
+-- Windows: a look-ahead-proof view of an array. Reading bar j > the current bar raises,
+-- naming what was read; the event path and the look-ahead check read through them.
+---------------------------------------------------------------------------------------
+-- Names of views for messages, in the Lua registry: the metatype outlives a reload of
+-- this module (busted insulates spec files), and its handler must find the same table.
+local registry = debug.getregistry()
+local view_names = registry.gt_view_names or setmetatable({}, { __mode = "k" })
+registry.gt_view_names = view_names
+local function view_error(v, i)
+  local name = view_names[v] or "an array"
+  if type(i) ~= "number" then
+    error(("%s[%s]: bars are indexed by number"):format(name, tostring(i)), 3)
+  end
+  if i < 0 then error(("%s[%d]: bar %d is before the first bar"):format(name, i, i), 3) end
+  error(("look-ahead: %s[%d] read while deciding at bar %d"):format(name, i, tonumber(v.limit[0])), 3)
+end
+local view_mt = {
+  __index = function(v, i)
+    if i >= 0 and i <= v.limit[0] then return v.p[i] end
+    view_error(v, i)
+  end,
+  __newindex = function(v) error((view_names[v] or "a window") .. " is read-only in a strategy", 2) end,
+  __len = function(v) return tonumber(v.limit[0]) + 1 end,
+}
+local View = ffi.metatype("gt_view", view_mt)
+
+-- Views of every array in tbl (recursively), named prefix.key for messages.
+local function make_views(tbl, n, limit, prefix, seen)
+  seen = seen or {}
+  local out = {}
+  for k, v in pairs(tbl) do
+    local name = prefix .. "." .. tostring(k)
+    if is_array(v) then
+      local w = View(v, n, limit)
+      view_names[w] = name
+      out[k] = w
+    elseif type(v) == "table" and not seen[v] then
+      seen[v] = true
+      out[k] = make_views(v, n, limit, name, seen)
+    else
+      out[k] = v
+    end
+  end
+  return out
+end
+
+-- The data a rule or on_bar sees through windows: columns, d.n (bars so far), symbol.
+local function data_views(s, n, limit)
+  local cols = make_views({ open = s.open, high = s.high, low = s.low, close = s.close, volume = s.volume },
+    n, limit, "d")
+  cols.ts = s.ts
+  return require("gt.strategy").rule_data(cols, function() return tonumber(limit[0]) end,
+    { symbol = s.symbol, timeframe = s.timeframe })
+end
+
 ---------------------------------------------------------------------------------------
 -- The event path's context. Fields (position, cash, equity) are read live from C.
 ---------------------------------------------------------------------------------------
@@ -87,48 +159,126 @@ local order_types = { market = C.GT_ORDER_MARKET, limit = C.GT_ORDER_LIMIT, stop
   stop_limit = C.GT_ORDER_STOP_LIMIT, trailing_stop = C.GT_ORDER_TRAILING_STOP }
 M.ORDER_TYPES = order_types
 
-function ctx_methods:buy(fraction) return C.gt_bt_target(self._bt, self.symbol, fraction or self.size, 0) end
-function ctx_methods:short(fraction) return C.gt_bt_target(self._bt, self.symbol, -(fraction or self.size), 0) end
-function ctx_methods:close() return C.gt_bt_target(self._bt, self.symbol, 0, 0) end
-function ctx_methods:sell()
-  if self._qty[self.symbol * self._stride] > 0 then return C.gt_bt_target(self._bt, self.symbol, 0, 0) end
+local NAN = 0 / 0
+local MAX_QTY = 1e15
+
+local function target(self, fraction, rebalance, stop, take)
+  local id = C.gt_bt_target_exits(self._bt, self.symbol, fraction, rebalance, stop or NAN, take or NAN)
+  if id < 0 then error(gtffi.errmsg(tonumber(id)), 3) end
+  return tonumber(id)
+end
+
+local function positive(what, name, v)
+  if v ~= nil and not (type(v) == "number" and v > 0 and v < math.huge) then
+    error(("ctx:%s: %s must be a positive finite number, got %s"):format(what, name, tostring(v)), 4)
+  end
+end
+
+-- Units from an amount table: {qty = units} | {fraction = of equity} | {value = cash}, at
+-- the deciding bar's close; nil when the table names none (then the run's size applies).
+local function amount(self, a, what)
+  if a == nil then return nil end
+  if type(a) ~= "table" then
+    error(("ctx:%s takes a table: {qty = units}, {fraction = of equity} or {value = cash}; "
+      .. "a bare %s is ambiguous (shares? a fraction?)"):format(what, type(a)), 3)
+  end
+  for k in pairs(a) do
+    if k ~= "qty" and k ~= "fraction" and k ~= "value" and k ~= "stop" and k ~= "take" and k ~= "limit" then
+      error(("ctx:%s: unknown field '%s' (it takes qty, fraction, value, limit, stop, take)"):format(what, tostring(k)), 3)
+    end
+  end
+  positive(what, "stop", a.stop); positive(what, "take", a.take); positive(what, "limit", a.limit)
+  local given = (a.qty and 1 or 0) + (a.fraction and 1 or 0) + (a.value and 1 or 0)
+  if given == 0 then return nil end
+  if given > 1 then error(("ctx:%s: give one of qty, fraction or value"):format(what), 3) end
+  local q
+  local price = self._close[self._limit[0]]
+  if a.qty then positive(what, "qty", a.qty); q = a.qty
+  elseif a.fraction then positive(what, "fraction", a.fraction); q = a.fraction * C.gt_bt_equity_now(self._bt) / price
+  else positive(what, "value", a.value); q = a.value / price end
+  if not (q < MAX_QTY) then error(("ctx:%s: %g units is beyond any position (max %g)"):format(what, q, MAX_QTY), 3) end
+  if not self._fractional then q = math.floor(q + 1e-9) end
+  return q
+end
+
+-- An order of q units on side, with optional limit and bracket legs; nil when q is 0.
+local function place(self, side, q, a)
+  if q <= 0 then return nil end
+  return self:order { side = side, qty = q, type = a.limit and "limit" or "market", limit = a.limit,
+    stop_loss = a.stop, take_profit = a.take }
+end
+
+-- ctx:buy() goes long with the run's size (reversing a short); ctx:buy{qty = 10},
+-- {fraction = 0.5} or {value = 5000} buys that much more; stop/take add exits, limit a limit.
+function ctx_methods:buy(a)
+  local q = amount(self, a, "buy")
+  if q then return place(self, "buy", q, a) end
+  return target(self, self.size, 0, a and a.stop, a and a.take)
+end
+-- ctx:short() goes short with the run's size; with an amount it sells that much more.
+function ctx_methods:short(a)
+  local q = amount(self, a, "short")
+  if q then return place(self, "sell", q, a) end
+  return target(self, -self.size, 0, a and a.stop, a and a.take)
+end
+-- ctx:sell() closes a long; ctx:sell{qty = 5} sells 5 units (of the long, or short when allowed).
+function ctx_methods:sell(a)
+  local q = amount(self, a, "sell")
+  if q then return place(self, "sell", q, a) end
+  if self._qty[self.symbol * self._stride] > 0 then return target(self, 0, 0) end
   return 0
 end
-function ctx_methods:cover()
-  if self._qty[self.symbol * self._stride] < 0 then return C.gt_bt_target(self._bt, self.symbol, 0, 0) end
+-- ctx:cover() closes a short; ctx:cover{qty = 5} buys back 5 units.
+function ctx_methods:cover(a)
+  local q = amount(self, a, "cover")
+  if q then return place(self, "buy", q, a) end
+  if self._qty[self.symbol * self._stride] < 0 then return target(self, 0, 0) end
   return 0
 end
--- A rule's target (+1 long, -1 short, 0 flat), scaled by the run's size: acts only when
--- the direction changes, exactly as the vectorised path does with the same target.
-function ctx_methods:signal(t)
-  return C.gt_bt_target(self._bt, self.symbol, t * self.size, 0)
+function ctx_methods:close() return target(self, 0, 0) end
+-- A rule's target (+1 long, -1 short, 0 flat), scaled by the run's size, with optional exit
+-- prices: acts only when the direction changes, exactly as the vectorised path does.
+function ctx_methods:signal(t, stop, take)
+  return target(self, t * self.size, 0, stop, take)
 end
 -- Trade to exactly fraction of equity (rebalancing every call).
 function ctx_methods:target_percent(fraction)
-  return C.gt_bt_target(self._bt, self.symbol, fraction, 1)
+  if type(fraction) ~= "number" then error("ctx:target_percent takes a fraction of equity", 2) end
+  return target(self, fraction, 1)
 end
 
 -- ctx:order{side = "buy"|"sell", type = "market"|"limit"|"stop"|"stop_limit"|"trailing_stop",
 --   qty =, limit =, stop =, trail =, trail_pct =, tif = "gtc"|"day", take_profit =, stop_loss =}
 -- Returns the order id. With take_profit/stop_loss it is a bracket.
 function ctx_methods:order(o)
+  if type(o) ~= "table" then error("ctx:order takes a table {side =, qty =, type =, ...}", 2) end
   local req = self._req
   req.symbol = o.symbol or self.symbol
   if o.side == "buy" then req.side = C.GT_BUY
   elseif o.side == "sell" then req.side = C.GT_SELL
-  else error("order: side is 'buy' or 'sell'", 2) end
+  else error("order: side is 'buy' or 'sell', got " .. tostring(o.side), 2) end
   local ty = order_types[o.type or "market"]
   if not ty then error("order: unknown type '" .. tostring(o.type) .. "'", 2) end
   req.type = ty
-  req.qty = o.qty or error("order: qty is required", 2)
-  req.limit = o.limit or 0 / 0
-  req.stop = o.stop or 0 / 0
-  req.trail = o.trail or 0 / 0
-  req.trail_pct = o.trail_pct or 0 / 0
+  local qty = o.qty
+  if not (type(qty) == "number" and qty > 0 and qty < MAX_QTY) then
+    error(("order: qty must be a positive number below %g, got %s"):format(MAX_QTY, tostring(qty)), 2)
+  end
+  for _, k in ipairs { "limit", "stop", "trail", "trail_pct", "take_profit", "stop_loss" } do
+    local v = o[k]
+    if v ~= nil and not (type(v) == "number" and v > 0 and v < math.huge) then
+      error(("order: %s must be a positive finite price, got %s"):format(k, tostring(v)), 2)
+    end
+  end
+  req.qty = qty
+  req.limit = o.limit or NAN
+  req.stop = o.stop or NAN
+  req.trail = o.trail or NAN
+  req.trail_pct = o.trail_pct or NAN
   req.tif = (o.tif == "day") and C.GT_TIF_DAY or C.GT_TIF_GTC
   local id
   if o.take_profit or o.stop_loss then
-    id = C.gt_bt_bracket(self._bt, req, o.take_profit or 0 / 0, o.stop_loss or 0 / 0)
+    id = C.gt_bt_bracket(self._bt, req, o.take_profit or NAN, o.stop_loss or NAN)
   else
     id = C.gt_bt_submit(self._bt, req)
   end
@@ -148,42 +298,42 @@ function ctx_methods:order_status(id)
   return ({ [0] = "pending", "open", "partial", "filled", "canceled", "rejected", "expired" })[o.status]
 end
 
+-- ctx.position: the open position, read live: size (signed units), avg_price, entry_bar
+-- (nil when flat), unrealized (at the deciding close), realized and fees (whole run).
+local POSITION_FIELDS = { size = true, avg_price = true, entry_bar = true, unrealized = true,
+  realized = true, fees = true }
+local function position_proxy(bt, symbol)
+  local buf = ffi.new("gt_position")
+  return setmetatable({}, {
+    __index = function(_, k)
+      if not POSITION_FIELDS[k] then
+        error(("ctx.position has no field '%s' (it has: avg_price, entry_bar, fees, realized, size, unrealized)")
+          :format(tostring(k)), 2)
+      end
+      C.gt_bt_position(bt, symbol, buf)
+      if k == "size" then return buf.qty end
+      if k == "entry_bar" then local e = tonumber(buf.entry_bar); return e >= 0 and e or nil end
+      if k == "avg_price" then return buf.qty ~= 0 and buf.avg_price or nil end
+      return buf[k]
+    end,
+    __newindex = function() error("ctx.position is read-only: trade with ctx:buy/sell/order", 2) end,
+    __tostring = function()
+      C.gt_bt_position(bt, symbol, buf)
+      if buf.qty == 0 then return "position: flat" end
+      return ("position: %g units at %g since bar %d, unrealized %g"):format(buf.qty, buf.avg_price,
+        tonumber(buf.entry_bar), buf.unrealized)
+    end,
+  })
+end
+
+local CTX_FIELDS = "cancel, cash, close, cover, data, equity, ind, name, order, order_status, params, " ..
+  "position, sell, short, signal, size, state, symbol, target_percent, ts, buy"
 Ctx.__index = function(self, k)
-  if k == "position" then return self._qty[self.symbol * self._stride] end
   if k == "cash" then return C.gt_bt_cash(self._bt) end
   if k == "equity" then return C.gt_bt_equity_now(self._bt) end
   local m = ctx_methods[k]
   if m then return m end
-  error("ctx has no field '" .. tostring(k) .. "'", 2)
-end
-
--- A look-ahead-proof view: reading bar j > the current bar raises.
-local view_mt = {
-  __index = function(v, i)
-    if i > v.limit[0] then
-      error(("look-ahead: bar %d read while deciding at bar %d"):format(i, tonumber(v.limit[0])), 2)
-    end
-    if i < 0 then error(("bar %d is before the first bar"):format(i), 2) end
-    return v.p[i]
-  end,
-  __len = function(v) return tonumber(v.limit[0]) + 1 end,
-}
-local View = ffi.metatype("gt_view", view_mt)
-
-local function make_views(tbl, n, limit, seen)
-  seen = seen or {}
-  local out = {}
-  for k, v in pairs(tbl) do
-    if type(v) == "cdata" and ffi.istype("double *", v) or (type(v) == "cdata" and tostring(ffi.typeof(v)):find("double %[")) then
-      out[k] = View(v, n, limit)
-    elseif type(v) == "table" and not seen[v] then
-      seen[v] = true
-      out[k] = make_views(v, n, limit, seen)
-    else
-      out[k] = v
-    end
-  end
-  return out
+  error(("ctx has no field '%s' (it has: %s)"):format(tostring(k), CTX_FIELDS), 2)
 end
 
 ---------------------------------------------------------------------------------------
@@ -220,7 +370,7 @@ function lazy.orders(res)
   local op, orders = res._orders, {}
   for i = 0, res._norders - 1 do
     local x = op[i]
-    orders[i + 1] = { id = tonumber(x.id), bar = tonumber(x.created_bar), side = x.side > 0 and "buy" or "sell",
+    orders[i + 1] = { id = tonumber(x.id), bar = tonumber(x.created_bar) - (res._off or 0), side = x.side > 0 and "buy" or "sell",
       type = TYPES[x.type], qty = x.qty, filled = x.filled, avg_price = nan_nil(x.avg_price),
       limit = nan_nil(x.limit), stop = nan_nil(x.stop), status = STATUSES[x.status], fees = x.fees,
       reject = x.reject ~= 0 and ffi.string(C.gt_bt_reject_text(x.reject)) or nil }
@@ -238,22 +388,42 @@ Result.__index = function(res, k)
   return Result[k]
 end
 
-local function collect(bt, list, strategy, p, o, w)
+-- The results of a run over bars s0..n-1 of list (the bars before s0 only warmed up the
+-- indicators): equity, trades and stats cover that window, with bars counted from s0.
+local function collect(bt, list, strategy, p, o, w, s0)
+  s0 = s0 or 0
+  if s0 > 0 then
+    local cut = {}
+    for j, s in ipairs(list) do cut[j] = s:slice(s0) end
+    list = cut
+  end
   local series, k = list[1], #list
   local n = series.n
   local names = {}
   for j = 1, k do names[j] = list[j].symbol or ("#" .. j) end
   local res = setmetatable({ _bt = bt, strategy = strategy.name, params = p, options = o,
     symbol = table.concat(names, ","), symbols = names, timeframe = series.timeframe, n = n, warmup = w,
-    ts = series.ts, close = series.close, series = series, list = list }, Result)
+    ts = series.ts, close = series.close, series = series, list = list, _off = s0,
+    warmup_bars = s0 }, Result)
   local eq = ffi.new("const double *[1]")
   C.gt_bt_equity(bt, eq)
-  res.equity = eq[0]
+  res.equity = eq[0] + s0
   local im = ffi.new("const uint8_t *[1]")
   C.gt_bt_in_market(bt, im)
-  res.in_market = im[0]
+  res.in_market = im[0] + s0
   local tp = ffi.new("const gt_trade *[1]")
   local m = tonumber(C.gt_bt_trades(bt, tp))
+  if s0 > 0 and m > 0 then
+    -- trades counted from the window's first bar (a copy: the engine's records stay as run)
+    local copy = ffi.new("gt_trade[?]", m)
+    ffi.copy(copy, tp[0], m * ffi.sizeof("gt_trade"))
+    for i = 0, m - 1 do
+      copy[i].entry_bar = copy[i].entry_bar - s0
+      if copy[i].exit_bar >= 0 then copy[i].exit_bar = copy[i].exit_bar - s0 end
+    end
+    res._trades_copy = copy
+    tp[0] = copy
+  end
   res._trades, res.m = tp[0], m
   local op = ffi.new("const gt_order *[1]")
   res._norders = tonumber(C.gt_bt_orders(bt, op))
@@ -348,12 +518,95 @@ end
 -- Running
 ---------------------------------------------------------------------------------------
 
+-- The bar index of opts.start (epoch microseconds, or a "YYYY-MM-DD" date) in series s.
+local function start_bar(s, start)
+  if start == nil then return 0 end
+  local t = start
+  if type(start) == "string" then
+    t = require("gt.time").parse(start)
+    if not t then error(("backtest.run: start '%s' is not a date (YYYY-MM-DD)"):format(start), 3) end
+  elseif type(start) ~= "number" then
+    error("backtest.run: start is a date string or epoch microseconds", 3)
+  end
+  return tonumber(C.gt_series_lower_bound(s._c, t))
+end
+
+local function check_options(opts)
+  for key in pairs(opts or {}) do
+    if M.DEFAULTS[key] == nil and key ~= "params" and key ~= "start" then
+      error(("backtest.run: unknown option '%s'"):format(tostring(key)), 3)
+    end
+  end
+  local o = merge(M.DEFAULTS, opts)
+  o.params = nil
+  if o.close_at_end == true then o.close_at_end = "close" elseif o.close_at_end == false then o.close_at_end = "none" end
+  if o.close_at_end ~= "close" and o.close_at_end ~= "open" and o.close_at_end ~= "none" then
+    error("backtest.run: close_at_end is \"close\", \"open\" or \"none\"", 3)
+  end
+  local lev = o.leverage
+  if not (type(lev) == "number" and lev >= 1 and lev <= 100) then
+    error(("backtest.run: leverage must be in [1, 100], got %s"):format(tostring(lev)), 3)
+  end
+  if not (type(o.size) == "number" and o.size > 0 and o.size <= lev) then
+    error(("backtest.run: size must be in (0, leverage = %g], got %s"):format(lev, tostring(o.size)), 3)
+  end
+  local cap = C.gt_bt_max_capital()
+  if not (type(o.capital) == "number" and o.capital > 0 and o.capital <= cap) then
+    error(("backtest.run: capital must be in (0, %g], got %s"):format(cap, tostring(o.capital)), 3)
+  end
+  for _, k in ipairs { "commission", "commission_min", "slippage_bps", "spread_bps", "stop_pct", "take_pct", "volume_cap" } do
+    local v = o[k]
+    if not (type(v) == "number" and v >= 0 and v < math.huge) then
+      error(("backtest.run: %s must be a finite number >= 0, got %s"):format(k, tostring(v)), 3)
+    end
+  end
+  if o.stop_pct >= 1 then error(("backtest.run: stop_pct is a fraction below 1, got %g"):format(o.stop_pct), 3) end
+  return o
+end
+
+-- The event path: on_bar(ctx, i) per bar from Lua, matching and accounting in C.
+local function run_event(strategy, bt, list, inds, p, size, o, from)
+  local k, n = #list, list[1].n
+  local limit = ffi.new("int64_t[1]", -1)
+  local qty, stride, req = C.gt_bt_qty(bt), tonumber(C.gt_bt_qty_stride()), ffi.new("gt_order")
+  local ctxs = {}
+  for j = 1, k do
+    local s = list[j]
+    ctxs[j] = setmetatable({
+      _bt = bt, _qty = qty, _stride = stride, _req = req, _limit = limit, _close = s.close,
+      _fractional = o.fractional, symbol = j - 1, name = s.symbol, size = size, params = p,
+      data = data_views(s, n, limit), ind = make_views(inds[j], n, limit, "ind"), ts = s.ts,
+      state = {}, position = position_proxy(bt, j - 1),
+    }, Ctx)
+    if strategy.init then strategy.init(ctxs[j], p) end
+  end
+  local on_bar = strategy.on_bar
+  local begin_bar, end_bar = C.gt_bt_begin_bar, C.gt_bt_end_bar
+  if k == 1 then
+    local ctx = ctxs[1]
+    for i = 0, n - 1 do
+      limit[0] = i
+      begin_bar(bt, i)
+      if i >= from then on_bar(ctx, i) end
+      end_bar(bt, i)
+    end
+  else
+    for i = 0, n - 1 do
+      limit[0] = i
+      begin_bar(bt, i)
+      if i >= from then for j = 1, k do on_bar(ctxs[j], i) end end
+      end_bar(bt, i)
+    end
+  end
+end
+
 -- run(strategy, series, opts) -> result, or nil and a message when the data is too short.
--- strategy: a table or a name for gt.strategy.load; opts: M.DEFAULTS keys plus
--- params = {...} (overrides the strategy's). data: a series or a list of aligned series.
+-- strategy: a name, a file path or a table (inline strategies work as files do); opts:
+-- M.DEFAULTS keys plus params = {...} (overrides the strategy's) and start (the first bar
+-- traded; the bars before it warm the indicators up). data: a series or a list of aligned
+-- series.
 function M.run(strategy, data, opts)
-  if type(strategy) == "string" then strategy = require("gt.strategy").load(strategy) end
-  if type(strategy) ~= "table" then error("backtest.run: strategy must be a name or a table", 2) end
+  strategy = require("gt.strategy").get(strategy)
   -- one series, or a list of series on one clock (a portfolio)
   local list = (type(data) == "table" and data._c) and { data } or data
   if type(list) ~= "table" or #list < 1 then error("backtest.run: data must be a gt series or a list of them", 2) end
@@ -363,15 +616,12 @@ function M.run(strategy, data, opts)
   local series, k = list[1], #list
   -- too little data is the data's problem, not a programming error: nil, message
   if series.n < 2 then return nil, ("backtest: need at least 2 bars, the data has %d"):format(series.n) end
-  for key in pairs(opts or {}) do
-    if M.DEFAULTS[key] == nil and key ~= "params" then
-      error(("backtest.run: unknown option '%s'"):format(tostring(key)), 2)
-    end
-  end
-  local o = merge(M.DEFAULTS, opts)
-  o.params = nil
+  local o = check_options(opts)
   local p = merge(strategy.params, opts and opts.params)
-  if not (o.size > 0 and o.size <= (o.leverage or 1)) then error("backtest: size must be in (0, leverage]", 2) end
+  local s0 = start_bar(series, o.start)
+  if s0 >= series.n - 1 then
+    return nil, ("backtest: start %s leaves fewer than 2 bars to trade"):format(tostring(o.start))
+  end
   local cfg = config(o)
   local arr = ffi.new("const gt_series *[?]", k)
   for j = 1, k do arr[j - 1] = list[j]._c end
@@ -392,9 +642,11 @@ function M.run(strategy, data, opts)
     return nil, ("backtest: %s's indicators are not defined on any of the %d bars; it needs a longer history")
       :format(strategy.name or "the strategy", n)
   end
+  local from = math.max(w, s0)
   -- with several symbols each entry gets an equal share of the size
   local size = o.size / k
   local mode = o.mode
+  if mode ~= "vector" and mode ~= "event" then error("backtest: mode is 'vector' or 'event'", 2) end
   if mode == "vector" and not strategy.signals then mode = "event" end
   if mode == "event" and not strategy.on_bar then mode = "vector" end
   o.mode = mode
@@ -404,96 +656,190 @@ function M.run(strategy, data, opts)
     local keep = {}
     for j = 1, k do
       local sig = strategy.signals(list[j], p, inds[j])
-      local target = sig and sig.target
-      if type(target) ~= "cdata" then error(strategy.name .. ": signals() must return {target = <double array>}", 2) end
-      keep[j], tp[j - 1] = target, target
+      local target = type(sig) == "table" and sig.target
+      if not is_array(target) then error(strategy.name .. ": signals() must return {target = <double array>}", 2) end
+      keep[#keep + 1], tp[j - 1] = target, target
+      if sig.stop or sig.take then
+        keep[#keep + 1], keep[#keep + 2] = sig.stop, sig.take
+        gtffi.check(C.gt_bt_set_exits(bt, j - 1, sig.stop, sig.take), 2)
+      end
     end
     timings.signals = clock() - t0
     t0 = clock()
-    local rc = C.gt_bt_run_targets(bt, tp, size, w, n, o.rebalance and 1 or 0)
-    if rc < 0 then error(gtffi.errmsg(rc), 2) end
-  elseif mode == "event" then
-    local limit = ffi.new("int64_t[1]", -1)
-    local qty, stride, req = C.gt_bt_qty(bt), tonumber(C.gt_bt_qty_stride()), ffi.new("gt_order")
-    local ctxs = {}
-    for j = 1, k do
-      local s = list[j]
-      ctxs[j] = setmetatable({
-        _bt = bt, _qty = qty, _stride = stride, _req = req, symbol = j - 1, name = s.symbol,
-        size = size, params = p, n = n,
-        data = make_views({ open = s.open, high = s.high, low = s.low, close = s.close, volume = s.volume }, n, limit),
-        ind = make_views(inds[j], n, limit),
-        ts = s.ts,
-      }, Ctx)
-      if strategy.init then strategy.init(ctxs[j], p) end
-    end
-    local on_bar = strategy.on_bar
-    local begin_bar, end_bar = C.gt_bt_begin_bar, C.gt_bt_end_bar
-    if k == 1 then
-      local ctx = ctxs[1]
-      for i = 0, n - 1 do
-        limit[0] = i
-        begin_bar(bt, i)
-        if i >= w then on_bar(ctx, i) end
-        end_bar(bt, i)
-      end
-    else
-      for i = 0, n - 1 do
-        limit[0] = i
-        begin_bar(bt, i)
-        if i >= w then for j = 1, k do on_bar(ctxs[j], i) end end
-        end_bar(bt, i)
-      end
-    end
+    local rc = C.gt_bt_run_targets(bt, tp, size, from, n, o.rebalance and 1 or 0)
+    if rc < 0 then error(strategy.name .. ": " .. gtffi.errmsg(rc), 2) end
   else
-    error("backtest: mode is 'vector' or 'event'", 2)
+    run_event(strategy, bt, list, inds, p, size, o, from)
   end
   timings.loop = clock() - t0
-  if o.close_at_end then C.gt_bt_finish(bt) end
+  if o.close_at_end ~= "none" then C.gt_bt_finish(bt) end
   t0 = clock()
-  local res = collect(bt, list, strategy, p, o, w)
+  local res = collect(bt, list, strategy, p, o, w, s0)
   timings.results = clock() - t0
   res.timings = timings -- CPU seconds per phase
   return res
 end
 
--- Look-ahead check for the vectorised path: signals recomputed on data cut at sampled
--- bars must equal the full run's signals up to the cut. A difference means a decision
--- at bar j changed when only bars after the cut changed (were removed): the strategy
--- read the future. Returns a list of {bar=, cut=, full=, truncated=} (empty when clean)
--- and the number of cuts tried.
-function M.check_lookahead(strategy, series, opts)
-  if type(strategy) == "string" then strategy = require("gt.strategy").load(strategy) end
-  if not strategy.signals then return {}, 0 end
-  local p = merge(strategy.params, opts and opts.params)
-  local n = series.n
-  local function targets(s)
-    local ind = prepare(strategy, s, p)
-    local sig = strategy.signals(s, p, ind)
-    return sig.target
-  end
-  local full = targets(series)
-  local samples = (opts and opts.samples) or 40
-  local violations, cuts = {}, 0
-  local seen = {}
-  for k = 1, samples do
-    -- evenly spread cuts, starting past a minimal history
-    local cut = math.floor(n * k / (samples + 1))
-    if cut >= 2 and cut < n - 1 and not seen[cut] then
-      seen[cut] = true
-      cuts = cuts + 1
-      local part = series:slice(0, cut + 1)
-      local t = targets(part)
-      for j = 0, cut do
-        local a, b = full[j], t[j]
-        if not (a == b or (a ~= a and b ~= b)) then
-          violations[#violations + 1] = { bar = j, cut = cut, full = a, truncated = b }
+---------------------------------------------------------------------------------------
+-- Look-ahead check
+---------------------------------------------------------------------------------------
+
+-- Compares indicator values computed on all the data (a) with those computed on data cut
+-- after bar `cut` (b), bars 0..cut, recursively through tables. Returns the first
+-- difference as {what =, bar =, full =, truncated =} or nil; counts arrays compared.
+local function same(x, y) return x == y or (x ~= x and y ~= y) end
+local function compare_ind(a, b, cut, name, counter, seen)
+  seen = seen or {}
+  if is_array(a) then
+    counter.arrays = counter.arrays + 1
+    if not is_array(b) then return { what = name, bar = 0, full = "an array", truncated = type(b) } end
+    for j = 0, cut do
+      if not same(a[j], b[j]) then return { what = name, bar = j, full = a[j], truncated = b[j] } end
+    end
+  elseif type(a) == "table" then
+    if seen[a] then return nil end
+    seen[a] = true
+    if a._c and a.close then return nil end -- a series handed through: its bars are the data
+    if type(b) ~= "table" then return { what = name, bar = 0, full = "a table", truncated = type(b) } end
+    for key, v in pairs(a) do
+      local sub = name .. "." .. tostring(key)
+      if type(key) == "number" then
+        -- a Lua table indexed by bar: entries up to the cut must not depend on later bars
+        if key <= cut and (type(v) == "number" or b[key] ~= nil) and not same(v, b[key]) then
+          return { what = name, bar = key, full = v, truncated = b[key] }
         end
+      else
+        local d = compare_ind(v, b[key], cut, sub, counter, seen)
+        if d then return d end
+      end
+    end
+    for key, v in pairs(b) do
+      if type(key) == "number" and key <= cut and a[key] == nil then
+        return { what = name, bar = key, full = nil, truncated = v }
       end
     end
   end
-  table.sort(violations, function(x, y) return x.bar < y.bar or (x.bar == y.bar and x.cut < y.cut) end)
-  return violations, cuts
+  return nil
+end
+
+-- check_lookahead(strategy, data, opts) -> report. Tries every way a strategy could read the
+-- future and says what it examined:
+--  1. a rule runs over every bar through windows on d and on every indicator array, so a
+--     read of any bar after the one being decided raises, naming what was read;
+--  2. indicators recomputed on data cut at sampled bars must equal the full ones up to the
+--     cut (an indicator whose value at bar j moves when only later bars change, including a
+--     Lua table of future values);
+--  3. vectorised targets recomputed on the cut data must equal the full ones up to the cut;
+--  4. an on_bar strategy runs the event path, where every read through ctx.data and ctx.ind
+--     is checked at run time.
+-- report = {strategy =, ok =, findings = {{bar =, what =, detail =}}, checks = {lines}}.
+function M.check_lookahead(strategy, data, opts)
+  strategy = require("gt.strategy").get(strategy)
+  opts = opts or {}
+  local list = (type(data) == "table" and data._c) and { data } or data
+  local p = merge(strategy.params, opts.params)
+  local samples = opts.samples or 40
+  local report = { strategy = strategy.name, findings = {}, checks = {} }
+  local function find(f) report.findings[#report.findings + 1] = f end
+  local function check(line) report.checks[#report.checks + 1] = line end
+  local fmtn = require("gt.fmt").num
+  for j, series in ipairs(list) do
+    local n = series.n
+    local label = #list > 1 and (" [" .. (series.symbol or ("#" .. j)) .. "]") or ""
+    local full_ind = prepare(strategy, series, p)
+    -- 1. the rule through windows
+    if strategy.rule then
+      local limit = ffi.new("int64_t[1]", -1)
+      local d = data_views(series, n, limit)
+      local ind = make_views(full_ind, n, limit, "ind")
+      -- from the first bar the run decides at: every indicator defined, past the lookback
+      local lookback, bad = math.max(strategy.lookback or 1, warmup(full_ind, n)), nil
+      for i = lookback, n - 1 do
+        limit[0] = i
+        local ok, err = pcall(strategy.rule, d, ind, i, p)
+        if not ok then
+          local msg = tostring(err)
+          bad = { bar = i, what = msg:match("look%-ahead: (%S+%[%-?%d+%])") or "rule", detail = msg }
+          break
+        end
+      end
+      if bad then
+        find(bad)
+      else
+        check(("rule%s: all %s bars run through windows on d and ind: no read after the bar being decided")
+          :format(label, fmtn(n - lookback)))
+      end
+    end
+    -- 2 and 3. indicators and targets on data cut at sampled bars
+    local full_target
+    if strategy.signals then
+      local sig = strategy.signals(series, p, full_ind)
+      full_target = sig and sig.target
+    end
+    local counter, cuts, seen_cut = { arrays = 0 }, 0, {}
+    local ind_bad, tgt_bad
+    for c = 1, samples do
+      local cut = math.floor(n * c / (samples + 1))
+      if cut >= 2 and cut < n - 1 and not seen_cut[cut] then
+        seen_cut[cut] = true
+        cuts = cuts + 1
+        local part = series:slice(0, cut + 1)
+        local ok, ind = pcall(prepare, strategy, part, p)
+        if not ok then
+          ind_bad = ind_bad or { bar = cut, what = "indicators()", detail =
+            ("indicators() fails on the data cut after bar %d (it reads bars that are not there yet): %s"):format(cut, tostring(ind)) }
+        else
+          local diff = strategy.indicators and compare_ind(full_ind, ind, cut, "ind", counter)
+          if diff and not ind_bad then
+            ind_bad = { bar = diff.bar, what = diff.what, detail =
+              ("%s at bar %d is %s with all the data and %s with the data cut after bar %d")
+                :format(diff.what, diff.bar, tostring(diff.full), tostring(diff.truncated), cut) }
+          end
+          if full_target and not tgt_bad then
+            local ok2, sig = pcall(strategy.signals, part, p, ind)
+            if not ok2 then
+              tgt_bad = { bar = cut, what = "signals()", detail =
+                ("signals() fails on the data cut after bar %d: %s"):format(cut, tostring(sig)) }
+            else
+              local t = sig.target
+              for b = 0, cut do
+                if not same(full_target[b], t[b]) then
+                  tgt_bad = { bar = b, what = "target", detail =
+                    ("the target at bar %d is %s with all the data and %s with the data cut after bar %d")
+                      :format(b, tostring(full_target[b]), tostring(t[b]), cut) }
+                  break
+                end
+              end
+            end
+          end
+        end
+      end
+    end
+    if ind_bad then find(ind_bad)
+    elseif strategy.indicators then
+      check(("indicators%s: %s arrays identical up to each of %d cuts of the data"):format(label,
+        fmtn(counter.arrays), cuts))
+    end
+    if tgt_bad then find(tgt_bad)
+    elseif full_target then
+      check(("targets%s: identical up to each of %d cuts of the data"):format(label, cuts))
+    end
+  end
+  -- 4. an event strategy: the event path checks every read at run time
+  if not strategy.rule and not strategy.signals and strategy.on_bar then
+    local ok, res = pcall(M.run, strategy, data, { params = opts.params, mode = "event" })
+    if not ok then
+      local msg = tostring(res)
+      local bar = tonumber(msg:match("deciding at bar (%d+)"))
+      find({ bar = bar, what = msg:match("look%-ahead: (%S+%[%-?%d+%])") or "on_bar", detail = msg })
+    elseif res then
+      check(("on_bar: ran on all %s bars with every read of ctx.data and ctx.ind checked: none after the current bar")
+        :format(fmtn(res.n)))
+    end
+  end
+  table.sort(report.findings, function(a, b) return (a.bar or -1) < (b.bar or -1) end)
+  report.ok = #report.findings == 0
+  return report
 end
 
 return M

@@ -46,4 +46,16 @@ function M.shared_file(rel)
   return nil, ("needs %s (reference data in ../shared, not present in this clone)"):format(p)
 end
 
+-- Writes synthetic bars as a CSV file (for CLI tests that need a --data file); returns path.
+function M.synthetic_csv(path, n, seed)
+  local gt = require "gt"
+  local s = gt.data.synthetic { n = n, seed = seed }
+  local lines = { "Date,Open,High,Low,Close,Volume" }
+  for i = 0, s.n - 1 do
+    lines[#lines + 1] = ("%s,%.17g,%.17g,%.17g,%.17g,%d"):format(gt.time.format(s:time(i)),
+      s.open[i], s.high[i], s.low[i], s.close[i], s.volume[i])
+  end
+  return M.write(path, table.concat(lines, "\n") .. "\n")
+end
+
 return M
