@@ -62,7 +62,7 @@ local function from_rule(s)
       local n = d.n
       local target, stop, take = nan_array(n), nil, nil
       local cur = 0
-      local dv = M.rule_data(d, function() return cur end)
+      local dv = M.rule_data(d, function() return cur end, { symbol = d.symbol, timeframe = d.timeframe })
       for i = lookback, n - 1 do
         cur = i
         local t, sl, tp = rule(dv, ind, i, p)

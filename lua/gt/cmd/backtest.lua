@@ -11,15 +11,25 @@ M.help = [[
                           a CSV file, or bars stored with gtengine data import/fetch;
                           repeat either for a portfolio (put on the bars all of them have)
   --param k=v             override a strategy parameter (repeatable), e.g. --param fast=5
-  --capital 10000         starting cash
-  --size 0.95             fraction of equity an entry uses (1 = all-in whole units)
+  --capital 10000         starting cash (up to 1e15)
+  --size 0.95             fraction of equity an entry uses, in (0, leverage]
+  --size-at signal|fill   size at the deciding close (default) or at the fill, from the
+                          equity after that bar's exits (backtesting.py's rule)
+  --leverage 1            gross exposure allowed per unit of equity, in [1, 100]
+  --fractional            trade fractional units (default: whole units)
+  --stop-pct 0.05         every entry gets a stop this fraction from its fill (0 = none)
+  --take-pct 0.10         ... and a take-profit this fraction from its fill (0 = none)
+  --close-at-end close|open|none
+                          close what is open after the last bar at its close (default), its
+                          open (backtesting.py), or leave it open
   --commission 0.001      fraction of notional per fill (--commission-kind pct|per_share|fixed)
   --slippage-bps 5        market and stop fills move against you by this much
   --spread-bps 0          full bid/ask spread; market and stop fills pay half
   --fill next_open|close  fill at the next bar's open (default, no look-ahead) or at the close
   --short                 let the strategy open shorts (same as --param short=true)
   --mode vector|event     C loop over precomputed signals (default) or Lua on_bar per bar
-  --start DATE --end DATE restrict the data (YYYY-MM-DD)
+  --start DATE --end DATE trade from --start to --end (YYYY-MM-DD, inclusive); the bars
+                          before --start still warm the indicators up
   --risk-free 0.0         annual rate for Sharpe/Sortino
   --json                  print JSON (stats, trades) instead of the table
   --report FILE           write a self-contained HTML report
@@ -38,7 +48,39 @@ local SPEC = { strategy = "string", data = "list", symbol = "list", timeframe = 
   db = "string", param = "list", capital = "number", size = "number", commission = "number",
   commission_kind = "string", slippage_bps = "number", spread_bps = "number", fill = "string",
   short = "flag", mode = "string", start = "string", ["end"] = "string", risk_free = "number",
-  json = "flag", report = "string", check_lookahead = "flag", no_save = "flag", volume_cap = "number" }
+  json = "flag", report = "string", check_lookahead = "flag", no_save = "flag", volume_cap = "number",
+  size_at = "string", close_at_end = "string", fractional = "flag", leverage = "number",
+  stop_pct = "number", take_pct = "number" }
+
+-- Numeric options: the accepted range of each, checked before anything runs (exit 2).
+local RANGES = {
+  { "capital", function(v) return v > 0 and v <= 1e15 end, "a positive amount up to 1e15" },
+  { "leverage", function(v) return v >= 1 and v <= 100 end, "in [1, 100]" },
+  { "commission", function(v) return v >= 0 and v < math.huge end, ">= 0" },
+  { "slippage_bps", function(v) return v >= 0 and v <= 10000 end, "in [0, 10000]" },
+  { "spread_bps", function(v) return v >= 0 and v <= 10000 end, "in [0, 10000]" },
+  { "risk_free", function(v) return v > -1 and v < 1 end, "a fraction in (-1, 1)" },
+  { "volume_cap", function(v) return v >= 0 and v <= 1 end, "in [0, 1]" },
+  { "stop_pct", function(v) return v >= 0 and v < 1 end, "a fraction in [0, 1)" },
+  { "take_pct", function(v) return v >= 0 and v < 100 end, "a fraction in [0, 100)" },
+}
+
+local function check_ranges(o)
+  for _, r in ipairs(RANGES) do
+    local v = o[r[1]]
+    if v ~= nil and (v ~= v or not r[2](v)) then
+      cli.usage(("--%s %s: must be %s"):format(r[1]:gsub("_", "-"), tostring(v), r[3]))
+    end
+  end
+  local lev = o.leverage or 1
+  if o.size ~= nil and not (o.size > 0 and o.size <= lev) then
+    cli.usage(("--size %s: must be in (0, %g] (the leverage)"):format(tostring(o.size), lev))
+  end
+  if o.size_at and o.size_at ~= "signal" and o.size_at ~= "fill" then cli.usage("--size-at is signal or fill") end
+  if o.close_at_end and o.close_at_end ~= "close" and o.close_at_end ~= "open" and o.close_at_end ~= "none" then
+    cli.usage("--close-at-end is close, open or none")
+  end
+end
 
 -- One series, or several (repeated --data or --symbol) put on their common bars.
 local function load_data(o)
@@ -61,15 +103,16 @@ local function load_data(o)
     cli.usage("backtest needs --data FILE or --symbol S")
   end
   if #list > 1 then list = data.align(list) end
-  if o.start or o["end"] then
-    local t0 = o.start and gtime.parse(o.start)
-    local t1 = o["end"] and gtime.parse(o["end"])
-    if (o.start and not t0) or (o["end"] and not t1) then cli.usage("--start/--end take YYYY-MM-DD dates") end
-    -- --end is inclusive of that day
-    for j, s in ipairs(list) do list[j] = s:between(t0, t1 and t1 + gtime.DAY or nil) end
-    if list[1].n == 0 then return nil, "no bars between --start and --end" end
+  local t0, t1 = o.start and gtime.parse(o.start), o["end"] and gtime.parse(o["end"])
+  if (o.start and not t0) or (o["end"] and not t1) then cli.usage("--start/--end take YYYY-MM-DD dates") end
+  if t1 then
+    -- --end is inclusive of that day; bars after it are not needed
+    for j, s in ipairs(list) do list[j] = s:between(nil, t1 + gtime.DAY) end
   end
-  return list
+  if t0 and (list[1].n == 0 or list[1]:time(list[1].n - 1) < t0) then
+    return nil, "no bars between --start and --end"
+  end
+  return list, nil, t0
 end
 
 -- Keys in the order the table shows them.
@@ -111,7 +154,8 @@ function M.main(args)
   if o.short then params.short = true end
   if o.fill and o.fill ~= "next_open" and o.fill ~= "close" then cli.usage("--fill is next_open or close") end
   if o.mode and o.mode ~= "vector" and o.mode ~= "event" then cli.usage("--mode is vector or event") end
-  local list, err = load_data(o)
+  check_ranges(o)
+  local list, err, start = load_data(o)
   if not list then io.stderr:write("gtengine backtest: ", err, "\n"); return 1 end
   local s = list[1]
 
@@ -134,7 +178,9 @@ function M.main(args)
 
   local opts = { params = params, capital = o.capital, size = o.size, commission = o.commission,
     commission_kind = o.commission_kind, slippage_bps = o.slippage_bps, spread_bps = o.spread_bps,
-    fill = o.fill, mode = o.mode, risk_free = o.risk_free, volume_cap = o.volume_cap }
+    fill = o.fill, mode = o.mode, risk_free = o.risk_free, volume_cap = o.volume_cap, size_at = o.size_at,
+    close_at_end = o.close_at_end, fractional = o.fractional or nil, leverage = o.leverage,
+    stop_pct = o.stop_pct, take_pct = o.take_pct, start = start }
   local r, rerr = require("gt.backtest").run(strategy, list, opts)
   if not r then io.stderr:write("gtengine ", rerr, "\n"); return 1 end
   if not o.no_save then
@@ -152,6 +198,7 @@ function M.main(args)
     io.write(json.encode(sum), "\n")
     return 0
   end
+  s = r.series -- the traded window (from --start; earlier bars only warmed up)
   local first, last = gtime.format(s:time(0), false):gsub("T00:00:00Z$", ""), gtime.format(s:time(s.n - 1), false):gsub("T00:00:00Z$", "")
   local ps = {}
   for k, v in pairs(r.params) do ps[#ps + 1] = k .. "=" .. tostring(v) end
