@@ -15,12 +15,12 @@ local strategy = {
 
   on_bar = function(ctx, i)
     local p, rsi = ctx.params, ctx.ind.rsi
-    if ctx.position == 0 and rsi[i - 1] < p.level and rsi[i] >= p.level then
+    ctx.state.entries = ctx.state.entries or 0 -- ctx.state keeps the strategy's own variables
+    if ctx.position.size == 0 and rsi[i - 1] < p.level and rsi[i] >= p.level then
       local price = ctx.data.close[i]
-      local qty = math.floor(0.95 * ctx.equity / price)
-      if qty > 0 then
-        ctx:order { side = "buy", type = "market", qty = qty,
-          take_profit = price * (1 + p.take), stop_loss = price * (1 - p.stop) }
+      -- 95% of equity in whole units, with a bracket: take-profit and stop-loss legs
+      if ctx:buy { fraction = 0.95, take = price * (1 + p.take), stop = price * (1 - p.stop) } then
+        ctx.state.entries = ctx.state.entries + 1
       end
     end
   end,

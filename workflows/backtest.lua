@@ -36,7 +36,13 @@ print(("analysis: %s (confidence %.2f); trend %s, volatility %s, momentum %s\n")
 -- 3. every strategy over the whole history
 local rows, best = {}, nil
 for _, name in ipairs(gt.strategy.list()) do
-  local r, err = gt.backtest.run(name, s, { capital = settings.capital, fill = settings.fill,
+  -- a strategy file that does not load is skipped with its one-line reason
+  local ok, strat = pcall(gt.strategy.load, name)
+  if not ok then
+    io.stderr:write(("%s: skipped: %s\n"):format(name, tostring(strat):gsub("\n.*", "")))
+    goto continue
+  end
+  local r, err = gt.backtest.run(strat, s, { capital = settings.capital, fill = settings.fill,
     commission = settings.commission, slippage_bps = settings.slippage_bps })
   if not r then
     io.stderr:write(("%s: skipped: %s\n"):format(name, err))

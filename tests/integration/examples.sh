@@ -16,4 +16,16 @@ for f in examples/*.lua workflows/backtest.lua; do
     sed 's/^/# /' "$tmp/stderr.txt" | head -20
   fi
 done
+# a strategy file that does not load is skipped with one line, and the workflow still ends 0
+n=$((n+1))
+mkdir -p "$tmp/w/strategies" && cp strategies/*.lua "$tmp/w/strategies/"
+printf 'return { name = "broken", rule = function( end }\n' >"$tmp/w/strategies/broken.lua"
+if (cd "$tmp/w" && "$exe" run "$OLDPWD/workflows/backtest.lua" >"$tmp/stdout.txt" 2>"$tmp/stderr.txt") &&
+   [ "$(grep -c '^broken: skipped: ' "$tmp/stderr.txt")" = 1 ] && ! grep -q traceback "$tmp/stderr.txt" &&
+   grep -q '^sma_cross ' "$tmp/stdout.txt"; then
+  echo "ok $n - workflows/backtest.lua skips a broken strategy file with one line"
+else
+  echo "not ok $n - workflows/backtest.lua skips a broken strategy file with one line"
+  sed 's/^/# /' "$tmp/stderr.txt" | head -20
+fi
 echo "1..$n"
