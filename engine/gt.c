@@ -311,6 +311,7 @@ void gt_clear_interrupt(void)
     F(gt_ind_kama_state, fast_sc)                                \
     F(gt_ind_kama_state, slow_sc)                                \
     F(gt_ind_kama_state, period)                                 \
+    F(gt_ind_kama_state, seed)                                   \
     S(gt_ind_zlema_state)                                        \
     F(gt_ind_zlema_state, win)                                   \
     F(gt_ind_zlema_state, ema)                                   \
@@ -426,6 +427,7 @@ void gt_clear_interrupt(void)
     F(gt_ind_stddev_state, shift)                                \
     F(gt_ind_stddev_state, mean)                                 \
     F(gt_ind_stddev_state, period)                               \
+    F(gt_ind_stddev_state, ddof)                                 \
     S(gt_ind_zscore_state)                                       \
     F(gt_ind_zscore_state, sd)                                   \
     S(gt_ind_bbands_state)                                       \

@@ -710,7 +710,11 @@ int gt_ind_hma(const double *in, int64_t n, double *out, int32_t period);
 int gt_ind_hma_init(gt_ind_hma_state *s, int32_t period);
 double gt_ind_hma_update(gt_ind_hma_state *s, double x);
 void gt_ind_hma_fini(gt_ind_hma_state *s);
-/* Kaufman adaptive MA: efficiency ratio over period, fast/slow EMA periods (10, 2, 30). */
+/* Kaufman adaptive MA: efficiency ratio over period, fast/slow EMA periods (10, 2, 30).
+ * The first value is at bar period. GT_KAMA_SEED_TALIB starts from the previous value
+ * (x[period - 1]) and smooths at that bar, as TA-Lib does; GT_KAMA_SEED_SMA starts from the
+ * mean of the period values ending at that bar, unsmoothed, as backtrader does. */
+enum gt_kama_seed { GT_KAMA_SEED_TALIB = 0, GT_KAMA_SEED_SMA = 1 };
 typedef struct gt_ind_kama_state {
     gt_ind_ring win;
     double vol;
@@ -718,10 +722,12 @@ typedef struct gt_ind_kama_state {
     double fast_sc;
     double slow_sc;
     int64_t period;
+    int64_t seed;
 } gt_ind_kama_state;
 int gt_ind_kama(const double *in, int64_t n, double *out, int32_t period, int32_t fast,
-                int32_t slow);
-int gt_ind_kama_init(gt_ind_kama_state *s, int32_t period, int32_t fast, int32_t slow);
+                int32_t slow, int32_t seed);
+int gt_ind_kama_init(gt_ind_kama_state *s, int32_t period, int32_t fast, int32_t slow,
+                     int32_t seed);
 double gt_ind_kama_update(gt_ind_kama_state *s, double x);
 void gt_ind_kama_fini(gt_ind_kama_state *s);
 /* Zero-lag EMA: EMA(2 x - x[t - (period-1)/2]). */
@@ -959,8 +965,9 @@ int gt_ind_atr(const double *high, const double *low, const double *close, int64
                double *out, int32_t period);
 int gt_ind_atr_init(gt_ind_atr_state *s, int32_t period);
 double gt_ind_atr_update(gt_ind_atr_state *s, double high, double low, double close);
-/* Rolling population standard deviation (as TA-Lib's STDDEV and BBANDS); sums are kept
- * about shift (the first value) to limit cancellation. mean is the window's mean. */
+/* Rolling standard deviation: ddof 0 is the population one (TA-Lib's STDDEV and BBANDS),
+ * ddof 1 the sample one (pandas' default); sums are kept about shift (the first value) to
+ * limit cancellation. mean is the window's mean. */
 typedef struct gt_ind_stddev_state {
     gt_ind_ring win;
     double sum;
@@ -968,9 +975,10 @@ typedef struct gt_ind_stddev_state {
     double shift;
     double mean;
     int64_t period;
+    int64_t ddof;
 } gt_ind_stddev_state;
-int gt_ind_stddev(const double *in, int64_t n, double *out, int32_t period);
-int gt_ind_stddev_init(gt_ind_stddev_state *s, int32_t period);
+int gt_ind_stddev(const double *in, int64_t n, double *out, int32_t period, int32_t ddof);
+int gt_ind_stddev_init(gt_ind_stddev_state *s, int32_t period, int32_t ddof);
 double gt_ind_stddev_update(gt_ind_stddev_state *s, double x);
 void gt_ind_stddev_fini(gt_ind_stddev_state *s);
 /* z-score: (x - mean) / stddev over period; NaN where the stddev is 0. */

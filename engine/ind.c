@@ -243,11 +243,15 @@ double gt_ind_hma_update(gt_ind_hma_state *s, double x)
 
 IND_BATCH(hma, 2, gt_ind_hma_fini(&s))
 
-/* ---- KAMA (TA-Lib's algorithm: first value at bar period, seeded with x[period-1]) ---- */
+/* ---- KAMA (TA-Lib's algorithm: first value at bar period, seeded with x[period-1];
+ * or backtrader's: the mean of x[1..period] at bar period, smoothing from the next bar) ---- */
 
-int gt_ind_kama_init(gt_ind_kama_state *s, int32_t period, int32_t fast, int32_t slow)
+int gt_ind_kama_init(gt_ind_kama_state *s, int32_t period, int32_t fast, int32_t slow,
+                     int32_t seed)
 {
     int rc;
+    if (seed != GT_KAMA_SEED_TALIB && seed != GT_KAMA_SEED_SMA)
+        return gt_seterr(GT_EINVAL, "ind: kama: seed is talib or sma");
     if ((rc = ind_check_period("kama", period, 1)) < 0 ||
         (rc = ind_check_period("kama fast", fast, 1)) < 0 ||
         (rc = ind_check_period("kama slow", slow, 1)) < 0)
@@ -257,6 +261,7 @@ int gt_ind_kama_init(gt_ind_kama_state *s, int32_t period, int32_t fast, int32_t
     s->slow_sc = 2.0 / (double)(slow + 1);
     s->fast_sc = 2.0 / (double)(fast + 1);
     s->period = period;
+    s->seed = seed;
     return ring_init(&s->win, (int64_t)period + 1);
 }
 
@@ -286,6 +291,13 @@ double gt_ind_kama_update(gt_ind_kama_state *s, double x)
         return IND_NAN;
     if (!was_full) {
         roc = x - ring_oldest(r);
+        if (s->seed == GT_KAMA_SEED_SMA) { /* the mean of the period newest values, as is */
+            double sum = 0;
+            for (int64_t k = 0; k < s->period; k++)
+                sum += ring_get(r, k);
+            s->value = sum / (double)s->period;
+            return s->value;
+        }
         s->value = ring_get(r, 1);
     }
     double er = (s->vol <= roc || fabs(s->vol) < 1e-8) ? 1.0 : fabs(roc / s->vol);
@@ -296,11 +308,11 @@ double gt_ind_kama_update(gt_ind_kama_state *s, double x)
 }
 
 int gt_ind_kama(const double *in, int64_t n, double *out, int32_t period, int32_t fast,
-                int32_t slow)
+                int32_t slow, int32_t seed)
 {
     gt_ind_kama_state s;
     int rc = check1("kama", in, n, out, period, 1);
-    if (rc < 0 || (rc = gt_ind_kama_init(&s, period, fast, slow)) < 0)
+    if (rc < 0 || (rc = gt_ind_kama_init(&s, period, fast, slow, seed)) < 0)
         return rc;
     for (int64_t i = 0; i < n; i++)
         out[i] = gt_ind_kama_update(&s, in[i]);

@@ -89,14 +89,19 @@ int gt_ind_atr(const double *high, const double *low, const double *close, int64
 
 /* ---- standard deviation, z-score ---- */
 
-int gt_ind_stddev_init(gt_ind_stddev_state *s, int32_t period)
+int gt_ind_stddev_init(gt_ind_stddev_state *s, int32_t period, int32_t ddof)
 {
     int rc = ind_check_period("stddev", period, 1);
     if (rc < 0)
         return rc;
+    if (ddof != 0 && ddof != 1)
+        return gt_seterr(GT_EINVAL, "ind: stddev: ddof is 0 (population) or 1 (sample), got %d", ddof);
+    if (ddof >= period)
+        return gt_seterr(GT_EINVAL, "ind: stddev: a sample deviation (ddof 1) needs period >= 2");
     s->sum = s->sumsq = s->shift = 0;
     s->mean = IND_NAN;
     s->period = period;
+    s->ddof = ddof;
     return ring_init(&s->win, period);
 }
 
@@ -126,6 +131,8 @@ static inline double stddev_step(gt_ind_stddev_state *s, double x)
     double p = (double)s->period, m = s->sum / p;
     double var = s->sumsq / p - m * m;
     s->mean = s->shift + m;
+    if (s->ddof)
+        var *= p / (p - (double)s->ddof);
     return var > 0 ? sqrt(var) : 0.0;
 }
 
@@ -134,11 +141,21 @@ double gt_ind_stddev_update(gt_ind_stddev_state *s, double x)
     return isnan(x) ? IND_NAN : stddev_step(s, x);
 }
 
-IND_BATCH(stddev, 1, gt_ind_stddev_fini(&s))
+int gt_ind_stddev(const double *in, int64_t n, double *out, int32_t period, int32_t ddof)
+{
+    gt_ind_stddev_state s;
+    int rc = check1("stddev", in, n, out, period, 1);
+    if (rc < 0 || (rc = gt_ind_stddev_init(&s, period, ddof)) < 0)
+        return rc;
+    for (int64_t i = 0; i < n; i++)
+        out[i] = gt_ind_stddev_update(&s, in[i]);
+    gt_ind_stddev_fini(&s);
+    return GT_OK;
+}
 
 int gt_ind_zscore_init(gt_ind_zscore_state *s, int32_t period)
 {
-    return gt_ind_stddev_init(&s->sd, period);
+    return gt_ind_stddev_init(&s->sd, period, 0);
 }
 
 void gt_ind_zscore_fini(gt_ind_zscore_state *s)
@@ -165,7 +182,7 @@ int gt_ind_bbands_init(gt_ind_bbands_state *s, int32_t period, double k)
         return gt_seterr(GT_EINVAL, "ind: bbands: width %g is not >= 0", k);
     s->k = k;
     s->mid = s->upper = s->lower = s->pctb = s->width = IND_NAN;
-    return gt_ind_stddev_init(&s->sd, period);
+    return gt_ind_stddev_init(&s->sd, period, 0);
 }
 
 void gt_ind_bbands_fini(gt_ind_bbands_state *s)

@@ -1,6 +1,6 @@
 -- Mean reversion on Bollinger bands (the seed's MeanReversionStrategy): buy when the close
 -- is at or below SMA - k sd, sell at or above SMA + k sd. sd is the sample standard
--- deviation (ddof = 1) as in the seed; the kernel's population sd is rescaled.
+-- deviation (ddof = 1) as in the seed.
 local gt = require "gt"
 
 return {
@@ -12,10 +12,7 @@ return {
   indicators = function(d, p)
     local n = d.n
     local mid = gt.ind.sma(d.close, p.period, n)
-    local sd = gt.ind.stddev(d.close, p.period, n)
-    local k = math.sqrt(p.period / (p.period - 1)) -- population -> sample sd
-    for i = 0, n - 1 do sd[i] = sd[i] * k end
-    return { mid = mid, sd = sd }
+    return { mid = mid, sd = gt.ind.stddev(d.close, { period = p.period, ddof = 1, n = n }) }
   end,
 
   rule = function(d, ind, i, p)

@@ -12,10 +12,8 @@ return {
   indicators = function(d, p)
     local n = d.n
     local r = gt.ind.pct_change(d.close, 1, n)
-    local vol = gt.ind.stddev(r, p.period, n)
-    local k = math.sqrt(p.period / (p.period - 1))
-    for i = 0, n - 1 do vol[i] = vol[i] * k end
-    return { vol = vol, change = gt.ind.pct_change(d.close, p.period, n) }
+    return { vol = gt.ind.stddev(r, { period = p.period, ddof = 1, n = n }),
+      change = gt.ind.pct_change(d.close, p.period, n) }
   end,
 
   rule = function(d, ind, i, p)

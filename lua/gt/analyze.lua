@@ -61,14 +61,8 @@ end
 local function realised_vol(s, ppy)
   local n = s.n
   if n < 21 then return nil end
-  local sum, sum2, k = 0, 0, 20
-  for i = n - k, n - 1 do
-    local r = math.log(s.close[i] / s.close[i - 1])
-    sum, sum2 = sum + r, sum2 + r * r
-  end
-  local mean = sum / k
-  local var = (sum2 - k * mean * mean) / (k - 1)
-  return math.sqrt(math.max(var, 0) * ppy)
+  local sd = require("gt.ind").stddev(s:returns { log = true }, { period = 20, ddof = 1, n = n })
+  return sd[n - 1] * math.sqrt(ppy)
 end
 
 local function classify_vol(v)

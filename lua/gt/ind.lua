@@ -54,6 +54,16 @@ local function seed_conv(v)
   return s
 end
 local function bool_conv(v) return v and 1 or 0 end
+local KAMA_SEED = { talib = C.GT_KAMA_SEED_TALIB, sma = C.GT_KAMA_SEED_SMA }
+local function kama_seed_conv(v)
+  local s = KAMA_SEED[v]
+  if not s then error("gt.ind.kama: seed must be 'talib' or 'sma', got " .. tostring(v), 4) end
+  return s
+end
+local function ddof_conv(v)
+  if v ~= 0 and v ~= 1 then error("gt.ind.stddev: ddof is 0 (population) or 1 (sample), got " .. tostring(v), 4) end
+  return v
+end
 
 local HLC, HL, HLCV = { "high", "low", "close" }, { "high", "low" }, { "high", "low", "close", "volume" }
 
@@ -74,8 +84,9 @@ def { name = "tema", group = "average", inputs = { "x" }, params = { { "period",
 def { name = "hma", group = "average", inputs = { "x" }, params = { { "period", 16 } }, fini = true,
   doc = "Hull MA: WMA(2 WMA(n/2) - WMA(n), sqrt n)" }
 def { name = "kama", group = "average", inputs = { "x" },
-  params = { { "period", 10 }, { "fast", 2 }, { "slow", 30 } }, fini = true,
-  doc = "Kaufman adaptive MA (TA-Lib's seeding)" }
+  params = { { "period", 10 }, { "fast", 2 }, { "slow", 30 }, { "seed", "talib" } }, fini = true,
+  conv = { seed = kama_seed_conv },
+  doc = "Kaufman adaptive MA; seed 'talib' (the previous value, smoothed) or 'sma' (backtrader: the mean of period values)" }
 def { name = "zlema", group = "average", inputs = { "x" }, params = { { "period", 20 } }, fini = true,
   doc = "zero-lag EMA of 2x - x[t-(period-1)/2]" }
 def { name = "trix", group = "average", inputs = { "x" }, params = { { "period", 15 } },
@@ -136,8 +147,9 @@ def { name = "atr", group = "volatility", inputs = HLC, params = { { "period", 1
 def { name = "bbands", group = "volatility", inputs = { "x" }, params = { { "period", 20 }, { "k", 2 } },
   fini = true, outputs = { "mid", "upper", "lower", "pctb", "width" },
   doc = "Bollinger bands (population stddev), %b and width" }
-def { name = "stddev", group = "volatility", inputs = { "x" }, params = { { "period", 20 } }, fini = true,
-  doc = "rolling population standard deviation" }
+def { name = "stddev", group = "volatility", inputs = { "x" }, params = { { "period", 20 }, { "ddof", 0 } },
+  fini = true, conv = { ddof = ddof_conv },
+  doc = "rolling standard deviation: ddof 0 population (TA-Lib), 1 sample (pandas)" }
 def { name = "zscore", group = "volatility", inputs = { "x" }, params = { { "period", 20 } }, fini = true,
   doc = "(x - mean) / stddev over period" }
 def { name = "keltner", group = "volatility", inputs = HLC,

@@ -166,7 +166,7 @@ int main(void)
 
     /* _fini is safe twice and on NULL */
     gt_ind_stddev_state sd;
-    gt_ind_stddev_init(&sd, 5);
+    gt_ind_stddev_init(&sd, 5, 0);
     gt_ind_stddev_fini(&sd);
     gt_ind_stddev_fini(&sd);
     gt_ind_stddev_fini(NULL);
