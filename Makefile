@@ -39,8 +39,8 @@ REPLAYS  := $(patsubst tests/fuzz/%.c,$(B)/replay/%,$(wildcard tests/fuzz/fuzz_*
 # Loopback servers the tests start (fake providers, fake broker).
 SERVERS  := $(patsubst tests/fakebroker/%.c,$(B)/fakebroker/%,$(wildcard tests/fakebroker/*.c))
 
-.PHONY: all deps test-deps install-pkgs test asan asan-tests asan-run bench install clean run help fuzz FORCE
-all: deps $(BIN)
+.PHONY: all deps test-deps check-deps install-pkgs test asan asan-tests asan-run bench install clean run help fuzz FORCE
+all: $(BIN)
 
 help:
 	@echo "make            build ./gtengine (installs missing Debian packages first)"
@@ -51,6 +51,13 @@ help:
 	@echo "make fuzz       build the libFuzzer targets (clang) into build/fuzz/"
 	@echo "make install    PREFIX=$(PREFIX): binary + share/gtengine"
 	@echo "make deps       install missing Debian packages (apt-get)"
+
+# Plain `make` (and every target but deps, run and test) only checks: it never installs.
+check-deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then echo "missing Debian packages:$$missing; run 'make deps' (uses apt-get)" >&2; exit 1; fi
 
 # Installs only what is missing; does nothing (and needs no root) when all are present.
 deps:
@@ -68,7 +75,7 @@ install-pkgs:
 	fi
 
 # Rebuild everything when the compiler flags change.
-$(B)/flags: FORCE | deps
+$(B)/flags: FORCE | check-deps
 	@mkdir -p $(B)
 	@echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL)' | cmp -s - $@ || echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL)' > $@
 
@@ -85,7 +92,7 @@ $(B)/%.o: engine/%.c $(B)/flags $(B)/gt_version.h
 	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 # The Lua library as LuaJIT bytecode with line info, plus the FFI header text, in one C file.
-$(B)/embedded.c: engine/embed.lua engine/gt_ffi.h $(LUA_SRCS) | deps
+$(B)/embedded.c: engine/embed.lua engine/gt_ffi.h $(LUA_SRCS) | check-deps
 	@mkdir -p $(@D)
 	@echo "  EMBED   lua/ engine/gt_ffi.h"
 	$(Q)$(LUAJIT) engine/embed.lua $@ engine/gt_ffi.h $(LUA_SRCS)
@@ -125,7 +132,7 @@ test: test-deps all $(CTESTS) $(REPLAYS) $(SERVERS)
 	$(Q)$(TEST_ENV) ./$(BIN) tests/run.lua
 
 # A separate build tree and binary, so the sanitized objects never mix with the normal ones.
-asan: test-deps
+asan: check-deps
 	$(Q)$(MAKE) --no-print-directory B=build/asan BIN=build/asan/gtengine OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	  build/asan/gtengine asan-tests
@@ -142,10 +149,10 @@ $(B)/bench-tools/%: tests/bench/tools/%.c
 bench: all $(BENCHES) $(BENCH_TOOLS)
 	$(Q)GTENGINE=./$(BIN) BENCH_DIR=$(B)/bench TOOLS_DIR=$(B)/bench-tools ./$(BIN) tests/bench/run.lua
 
-fuzz: deps $(B)/gt_version.h
+fuzz: check-deps $(B)/gt_version.h
 	$(Q)$(MAKE) --no-print-directory -f tests/fuzz/Makefile
 
-run: all
+run: deps all
 	$(Q)./$(BIN) run workflows/backtest.lua
 
 SHARE = $(DESTDIR)$(PREFIX)/share/gtengine
