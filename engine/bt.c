@@ -1,5 +1,5 @@
 /*
- * bt.c: order matching, fills, costs and the portfolio ledger. Per bar the work is
+ * bt.c: order matching, fills and costs over the ledger (ledger.c). Per bar the work is
  * proportional to the number of working orders; with none (most bars of a signal
  * strategy) begin_bar is a couple of branches and end_bar one multiply-add per symbol.
  */
@@ -10,15 +10,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "ledger.h"
 #include "series.h"
-
-typedef struct sym_state {
-    double qty, avg, realized, fees;
-    int64_t trade;      /* index of the open trade in trades[], -1 when flat */
-    double exit_value;  /* sum of qty * price of the open trade's reducing fills */
-    double exit_qty;
-    double trade_gross; /* realised PnL of the open trade before fees */
-} sym_state;
 
 struct gt_bt {
     gt_bt_config cfg;
@@ -26,64 +19,14 @@ struct gt_bt {
     int32_t k;
     int64_t n;
     const gt_series **ser;
-    sym_state *sym;
-    double cash;
+    gt_ledger led; /* cash, positions, orders, fills, trades */
     int64_t bar;    /* the bar being processed (begin_bar) */
     int64_t marked; /* last bar marked by end_bar, -1 before any */
     int in_bar;     /* between begin_bar and end_bar */
     double *equity;
     uint8_t *in_market;
-    gt_order *orders;
-    int64_t norders, cap_orders;
-    int64_t *work; /* indices of working orders (pending, open, partial), in submission order */
-    int64_t nwork, cap_work;
-    gt_trade *trades;
-    int64_t ntrades, cap_trades;
-    gt_fill *fills;
-    int64_t nfills, cap_fills;
     const double **exit_stop, **exit_take; /* per symbol, per bar exit levels (vector path) */
 };
-
-/* Large arrays (a million bars of equity, tens of thousands of orders) are asked for in
- * transparent huge pages: first-touch page faults were a quarter of the time spent
- * recording orders. Small ones come from malloc as usual. */
-#define BIG (UINT64_C(2) << 20)
-
-static void *big_alloc(size_t size)
-{
-    if (size < BIG)
-        return malloc(size);
-    void *p = NULL;
-    size = (size + BIG - 1) & ~(BIG - 1);
-    if (posix_memalign(&p, BIG, size) != 0)
-        return NULL;
-    madvise(p, size, MADV_HUGEPAGE); /* a hint: ignored where THP is off */
-    return p;
-}
-
-static int grow(void **p, int64_t *cap, int64_t need, size_t elem)
-{
-    if (need <= *cap)
-        return GT_OK;
-    int64_t nc = *cap ? *cap * 2 : 16;
-    while (nc < need)
-        nc *= 2;
-    void *np;
-    if ((size_t)nc * elem < BIG) {
-        np = realloc(*p, (size_t)nc * elem);
-    } else {
-        np = big_alloc((size_t)nc * elem);
-        if (np && *p) {
-            memcpy(np, *p, (size_t)*cap * elem);
-            free(*p);
-        }
-    }
-    if (!np)
-        return gt_seterr(GT_ENOMEM, "backtest: out of memory");
-    *p = np;
-    *cap = nc;
-    return GT_OK;
-}
 
 gt_bt *gt_bt_new(const gt_bt_config *cfg, const gt_series *const *series, int32_t k)
 {
@@ -142,21 +85,19 @@ gt_bt *gt_bt_new(const gt_bt_config *cfg, const gt_series *const *series, int32_
     bt->sell_f = 1 - f;
     bt->k = k;
     bt->n = n;
-    bt->cash = cfg->capital;
     bt->marked = -1;
     bt->bar = -1;
     bt->ser = calloc((size_t)k, sizeof *bt->ser);
-    bt->sym = calloc((size_t)k, sizeof *bt->sym);
-    bt->equity = big_alloc((size_t)(n > 0 ? n : 1) * sizeof(double));
+    if (gt_ledger_init(&bt->led, k, cfg->capital))
+        goto oom;
+    bt->equity = gt_ledger_big_alloc((size_t)(n > 0 ? n : 1) * sizeof(double));
     bt->in_market = calloc((size_t)(n > 0 ? n : 1), 1);
     bt->exit_stop = calloc((size_t)k, sizeof *bt->exit_stop);
     bt->exit_take = calloc((size_t)k, sizeof *bt->exit_take);
-    if (!bt->ser || !bt->sym || !bt->equity || !bt->in_market || !bt->exit_stop || !bt->exit_take)
+    if (!bt->ser || !bt->equity || !bt->in_market || !bt->exit_stop || !bt->exit_take)
         goto oom;
-    for (int32_t j = 0; j < k; j++) {
+    for (int32_t j = 0; j < k; j++)
         bt->ser[j] = series[j];
-        bt->sym[j].trade = -1;
-    }
     return bt;
 oom:
     gt_bt_free(bt);
@@ -169,13 +110,9 @@ void gt_bt_free(gt_bt *bt)
     if (!bt)
         return;
     free(bt->ser);
-    free(bt->sym);
+    gt_ledger_fini(&bt->led);
     free(bt->equity);
     free(bt->in_market);
-    free(bt->orders);
-    free(bt->work);
-    free(bt->trades);
-    free(bt->fills);
     free(bt->exit_stop);
     free(bt->exit_take);
     free(bt);
@@ -250,10 +187,10 @@ static double affordable(const gt_bt *bt, double budget, double price)
 
 static double mark_equity(const gt_bt *bt, int64_t bar)
 {
-    double e = bt->cash;
+    double e = bt->led.cash;
     for (int32_t j = 0; j < bt->k; j++)
-        if (bt->sym[j].qty != 0)
-            e += bt->sym[j].qty * bt->ser[j]->close[bar];
+        if (bt->led.pos[j].qty != 0)
+            e += bt->led.pos[j].qty * bt->ser[j]->close[bar];
     return e;
 }
 
@@ -262,144 +199,11 @@ static double mark_equity(const gt_bt *bt, int64_t bar)
  * Never the close of a bar still being traded: that would be look-ahead. */
 static double equity_at(const gt_bt *bt, int64_t bar, int64_t sym, double px, int at_close)
 {
-    double e = bt->cash;
+    double e = bt->led.cash;
     for (int32_t j = 0; j < bt->k; j++)
-        if (bt->sym[j].qty != 0)
-            e += bt->sym[j].qty * (j == sym ? px : at_close ? bt->ser[j]->close[bar] : bt->ser[j]->open[bar]);
+        if (bt->led.pos[j].qty != 0)
+            e += bt->led.pos[j].qty * (j == sym ? px : at_close ? bt->ser[j]->close[bar] : bt->ser[j]->open[bar]);
     return e;
-}
-
-/* ---- the ledger ---- */
-
-static int record_fill(gt_bt *bt, const gt_order *o, int64_t bar, double dq, double price, double fee)
-{
-    if (grow((void **)&bt->fills, &bt->cap_fills, bt->nfills + 1, sizeof(gt_fill)))
-        return GT_ENOMEM;
-    bt->fills[bt->nfills++] = (gt_fill){o ? o->id : 0, o ? o->symbol : 0, bar,
-                                        bt->ser[0]->ts[bar], dq, price, fee};
-    return GT_OK;
-}
-
-static int open_trade(gt_bt *bt, int64_t s, int64_t bar, double q, double price, double fee)
-{
-    if (grow((void **)&bt->trades, &bt->cap_trades, bt->ntrades + 1, sizeof(gt_trade)))
-        return GT_ENOMEM;
-    sym_state *st = &bt->sym[s];
-    st->trade = bt->ntrades++;
-    st->exit_value = st->exit_qty = st->trade_gross = 0;
-    bt->trades[st->trade] = (gt_trade){s,     bar,  -1, bt->ser[s]->ts[bar], 0, price,
-                                       price, q,    0,  0,                   fee};
-    return GT_OK;
-}
-
-static void close_trade(gt_bt *bt, int64_t s, int64_t bar)
-{
-    sym_state *st = &bt->sym[s];
-    gt_trade *t = &bt->trades[st->trade];
-    t->exit_bar = bar;
-    t->exit_ts = bt->ser[s]->ts[bar];
-    t->exit_price = st->exit_qty > 0 ? st->exit_value / st->exit_qty : t->exit_price;
-    t->pnl = st->trade_gross - t->fees;
-    t->return_pct = t->pnl / (fabs(t->size) * t->entry_price) * 100;
-    st->trade = -1;
-}
-
-/* Applies a signed fill dq at price with fee to symbol s: cash, average price, realised
- * PnL, and the trade records (a reversal closes one trade and opens the next). */
-static int apply_fill(gt_bt *bt, gt_order *o, int64_t s, int64_t bar, double dq, double price,
-                      double fee)
-{
-    sym_state *st = &bt->sym[s];
-    double q0 = st->qty, q1 = q0 + dq;
-    bt->cash -= dq * price + fee;
-    st->fees += fee;
-    if (record_fill(bt, o, bar, dq, price, fee))
-        return GT_ENOMEM;
-    if (o) {
-        o->avg_price = (o->avg_price * o->filled + fabs(dq) * price) / (o->filled + fabs(dq));
-        o->filled += fabs(dq);
-        o->fees += fee;
-        o->filled_bar = bar;
-    }
-    if (fabs(q1) < 1e-12)
-        q1 = 0;
-    if (q0 == 0) { /* opening */
-        st->qty = q1;
-        st->avg = price;
-        return open_trade(bt, s, bar, q1, price, fee);
-    }
-    if ((q0 > 0) == (dq > 0)) { /* adding */
-        st->avg = (fabs(q0) * st->avg + fabs(dq) * price) / fabs(q1);
-        st->qty = q1;
-        gt_trade *t = &bt->trades[st->trade];
-        t->entry_price = st->avg;
-        t->fees += fee;
-        if (fabs(q1) > fabs(t->size))
-            t->size = q1;
-        return GT_OK;
-    }
-    /* reducing, closing or reversing */
-    double closed = fabs(dq) < fabs(q0) ? fabs(dq) : fabs(q0);
-    double frac = closed / fabs(dq); /* share of this fill (and its fee) that closes */
-    double pnl = (price - st->avg) * closed * (q0 > 0 ? 1 : -1);
-    st->realized += pnl;
-    st->trade_gross += pnl;
-    st->exit_value += closed * price;
-    st->exit_qty += closed;
-    bt->trades[st->trade].fees += fee * frac;
-    if (q1 != 0 && (q1 > 0) == (q0 > 0)) { /* reduced, still open */
-        st->qty = q1;
-        return GT_OK;
-    }
-    close_trade(bt, s, bar);
-    st->qty = q1;
-    if (q1 == 0)
-        return GT_OK;
-    st->avg = price; /* reversed: the remainder opens a new trade */
-    return open_trade(bt, s, bar, q1, price, fee * (1 - frac));
-}
-
-/* ---- orders ---- */
-
-static int add_work(gt_bt *bt, int64_t idx)
-{
-    if (grow((void **)&bt->work, &bt->cap_work, bt->nwork + 1, sizeof(int64_t)))
-        return GT_ENOMEM;
-    bt->work[bt->nwork++] = idx;
-    return GT_OK;
-}
-
-static int working(const gt_order *o)
-{
-    return o->status == GT_ORDER_OPEN || o->status == GT_ORDER_PARTIAL ||
-           o->status == GT_ORDER_PENDING;
-}
-
-static void compact_work(gt_bt *bt)
-{
-    int64_t w = 0;
-    for (int64_t r = 0; r < bt->nwork; r++)
-        if (working(&bt->orders[bt->work[r]]))
-            bt->work[w++] = bt->work[r];
-    bt->nwork = w;
-}
-
-static gt_order *find(gt_bt *bt, int64_t id)
-{
-    return id >= 1 && id <= bt->norders ? &bt->orders[id - 1] : NULL;
-}
-
-static void cancel_order(gt_bt *bt, gt_order *o, int32_t status)
-{
-    if (!working(o))
-        return;
-    o->status = status;
-    /* cancelling a bracket entry takes its pending children with it */
-    for (int64_t r = 0; r < bt->nwork; r++) {
-        gt_order *c = &bt->orders[bt->work[r]];
-        if (c->parent == o->id && c->status == GT_ORDER_PENDING)
-            c->status = status;
-    }
 }
 
 /* Fills up to want units of o at price (before costs for market/stop). Clips buys to the
@@ -409,7 +213,7 @@ static double execute(gt_bt *bt, gt_order *o, int64_t bar, double want, double p
                       int at_close)
 {
     const gt_series *s = bt->ser[o->symbol];
-    sym_state *st = &bt->sym[o->symbol];
+    gt_ledger_pos *st = &bt->led.pos[o->symbol];
     if (bt->cfg.volume_cap > 0) {
         double cap = units(bt, bt->cfg.volume_cap * s->volume[bar]);
         if (want > cap)
@@ -420,7 +224,7 @@ static double execute(gt_bt *bt, gt_order *o, int64_t bar, double want, double p
         if (want > room)
             want = room;
         if (!(want > 0)) {
-            cancel_order(bt, o, GT_ORDER_CANCELED);
+            gt_ledger_cancel(&bt->led, o, GT_ORDER_CANCELED);
             return 0;
         }
     }
@@ -432,7 +236,7 @@ static double execute(gt_bt *bt, gt_order *o, int64_t bar, double want, double p
     if (o->side == GT_BUY && q1 > 0) {
         /* the long part must fit in cash (plus margin when leverage > 1) */
         double cover = st->qty < 0 ? -st->qty : 0;
-        double budget = bt->cash - cover * price - commission(bt, cover, price);
+        double budget = bt->led.cash - cover * price - commission(bt, cover, price);
         if (bt->cfg.leverage > 1) {
             double equity = equity_at(bt, bar, o->symbol, price, at_close);
             budget += (bt->cfg.leverage - 1) * (equity > 0 ? equity : 0);
@@ -454,7 +258,7 @@ static double execute(gt_bt *bt, gt_order *o, int64_t bar, double want, double p
             double room = equity_at(bt, bar, o->symbol, price, at_close) * bt->cfg.leverage;
             for (int32_t j = 0; j < bt->k; j++)
                 if (j != o->symbol)
-                    room -= fabs(bt->sym[j].qty) *
+                    room -= fabs(bt->led.pos[j].qty) *
                             (at_close ? bt->ser[j]->close[bar] : bt->ser[j]->open[bar]);
             double maxshort = units(bt, room > 0 ? room / price : 0);
             if (-q1 > maxshort) {
@@ -472,7 +276,7 @@ static double execute(gt_bt *bt, gt_order *o, int64_t bar, double want, double p
     if (want <= 0)
         return 0;
     dq = o->side * want;
-    apply_fill(bt, o, o->symbol, bar, dq, price, commission(bt, want, price));
+    gt_ledger_apply_fill(&bt->led, o, o->symbol, bar, bt->ser[0]->ts[bar], dq, price, commission(bt, want, price));
     return want;
 }
 
@@ -481,7 +285,7 @@ static double execute(gt_bt *bt, gt_order *o, int64_t bar, double want, double p
  * entry. A leg on the same side as the position (or a flat one) has nothing to protect. */
 static int exit_leg_arm(gt_bt *bt, gt_order *c)
 {
-    const sym_state *st = &bt->sym[c->symbol];
+    const gt_ledger_pos *st = &bt->led.pos[c->symbol];
     if (st->qty == 0 || (st->qty > 0) == (c->side == GT_BUY)) {
         c->status = GT_ORDER_CANCELED;
         return 0;
@@ -499,8 +303,8 @@ static int exit_leg_arm(gt_bt *bt, gt_order *c)
 
 static void activate_children(gt_bt *bt, gt_order *entry, int64_t bar)
 {
-    for (int64_t r = 0; r < bt->nwork; r++) {
-        gt_order *c = &bt->orders[bt->work[r]];
+    for (int64_t r = 0; r < bt->led.nwork; r++) {
+        gt_order *c = &bt->led.orders[bt->led.work[r]];
         if (c->parent == entry->id && c->status == GT_ORDER_PENDING) {
             c->status = GT_ORDER_OPEN;
             c->qty = entry->filled;
@@ -518,9 +322,9 @@ static void after_fill(gt_bt *bt, gt_order *o, int64_t bar)
     if (o->filled >= o->qty - 1e-9) {
         o->status = GT_ORDER_FILLED;
         activate_children(bt, o, bar);
-        gt_order *sib = find(bt, o->oco);
+        gt_order *sib = gt_ledger_find(&bt->led, o->oco);
         if (sib)
-            cancel_order(bt, sib, GT_ORDER_CANCELED);
+            gt_ledger_cancel(&bt->led, sib, GT_ORDER_CANCELED);
     } else {
         o->status = GT_ORDER_PARTIAL;
     }
@@ -595,12 +399,12 @@ static void trail_update(gt_bt *bt, gt_order *o, int64_t i)
  * rule. Returns 0 (the order cancelled) when the target needs no trade. */
 static int size_at_fill(gt_bt *bt, gt_order *o, int64_t bar, double px)
 {
-    const sym_state *st = &bt->sym[o->symbol];
+    const gt_ledger_pos *st = &bt->led.pos[o->symbol];
     int dir = o->frac > 0 ? 1 : o->frac < 0 ? -1 : 0;
-    double equity = bt->cash;
+    double equity = bt->led.cash;
     for (int32_t j = 0; j < bt->k; j++)
-        if (j != o->symbol && bt->sym[j].qty != 0)
-            equity += bt->sym[j].qty * bt->ser[j]->open[bar];
+        if (j != o->symbol && bt->led.pos[j].qty != 0)
+            equity += bt->led.pos[j].qty * bt->ser[j]->open[bar];
     if (st->qty != 0) {
         double pc = cost_adjust(bt, st->qty > 0 ? GT_SELL : GT_BUY, px);
         equity += st->qty * pc - commission(bt, st->qty, pc);
@@ -617,7 +421,7 @@ static int size_at_fill(gt_bt *bt, gt_order *o, int64_t bar, double px)
     }
     double delta = want - st->qty;
     if (delta == 0 || !isfinite(delta)) {
-        cancel_order(bt, o, GT_ORDER_CANCELED);
+        gt_ledger_cancel(&bt->led, o, GT_ORDER_CANCELED);
         return 0;
     }
     o->side = delta > 0 ? GT_BUY : GT_SELL;
@@ -632,8 +436,8 @@ static int size_at_fill(gt_bt *bt, gt_order *o, int64_t bar, double px)
 static void process_orders(gt_bt *bt, int64_t i)
 {
     for (int pass = 0; pass < 2; pass++) {
-        for (int64_t r = 0; r < bt->nwork; r++) {
-            gt_order *o = &bt->orders[bt->work[r]];
+        for (int64_t r = 0; r < bt->led.nwork; r++) {
+            gt_order *o = &bt->led.orders[bt->led.work[r]];
             if (o->status != GT_ORDER_OPEN && o->status != GT_ORDER_PARTIAL)
                 continue;
             if (o->created_bar >= i && !o->active_bar)
@@ -660,9 +464,9 @@ static void process_orders(gt_bt *bt, int64_t i)
             }
         }
     }
-    for (int64_t r = 0; r < bt->nwork; r++) {
-        gt_order *o = &bt->orders[bt->work[r]];
-        if (!working(o) || o->status == GT_ORDER_PENDING)
+    for (int64_t r = 0; r < bt->led.nwork; r++) {
+        gt_order *o = &bt->led.orders[bt->led.work[r]];
+        if (!gt_order_working(o) || o->status == GT_ORDER_PENDING)
             continue;
         if (o->type == GT_ORDER_TRAILING_STOP)
             trail_update(bt, o, i);
@@ -670,10 +474,10 @@ static void process_orders(gt_bt *bt, int64_t i)
             o->triggered = 1;
         /* a day order lives through the first bar it can fill in */
         if (o->tif == GT_TIF_DAY && (o->created_bar < i || o->active_bar))
-            cancel_order(bt, o, GT_ORDER_EXPIRED);
+            gt_ledger_cancel(&bt->led, o, GT_ORDER_EXPIRED);
         o->active_bar = 0;
     }
-    compact_work(bt);
+    gt_ledger_compact_work(&bt->led);
 }
 
 int gt_bt_begin_bar(gt_bt *bt, int64_t bar)
@@ -690,7 +494,7 @@ int gt_bt_begin_bar(gt_bt *bt, int64_t bar)
     }
     bt->bar = bar;
     bt->in_bar = 1;
-    if (bt->nwork > 0)
+    if (bt->led.nwork > 0)
         process_orders(bt, bar);
     return GT_OK;
 }
@@ -700,9 +504,9 @@ int gt_bt_end_bar(gt_bt *bt, int64_t bar)
     if (bar != bt->bar || !bt->in_bar)
         return gt_seterr(GT_ESTATE, "backtest: end_bar(%lld) without begin_bar", (long long)bar);
     int held = 0;
-    double e = bt->cash;
+    double e = bt->led.cash;
     for (int32_t j = 0; j < bt->k; j++) {
-        double q = bt->sym[j].qty;
+        double q = bt->led.pos[j].qty;
         if (q != 0) {
             e += q * bt->ser[j]->close[bar];
             held = 1;
@@ -722,11 +526,9 @@ static int check_price(double p)
 
 static int64_t new_order(gt_bt *bt, const gt_order *req, int32_t status)
 {
-    if (grow((void **)&bt->orders, &bt->cap_orders, bt->norders + 1, sizeof(gt_order)))
+    gt_order *o = gt_ledger_new_order(&bt->led);
+    if (!o)
         return GT_ENOMEM;
-    gt_order *o = &bt->orders[bt->norders];
-    *o = (gt_order){0};
-    o->id = ++bt->norders;
     o->symbol = req->symbol;
     o->side = req->side;
     o->type = req->type;
@@ -763,7 +565,7 @@ static int64_t new_order(gt_bt *bt, const gt_order *req, int32_t status)
         double d = isnan(o->trail) ? o->extreme * o->trail_pct : o->trail;
         o->stop = o->side == GT_SELL ? o->extreme - d : o->extreme + d;
     }
-    if (add_work(bt, o->id - 1))
+    if (gt_ledger_add_work(&bt->led, o->id - 1))
         return GT_ENOMEM;
     return o->id;
 }
@@ -773,7 +575,7 @@ static void fill_at_close(gt_bt *bt, gt_order *o)
 {
     double px = bt->ser[o->symbol]->close[bt->bar];
     if (o->origin == 1 && !isnan(o->frac) && !size_at_fill(bt, o, bt->bar, px)) {
-        compact_work(bt);
+        gt_ledger_compact_work(&bt->led);
         return;
     }
     double got = execute(bt, o, bt->bar, o->qty, px, 1, 1);
@@ -785,7 +587,7 @@ static void fill_at_close(gt_bt *bt, gt_order *o)
         if (!o->reject)
             o->reject = GT_REJECT_FUNDS;
     }
-    compact_work(bt);
+    gt_ledger_compact_work(&bt->led);
 }
 
 static int check_submit(gt_bt *bt, const gt_order *req)
@@ -813,16 +615,16 @@ int64_t gt_bt_submit(gt_bt *bt, const gt_order *req)
     int64_t id = new_order(bt, req, GT_ORDER_OPEN);
     if (id < 0)
         return id;
-    gt_order *o = find(bt, id);
+    gt_order *o = gt_ledger_find(&bt->led, id);
     if (o->status == GT_ORDER_OPEN && o->side == GT_SELL && !bt->cfg.allow_short &&
-        bt->sym[o->symbol].qty <= 0) {
+        bt->led.pos[o->symbol].qty <= 0) {
         o->status = GT_ORDER_REJECTED;
         o->reject = GT_REJECT_NO_SHORT;
     }
     if (o->status == GT_ORDER_OPEN && o->type == GT_ORDER_MARKET &&
         bt->cfg.fill_mode == GT_FILL_CLOSE)
         fill_at_close(bt, o);
-    compact_work(bt);
+    gt_ledger_compact_work(&bt->led);
     return id;
 }
 
@@ -837,7 +639,7 @@ int64_t gt_bt_bracket(gt_bt *bt, const gt_order *entry, double take_profit, doub
         (!isnan(stop_loss) && !check_price(stop_loss)))
         return gt_seterr(GT_EINVAL, "backtest: bracket prices must be positive");
     int64_t id = new_order(bt, entry, GT_ORDER_OPEN);
-    if (id < 0 || find(bt, id)->status == GT_ORDER_REJECTED)
+    if (id < 0 || gt_ledger_find(&bt->led, id)->status == GT_ORDER_REJECTED)
         return id;
     gt_order leg = {0};
     leg.symbol = entry->symbol;
@@ -861,42 +663,42 @@ int64_t gt_bt_bracket(gt_bt *bt, const gt_order *entry, double take_profit, doub
         if (tp < 0)
             return tp;
     }
-    gt_order *e = find(bt, id);
+    gt_order *e = gt_ledger_find(&bt->led, id);
     if (sl) {
-        find(bt, sl)->parent = id;
-        find(bt, sl)->oco = tp;
+        gt_ledger_find(&bt->led, sl)->parent = id;
+        gt_ledger_find(&bt->led, sl)->oco = tp;
     }
     if (tp) {
-        find(bt, tp)->parent = id;
-        find(bt, tp)->oco = sl;
+        gt_ledger_find(&bt->led, tp)->parent = id;
+        gt_ledger_find(&bt->led, tp)->oco = sl;
     }
     if (e->type == GT_ORDER_MARKET && bt->cfg.fill_mode == GT_FILL_CLOSE) {
         fill_at_close(bt, e);
         /* children became active at this close: they work from the next bar */
-        for (int64_t r = 0; r < bt->nwork; r++)
-            bt->orders[bt->work[r]].active_bar = 0;
+        for (int64_t r = 0; r < bt->led.nwork; r++)
+            bt->led.orders[bt->led.work[r]].active_bar = 0;
     }
     return id;
 }
 
 int gt_bt_cancel(gt_bt *bt, int64_t id)
 {
-    gt_order *o = find(bt, id);
+    gt_order *o = gt_ledger_find(&bt->led, id);
     if (!o)
         return gt_seterr(GT_ENOTFOUND, "backtest: no order %lld", (long long)id);
-    if (!working(o))
+    if (!gt_order_working(o))
         return gt_seterr(GT_ESTATE, "backtest: order %lld is no longer working", (long long)id);
-    cancel_order(bt, o, GT_ORDER_CANCELED);
-    compact_work(bt);
+    gt_ledger_cancel(&bt->led, o, GT_ORDER_CANCELED);
+    gt_ledger_compact_work(&bt->led);
     return GT_OK;
 }
 
 int gt_bt_replace(gt_bt *bt, int64_t id, double qty, double limit, double stop)
 {
-    gt_order *o = find(bt, id);
+    gt_order *o = gt_ledger_find(&bt->led, id);
     if (!o)
         return gt_seterr(GT_ENOTFOUND, "backtest: no order %lld", (long long)id);
-    if (!working(o))
+    if (!gt_order_working(o))
         return gt_seterr(GT_ESTATE, "backtest: order %lld is no longer working", (long long)id);
     if (!isnan(qty) && (!(qty > o->filled) || !isfinite(qty)))
         return gt_seterr(GT_EINVAL, "backtest: new qty must exceed the %g already filled", o->filled);
@@ -944,12 +746,12 @@ static int add_exit_legs(gt_bt *bt, gt_order *entry, int dir, double stop, doubl
             return (int)tp;
     }
     if (sl) {
-        find(bt, sl)->parent = eid;
-        find(bt, sl)->oco = tp;
+        gt_ledger_find(&bt->led, sl)->parent = eid;
+        gt_ledger_find(&bt->led, sl)->oco = tp;
     }
     if (tp) {
-        find(bt, tp)->parent = eid;
-        find(bt, tp)->oco = sl;
+        gt_ledger_find(&bt->led, tp)->parent = eid;
+        gt_ledger_find(&bt->led, tp)->oco = sl;
     }
     return GT_OK;
 }
@@ -972,7 +774,7 @@ int64_t gt_bt_target_exits(gt_bt *bt, int64_t symbol, double fraction, int32_t r
                          stop, take);
     if (bt->bar < 0 || !bt->in_bar)
         return gt_seterr(GT_ESTATE, "backtest: orders are submitted between begin_bar and end_bar");
-    sym_state *st = &bt->sym[symbol];
+    gt_ledger_pos *st = &bt->led.pos[symbol];
     int dir = fraction > 0 ? 1 : fraction < 0 ? -1 : 0;
     int cur = st->qty > 0 ? 1 : st->qty < 0 ? -1 : 0;
     if (!rebalance && dir == cur)
@@ -985,13 +787,13 @@ int64_t gt_bt_target_exits(gt_bt *bt, int64_t symbol, double fraction, int32_t r
     }
     /* earlier target orders for this symbol that have not filled are replaced; a change of
      * direction also retires the exit legs that protected the old side */
-    if (bt->nwork > 0) {
-        for (int64_t r = 0; r < bt->nwork; r++) {
-            gt_order *o = &bt->orders[bt->work[r]];
+    if (bt->led.nwork > 0) {
+        for (int64_t r = 0; r < bt->led.nwork; r++) {
+            gt_order *o = &bt->led.orders[bt->led.work[r]];
             if (o->symbol == symbol && (o->origin == 1 || (o->origin == 2 && dir != cur)))
                 o->status = GT_ORDER_CANCELED;
         }
-        compact_work(bt);
+        gt_ledger_compact_work(&bt->led);
     }
     double price = bt->ser[symbol]->close[bt->bar];
     double want = 0;
@@ -1026,18 +828,18 @@ int64_t gt_bt_target_exits(gt_bt *bt, int64_t symbol, double fraction, int32_t r
     int64_t id = new_order(bt, &req, GT_ORDER_OPEN);
     if (id < 0)
         return id;
-    gt_order *o = find(bt, id);
+    gt_order *o = gt_ledger_find(&bt->led, id);
     if (o->status != GT_ORDER_REJECTED && dir != 0 && dir != cur) {
         int rc = add_exit_legs(bt, o, dir, stop, take);
         if (rc < 0)
             return rc;
-        o = find(bt, id); /* the orders array may have moved */
+        o = gt_ledger_find(&bt->led, id); /* the orders array may have moved */
     }
     if (bt->cfg.fill_mode == GT_FILL_CLOSE) {
         fill_at_close(bt, o);
         /* legs armed at this close work from the next bar, with the open-gap rule */
-        for (int64_t r = 0; r < bt->nwork; r++)
-            bt->orders[bt->work[r]].active_bar = 0;
+        for (int64_t r = 0; r < bt->led.nwork; r++)
+            bt->led.orders[bt->led.work[r]].active_bar = 0;
     }
     return id;
 }
@@ -1069,11 +871,11 @@ run_block(gt_bt *bt, const double *const *targets, double scale, int64_t start, 
             for (int32_t j = 1; j < k; j++)
                 decide |= targets[j][i] == targets[j][i];
         }
-        if (decide || bt->nwork > 0) {
+        if (decide || bt->led.nwork > 0) {
             bt->bar = i;
             bt->marked = i - 1;
             bt->in_bar = 1;
-            if (bt->nwork > 0)
+            if (bt->led.nwork > 0)
                 process_orders(bt, i);
             for (int32_t j = 0; decide && j < k; j++) {
                 double t = targets[j][i];
@@ -1088,13 +890,13 @@ run_block(gt_bt *bt, const double *const *targets, double scale, int64_t start, 
                 }
             }
             bt->in_bar = 0;
-            *cash = bt->cash;
-            *q0 = bt->sym[0].qty;
+            *cash = bt->led.cash;
+            *q0 = bt->led.pos[0].qty;
         }
         double e = *cash + *q0 * close0[i];
         uint8_t held = *q0 != 0;
         for (int32_t j = 1; j < k; j++) {
-            double q = bt->sym[j].qty;
+            double q = bt->led.pos[j].qty;
             if (q != 0) {
                 e += q * bt->ser[j]->close[i];
                 held = 1;
@@ -1121,11 +923,9 @@ int gt_bt_run_targets(gt_bt *bt, const double *const *targets, double scale, int
     for (int32_t j = 0; j < k; j++)
         for (int64_t i = start; i < end; i++)
             decisions += targets[j][i] == targets[j][i];
-    if (grow((void **)&bt->orders, &bt->cap_orders, bt->norders + decisions, sizeof(gt_order)) ||
-        grow((void **)&bt->fills, &bt->cap_fills, bt->nfills + decisions, sizeof(gt_fill)) ||
-        grow((void **)&bt->trades, &bt->cap_trades, bt->ntrades + decisions + k, sizeof(gt_trade)))
+    if (gt_ledger_reserve(&bt->led, decisions, decisions, decisions + k))
         return GT_ENOMEM;
-    double cash = bt->cash, q0 = bt->sym[0].qty;
+    double cash = bt->led.cash, q0 = bt->led.pos[0].qty;
     /* blocks of 64k bars: the interrupt flag is polled between blocks, not per bar */
     for (int64_t i0 = bt->marked + 1; i0 < end; i0 += 65536) {
         int64_t i1 = GT_MIN(end, i0 + 65536);
@@ -1148,17 +948,17 @@ int gt_bt_finish(gt_bt *bt)
     if (bt->marked < 0)
         return GT_OK;
     int64_t last = bt->marked;
-    for (int64_t r = 0; r < bt->nwork; r++)
-        cancel_order(bt, &bt->orders[bt->work[r]], GT_ORDER_CANCELED);
-    compact_work(bt);
+    for (int64_t r = 0; r < bt->led.nwork; r++)
+        gt_ledger_cancel(&bt->led, &bt->led.orders[bt->led.work[r]], GT_ORDER_CANCELED);
+    gt_ledger_compact_work(&bt->led);
     for (int32_t j = 0; j < bt->k; j++) {
-        double q = bt->sym[j].qty;
+        double q = bt->led.pos[j].qty;
         if (q == 0)
             continue;
         int side = q > 0 ? GT_SELL : GT_BUY;
         const double *ref = bt->cfg.end_price == GT_END_OPEN ? bt->ser[j]->open : bt->ser[j]->close;
         double px = cost_adjust(bt, side, ref[last]);
-        int rc = apply_fill(bt, NULL, j, last, -q, px, commission(bt, q, px));
+        int rc = gt_ledger_apply_fill(&bt->led, NULL, j, last, bt->ser[0]->ts[last], -q, px, commission(bt, q, px));
         if (rc)
             return rc;
     }
@@ -1168,18 +968,18 @@ int gt_bt_finish(gt_bt *bt)
 
 const double *gt_bt_qty(const gt_bt *bt)
 {
-    /* qty is the first member of sym_state; callers index it with the stride below */
-    return &bt->sym[0].qty;
+    /* qty is the first member of gt_ledger_pos; callers index it with the stride below */
+    return &bt->led.pos[0].qty;
 }
 
 int64_t gt_bt_qty_stride(void)
 {
-    return (int64_t)(sizeof(sym_state) / sizeof(double));
+    return (int64_t)(sizeof(gt_ledger_pos) / sizeof(double));
 }
 
 double gt_bt_cash(const gt_bt *bt)
 {
-    return bt->cash;
+    return bt->led.cash;
 }
 
 double gt_bt_equity_now(const gt_bt *bt)
@@ -1191,11 +991,11 @@ int gt_bt_position(const gt_bt *bt, int64_t symbol, gt_position *out)
 {
     if (symbol < 0 || symbol >= bt->k)
         return gt_seterr(GT_EINVAL, "backtest: no symbol %lld", (long long)symbol);
-    const sym_state *st = &bt->sym[symbol];
+    const gt_ledger_pos *st = &bt->led.pos[symbol];
     int64_t bar = bt->bar >= 0 ? bt->bar : bt->marked;
     double avg = st->qty != 0 ? st->avg : 0;
     double upl = st->qty != 0 && bar >= 0 ? st->qty * (bt->ser[symbol]->close[bar] - avg) : 0;
-    int64_t entry = st->trade >= 0 ? bt->trades[st->trade].entry_bar : -1;
+    int64_t entry = st->trade >= 0 ? bt->led.trades[st->trade].entry_bar : -1;
     *out = (gt_position){st->qty, avg, st->realized, st->fees, upl, entry};
     return GT_OK;
 }
@@ -1214,25 +1014,47 @@ int64_t gt_bt_in_market(const gt_bt *bt, const uint8_t **out)
 
 int64_t gt_bt_trades(const gt_bt *bt, const gt_trade **out)
 {
-    *out = bt->trades;
-    return bt->ntrades;
+    *out = bt->led.trades;
+    return bt->led.ntrades;
 }
 
 int64_t gt_bt_orders(const gt_bt *bt, const gt_order **out)
 {
-    *out = bt->orders;
-    return bt->norders;
+    *out = bt->led.orders;
+    return bt->led.norders;
 }
 
 int64_t gt_bt_fills(const gt_bt *bt, const gt_fill **out)
 {
-    *out = bt->fills;
-    return bt->nfills;
+    *out = bt->led.fills;
+    return bt->led.nfills;
 }
 
 const gt_order *gt_bt_order(const gt_bt *bt, int64_t id)
 {
-    return id >= 1 && id <= bt->norders ? &bt->orders[id - 1] : NULL;
+    return id >= 1 && id <= bt->led.norders ? &bt->led.orders[id - 1] : NULL;
+}
+
+gt_ledger *gt_bt_ledger(gt_bt *bt)
+{
+    return &bt->led;
+}
+
+int gt_bt_resume_at(gt_bt *bt, int64_t bar)
+{
+    if (bar < 0 || bar >= bt->n)
+        return gt_seterr(GT_ERANGE, "backtest: resume bar %lld outside 0..%lld", (long long)bar,
+                         (long long)bt->n - 1);
+    if (bt->in_bar || bt->marked >= 0)
+        return gt_seterr(GT_ESTATE, "backtest: resume only a backtest that has not run");
+    for (int64_t i = 0; i < bar; i++)
+        bt->equity[i] = NAN; /* not in the snapshot: the books, not their history */
+    bt->equity[bar] = mark_equity(bt, bar);
+    for (int32_t j = 0; j < bt->k; j++)
+        if (bt->led.pos[j].qty != 0)
+            bt->in_market[bar] = 1;
+    bt->bar = bt->marked = bar;
+    return GT_OK;
 }
 
 double gt_bt_max_capital(void)

@@ -559,6 +559,24 @@ const char *gt_bt_reject_text(int32_t reason);
 /* The largest starting capital gt_bt_new accepts. */
 double gt_bt_max_capital(void);
 
+/* ---- ledger (ledger.c): the books of an account, kept alike in every mode ---- */
+typedef struct gt_ledger gt_ledger;
+/* The backtest's ledger (owned by the backtest). */
+gt_ledger *gt_bt_ledger(gt_bt *bt);
+/* After gt_ledger_restore of a snapshot taken when bar `bar` had been marked, a backtest
+ * that has not run continues from bar + 1 (equity before `bar` is NaN: a snapshot holds the
+ * books, not their history). */
+int gt_bt_resume_at(gt_bt *bt, int64_t bar);
+/* Writes the ledger (cash, positions, orders, fills, trades) into buf when cap is large
+ * enough; returns the size a snapshot needs either way (call with cap 0 to ask). */
+int64_t gt_ledger_snapshot(const gt_ledger *L, uint8_t *buf, int64_t cap);
+/* Replaces L's contents with a snapshot's. Bytes that are not a snapshot of this build
+ * (another layout, truncated, indices out of range) fail with GT_EDATA and change nothing. */
+int gt_ledger_restore(gt_ledger *L, const uint8_t *buf, int64_t len);
+double gt_ledger_cash(const gt_ledger *L);
+int64_t gt_ledger_norders(const gt_ledger *L);
+int64_t gt_ledger_ntrades(const gt_ledger *L);
+
 /* ---- fetch coverage (store.c, schema 3) ---- */
 /* The time ranges [start, stop) a provider has already been asked for, per symbol and
  * timeframe, kept as disjoint merged intervals: a repeated fetch asks only for what is
