@@ -1,5 +1,7 @@
 /*
- * bt.c: order matching, fills and costs over the ledger (ledger.c). Per bar the work is
+ * bt.c: the backtest driver over series loaded up front: the vectorised block loop and
+ * event stepping, target sizing and the equity curve, on top of the ledger (ledger.c) and
+ * the simulated broker (sim.c), which sees one bar at a time. Per bar the work is
  * proportional to the number of working orders; with none (most bars of a signal
  * strategy) begin_bar is a couple of branches and end_bar one multiply-add per symbol.
  */
@@ -11,15 +13,17 @@
 #include <sys/mman.h>
 
 #include "ledger.h"
+#include "sim.h"
 #include "series.h"
 
 struct gt_bt {
     gt_bt_config cfg;
-    double buy_f, sell_f; /* price multipliers for market and stop fills (slippage, spread) */
     int32_t k;
     int64_t n;
     const gt_series **ser;
     gt_ledger led; /* cash, positions, orders, fills, trades */
+    gt_sim sim;    /* the simulated broker over led */
+    gt_bar *bars;  /* the bar being processed, one per symbol, handed to sim */
     int64_t bar;    /* the bar being processed (begin_bar) */
     int64_t marked; /* last bar marked by end_bar, -1 before any */
     int in_bar;     /* between begin_bar and end_bar */
@@ -80,9 +84,6 @@ gt_bt *gt_bt_new(const gt_bt_config *cfg, const gt_series *const *series, int32_
     if (!bt)
         goto oom;
     bt->cfg = *cfg;
-    double f = (cfg->slippage_bps + cfg->spread_bps / 2) / 1e4;
-    bt->buy_f = 1 + f;
-    bt->sell_f = 1 - f;
     bt->k = k;
     bt->n = n;
     bt->marked = -1;
@@ -90,11 +91,14 @@ gt_bt *gt_bt_new(const gt_bt_config *cfg, const gt_series *const *series, int32_
     bt->ser = calloc((size_t)k, sizeof *bt->ser);
     if (gt_ledger_init(&bt->led, k, cfg->capital))
         goto oom;
+    gt_sim_init(&bt->sim, cfg, &bt->led, k);
+    bt->bars = calloc((size_t)k, sizeof *bt->bars);
+    bt->sim.bars = bt->bars;
     bt->equity = gt_ledger_big_alloc((size_t)(n > 0 ? n : 1) * sizeof(double));
     bt->in_market = calloc((size_t)(n > 0 ? n : 1), 1);
     bt->exit_stop = calloc((size_t)k, sizeof *bt->exit_stop);
     bt->exit_take = calloc((size_t)k, sizeof *bt->exit_take);
-    if (!bt->ser || !bt->equity || !bt->in_market || !bt->exit_stop || !bt->exit_take)
+    if (!bt->ser || !bt->bars || !bt->equity || !bt->in_market || !bt->exit_stop || !bt->exit_take)
         goto oom;
     for (int32_t j = 0; j < k; j++)
         bt->ser[j] = series[j];
@@ -111,78 +115,12 @@ void gt_bt_free(gt_bt *bt)
         return;
     free(bt->ser);
     gt_ledger_fini(&bt->led);
+    free(bt->bars);
     free(bt->equity);
     free(bt->in_market);
     free(bt->exit_stop);
     free(bt->exit_take);
     free(bt);
-}
-
-/* ---- costs ---- */
-
-static double commission(const gt_bt *bt, double qty, double price)
-{
-    double q = fabs(qty), c;
-    switch (bt->cfg.comm_kind) {
-    case GT_COMM_PER_SHARE:
-        c = q * bt->cfg.commission;
-        break;
-    case GT_COMM_FIXED:
-        return q > 0 ? bt->cfg.commission : 0;
-    default:
-        c = q * price * bt->cfg.commission;
-    }
-    return q > 0 && c < bt->cfg.commission_min ? bt->cfg.commission_min : c;
-}
-
-/* Market and stop fills move against the order by slippage plus half the spread. */
-static double cost_adjust(const gt_bt *bt, int side, double price)
-{
-    return price * (side == GT_BUY ? bt->buy_f : bt->sell_f);
-}
-
-/* Whole units: a truncating conversion is floor for the non-negative quantities used
- * here, and avoids a libm call on every order in a portable (baseline x86-64) build. */
-static double units(const gt_bt *bt, double q)
-{
-    if (bt->cfg.fractional)
-        return q;
-    q += 1e-9;
-    return q > 0 && q < 9e15 ? (double)(int64_t)q : floor(q);
-}
-
-/* Largest quantity of a buy at price whose cost (with commission) fits in budget. */
-static double affordable(const gt_bt *bt, double budget, double price)
-{
-    if (budget <= 0 || !(price > 0))
-        return 0;
-    double q;
-    switch (bt->cfg.comm_kind) {
-    case GT_COMM_PER_SHARE:
-        q = budget / (price + bt->cfg.commission);
-        if (q * bt->cfg.commission < bt->cfg.commission_min)
-            q = (budget - bt->cfg.commission_min) / price;
-        break;
-    case GT_COMM_FIXED:
-        q = (budget - bt->cfg.commission) / price;
-        break;
-    default:
-        q = budget / (price * (1 + bt->cfg.commission));
-        if (q * price * bt->cfg.commission < bt->cfg.commission_min)
-            q = (budget - bt->cfg.commission_min) / price;
-    }
-    q = units(bt, q > 0 && isfinite(q) ? q : 0);
-    /* Guard the floating-point edge: the cost must really fit. The closed form above is off
-     * by rounding only, so a few steps settle it; each step removes at least one unit or a
-     * 1e-12 share, and the count is bounded, so this ends for any finite input (a quantity
-     * beyond 2^53 cannot step down by one unit, hence the relative step). */
-    for (int step = 0; q > 0 && q * price + commission(bt, q, price) > budget * (1 + 1e-12); step++) {
-        if (step == 64)
-            return 0;
-        double down = q * 1e-12;
-        q = bt->cfg.fractional ? q - down : floor(q - (down > 1 ? down : 1));
-    }
-    return q;
 }
 
 static double mark_equity(const gt_bt *bt, int64_t bar)
@@ -194,292 +132,19 @@ static double mark_equity(const gt_bt *bt, int64_t bar)
     return e;
 }
 
+/* The broker sees bar i of every symbol, as a feed would deliver it. */
+static inline void load_bars(gt_bt *bt, int64_t i)
+{
+    for (int32_t j = 0; j < bt->k; j++) {
+        const gt_series *s = bt->ser[j];
+        bt->bars[j] = (gt_bar){s->ts[i], s->open[i], s->high[i], s->low[i], s->close[i], s->volume[i]};
+    }
+    bt->sim.bar = i;
+}
+
 /* Equity while filling an order in bar `bar`: symbol sym at the fill price px, the others at
  * the price known at that moment (the bar's close for a fill at the close, else its open).
  * Never the close of a bar still being traded: that would be look-ahead. */
-static double equity_at(const gt_bt *bt, int64_t bar, int64_t sym, double px, int at_close)
-{
-    double e = bt->led.cash;
-    for (int32_t j = 0; j < bt->k; j++)
-        if (bt->led.pos[j].qty != 0)
-            e += bt->led.pos[j].qty * (j == sym ? px : at_close ? bt->ser[j]->close[bar] : bt->ser[j]->open[bar]);
-    return e;
-}
-
-/* Fills up to want units of o at price (before costs for market/stop). Clips buys to the
- * cash or buying power available and sells that open or grow a short to the allowed
- * exposure. Returns the units filled (0 when none could be). */
-static double execute(gt_bt *bt, gt_order *o, int64_t bar, double want, double price, int costly,
-                      int at_close)
-{
-    const gt_series *s = bt->ser[o->symbol];
-    gt_ledger_pos *st = &bt->led.pos[o->symbol];
-    if (bt->cfg.volume_cap > 0) {
-        double cap = units(bt, bt->cfg.volume_cap * s->volume[bar]);
-        if (want > cap)
-            want = cap;
-    }
-    if (o->origin == 2) { /* a target's exit leg only ever reduces the position */
-        double room = o->side == GT_SELL ? (st->qty > 0 ? st->qty : 0) : (st->qty < 0 ? -st->qty : 0);
-        if (want > room)
-            want = room;
-        if (!(want > 0)) {
-            gt_ledger_cancel(&bt->led, o, GT_ORDER_CANCELED);
-            return 0;
-        }
-    }
-    if (costly)
-        price = cost_adjust(bt, o->side, price);
-    int32_t limited = GT_REJECT_NONE;
-    double dq = o->side * want;
-    double q1 = st->qty + dq;
-    if (o->side == GT_BUY && q1 > 0) {
-        /* the long part must fit in cash (plus margin when leverage > 1) */
-        double cover = st->qty < 0 ? -st->qty : 0;
-        double budget = bt->led.cash - cover * price - commission(bt, cover, price);
-        if (bt->cfg.leverage > 1) {
-            double equity = equity_at(bt, bar, o->symbol, price, at_close);
-            budget += (bt->cfg.leverage - 1) * (equity > 0 ? equity : 0);
-        }
-        double add = q1 - (st->qty > 0 ? st->qty : 0); /* new long units */
-        /* the exact fit is only worked out when the order does not plainly fit */
-        if (add * price + commission(bt, add, price) > budget) {
-            double can = affordable(bt, budget, price);
-            if (add > can) {
-                want -= add - can;
-                limited = GT_REJECT_FUNDS;
-            }
-        }
-    } else if (o->side == GT_SELL && q1 < 0) {
-        if (!bt->cfg.allow_short) {
-            want -= -q1; /* sell down to flat, never below */
-            limited = GT_REJECT_NO_SHORT;
-        } else {
-            double room = equity_at(bt, bar, o->symbol, price, at_close) * bt->cfg.leverage;
-            for (int32_t j = 0; j < bt->k; j++)
-                if (j != o->symbol)
-                    room -= fabs(bt->led.pos[j].qty) *
-                            (at_close ? bt->ser[j]->close[bar] : bt->ser[j]->open[bar]);
-            double maxshort = units(bt, room > 0 ? room / price : 0);
-            if (-q1 > maxshort) {
-                want -= -q1 - maxshort;
-                limited = GT_REJECT_FUNDS;
-            }
-        }
-    }
-    want = units(bt, want);
-    if (limited) {
-        /* what cash or the no-short rule cut off will not fill later: it is cancelled */
-        o->qty = o->filled + (want > 0 ? want : 0);
-        o->reject = limited;
-    }
-    if (want <= 0)
-        return 0;
-    dq = o->side * want;
-    gt_ledger_apply_fill(&bt->led, o, o->symbol, bar, bt->ser[0]->ts[bar], dq, price, commission(bt, want, price));
-    return want;
-}
-
-/* A target's exit leg, as its entry fills: sized to the whole position (a reversal's
- * order also closed the old side) and, for a distance, priced from the position's average
- * entry. A leg on the same side as the position (or a flat one) has nothing to protect. */
-static int exit_leg_arm(gt_bt *bt, gt_order *c)
-{
-    const gt_ledger_pos *st = &bt->led.pos[c->symbol];
-    if (st->qty == 0 || (st->qty > 0) == (c->side == GT_BUY)) {
-        c->status = GT_ORDER_CANCELED;
-        return 0;
-    }
-    c->qty = fabs(st->qty);
-    if (!isnan(c->exit_pct)) {
-        int lng = st->qty > 0;
-        if (c->type == GT_ORDER_STOP)
-            c->stop = st->avg * (lng ? 1 - c->exit_pct : 1 + c->exit_pct);
-        else
-            c->limit = st->avg * (lng ? 1 + c->exit_pct : 1 - c->exit_pct);
-    }
-    return 1;
-}
-
-static void activate_children(gt_bt *bt, gt_order *entry, int64_t bar)
-{
-    for (int64_t r = 0; r < bt->led.nwork; r++) {
-        gt_order *c = &bt->led.orders[bt->led.work[r]];
-        if (c->parent == entry->id && c->status == GT_ORDER_PENDING) {
-            c->status = GT_ORDER_OPEN;
-            c->qty = entry->filled;
-            if (c->origin == 2 && !exit_leg_arm(bt, c))
-                continue;
-            c->created_bar = bar;
-            c->active_bar = 1; /* it was not working at this bar's open */
-        }
-    }
-}
-
-/* Settles a fill's consequences: status, bracket children, one-cancels-other. */
-static void after_fill(gt_bt *bt, gt_order *o, int64_t bar)
-{
-    if (o->filled >= o->qty - 1e-9) {
-        o->status = GT_ORDER_FILLED;
-        activate_children(bt, o, bar);
-        gt_order *sib = gt_ledger_find(&bt->led, o->oco);
-        if (sib)
-            gt_ledger_cancel(&bt->led, sib, GT_ORDER_CANCELED);
-    } else {
-        o->status = GT_ORDER_PARTIAL;
-    }
-}
-
-/* The price at which o fills in bar i, or NaN. at_open: o was working at the open (a
- * gap through its price fills at the open). *costly: slippage and spread apply. */
-static double match(gt_bt *bt, gt_order *o, int64_t i, int at_open, int *costly)
-{
-    const gt_series *s = bt->ser[o->symbol];
-    int buy = o->side == GT_BUY;
-    *costly = 1;
-    if (o->type == GT_ORDER_MARKET) /* the common case reads one column, not three */
-        return at_open ? s->open[i] : NAN;
-    double op = s->open[i], hi = s->high[i], lo = s->low[i];
-    switch (o->type) {
-    case GT_ORDER_LIMIT:
-        *costly = 0;
-        if (buy) {
-            if (at_open && op <= o->limit)
-                return op;
-            return lo <= o->limit ? o->limit : NAN;
-        }
-        if (at_open && op >= o->limit)
-            return op;
-        return hi >= o->limit ? o->limit : NAN;
-    case GT_ORDER_STOP:
-    case GT_ORDER_TRAILING_STOP:
-        if (buy) {
-            if (at_open && op >= o->stop)
-                return op;
-            return hi >= o->stop ? o->stop : NAN;
-        }
-        if (at_open && op <= o->stop)
-            return op;
-        return lo <= o->stop ? o->stop : NAN;
-    case GT_ORDER_STOP_LIMIT:
-        *costly = 0;
-        if (!o->triggered) {
-            int gap = at_open && (buy ? op >= o->stop : op <= o->stop);
-            int hit = buy ? hi >= o->stop : lo <= o->stop;
-            if (!hit)
-                return NAN;
-            o->triggered = 2; /* 2: triggered in this bar; becomes 1 at the bar's end */
-            if (!gap)
-                return NAN; /* became a limit inside the bar: works from the next bar */
-            if (buy ? op <= o->limit : op >= o->limit)
-                return op;
-            return (buy ? lo <= o->limit : hi >= o->limit) ? o->limit : NAN;
-        }
-        if (buy)
-            return at_open && op <= o->limit ? op : (lo <= o->limit ? o->limit : NAN);
-        return at_open && op >= o->limit ? op : (hi >= o->limit ? o->limit : NAN);
-    }
-    return NAN;
-}
-
-static void trail_update(gt_bt *bt, gt_order *o, int64_t i)
-{
-    const gt_series *s = bt->ser[o->symbol];
-    double best = o->side == GT_SELL ? s->high[i] : s->low[i];
-    if (o->side == GT_SELL ? best > o->extreme : best < o->extreme)
-        o->extreme = best;
-    double d = isnan(o->trail) ? o->extreme * o->trail_pct : o->trail;
-    o->stop = o->side == GT_SELL ? o->extreme - d : o->extreme + d;
-}
-
-/* GT_SIZE_AT_FILL: a target order's quantity is worked out at its fill, at price px
- * (before costs): the equity after the bar's earlier fills, with this symbol's position
- * closed at px (with costs) and the others at this bar's open, buys floor(|frac| * equity /
- * unit cost) units on the target's side. Exact floor, no rounding slack: backtesting.py's
- * rule. Returns 0 (the order cancelled) when the target needs no trade. */
-static int size_at_fill(gt_bt *bt, gt_order *o, int64_t bar, double px)
-{
-    const gt_ledger_pos *st = &bt->led.pos[o->symbol];
-    int dir = o->frac > 0 ? 1 : o->frac < 0 ? -1 : 0;
-    double equity = bt->led.cash;
-    for (int32_t j = 0; j < bt->k; j++)
-        if (j != o->symbol && bt->led.pos[j].qty != 0)
-            equity += bt->led.pos[j].qty * bt->ser[j]->open[bar];
-    if (st->qty != 0) {
-        double pc = cost_adjust(bt, st->qty > 0 ? GT_SELL : GT_BUY, px);
-        equity += st->qty * pc - commission(bt, st->qty, pc);
-    }
-    double want = 0;
-    if (dir != 0 && equity > 0) {
-        double pe = cost_adjust(bt, dir > 0 ? GT_BUY : GT_SELL, px);
-        double budget = fabs(o->frac) * equity, c = bt->cfg.commission;
-        double q = bt->cfg.comm_kind == GT_COMM_PER_SHARE ? budget / (pe + c)
-                   : bt->cfg.comm_kind == GT_COMM_FIXED   ? (budget - c) / pe
-                                                          : budget / (pe * (1 + c));
-        want = !(q > 0) ? 0 : bt->cfg.fractional ? q : floor(q);
-        want *= dir;
-    }
-    double delta = want - st->qty;
-    if (delta == 0 || !isfinite(delta)) {
-        gt_ledger_cancel(&bt->led, o, GT_ORDER_CANCELED);
-        return 0;
-    }
-    o->side = delta > 0 ? GT_BUY : GT_SELL;
-    o->qty = o->filled + fabs(delta);
-    return 1;
-}
-
-/* One pass over the working orders for bar i. Children activated by an entry's fill in
- * this bar are matched in the same bar, without the open-gap rule. Within a bar, stop
- * orders are matched before limits, so when a bracket's two legs could both fill the
- * stop-loss wins (the conservative assumption). */
-static void process_orders(gt_bt *bt, int64_t i)
-{
-    for (int pass = 0; pass < 2; pass++) {
-        for (int64_t r = 0; r < bt->led.nwork; r++) {
-            gt_order *o = &bt->led.orders[bt->led.work[r]];
-            if (o->status != GT_ORDER_OPEN && o->status != GT_ORDER_PARTIAL)
-                continue;
-            if (o->created_bar >= i && !o->active_bar)
-                continue; /* decided at this bar's close or later */
-            int is_stop = o->type == GT_ORDER_STOP || o->type == GT_ORDER_TRAILING_STOP ||
-                          (o->type == GT_ORDER_STOP_LIMIT && !o->triggered);
-            if ((pass == 0) != is_stop && o->type != GT_ORDER_MARKET)
-                continue;
-            if (pass == 1 && o->triggered == 2)
-                continue; /* a stop-limit triggered in this bar had its chance in pass 0 */
-            if (pass == 1 && o->type == GT_ORDER_MARKET)
-                continue;
-            int costly;
-            double px = match(bt, o, i, !o->active_bar, &costly);
-            if (!isnan(px) && o->origin == 1 && !isnan(o->frac) && o->filled == 0 &&
-                !size_at_fill(bt, o, i, px))
-                continue;
-            if (!isnan(px)) {
-                double got = execute(bt, o, i, o->qty - o->filled, px, costly, 0);
-                if (got > 0)
-                    after_fill(bt, o, i);
-                else if (o->reject) /* cut to nothing by cash or the no-short rule */
-                    o->status = o->filled > 0 ? GT_ORDER_FILLED : GT_ORDER_REJECTED;
-            }
-        }
-    }
-    for (int64_t r = 0; r < bt->led.nwork; r++) {
-        gt_order *o = &bt->led.orders[bt->led.work[r]];
-        if (!gt_order_working(o) || o->status == GT_ORDER_PENDING)
-            continue;
-        if (o->type == GT_ORDER_TRAILING_STOP)
-            trail_update(bt, o, i);
-        if (o->triggered == 2)
-            o->triggered = 1;
-        /* a day order lives through the first bar it can fill in */
-        if (o->tif == GT_TIF_DAY && (o->created_bar < i || o->active_bar))
-            gt_ledger_cancel(&bt->led, o, GT_ORDER_EXPIRED);
-        o->active_bar = 0;
-    }
-    gt_ledger_compact_work(&bt->led);
-}
-
 int gt_bt_begin_bar(gt_bt *bt, int64_t bar)
 {
     if (bar < 0 || bar >= bt->n)
@@ -494,8 +159,9 @@ int gt_bt_begin_bar(gt_bt *bt, int64_t bar)
     }
     bt->bar = bar;
     bt->in_bar = 1;
+    load_bars(bt, bar);
     if (bt->led.nwork > 0)
-        process_orders(bt, bar);
+        gt_sim_process(&bt->sim);
     return GT_OK;
 }
 
@@ -517,77 +183,6 @@ int gt_bt_end_bar(gt_bt *bt, int64_t bar)
     bt->marked = bar;
     bt->in_bar = 0;
     return GT_OK;
-}
-
-static int check_price(double p)
-{
-    return isfinite(p) && p > 0;
-}
-
-static int64_t new_order(gt_bt *bt, const gt_order *req, int32_t status)
-{
-    gt_order *o = gt_ledger_new_order(&bt->led);
-    if (!o)
-        return GT_ENOMEM;
-    o->symbol = req->symbol;
-    o->side = req->side;
-    o->type = req->type;
-    o->tif = req->tif;
-    o->qty = req->qty;
-    o->limit = req->limit;
-    o->stop = req->stop;
-    o->trail = req->trail;
-    o->trail_pct = req->trail_pct;
-    o->origin = req->origin;
-    o->frac = req->origin == 1 ? req->frac : NAN;
-    o->exit_pct = req->origin == 2 ? req->exit_pct : NAN;
-    o->created_bar = bt->bar;
-    o->filled_bar = -1;
-    o->status = status;
-    o->extreme = NAN;
-    /* validation: a rejected order is kept, with its reason */
-    if (!isfinite(o->qty) || o->qty <= 0 || (!bt->cfg.fractional && o->qty != floor(o->qty)))
-        o->reject = GT_REJECT_BAD_QTY;
-    else if ((o->type == GT_ORDER_LIMIT || o->type == GT_ORDER_STOP_LIMIT) && !check_price(o->limit))
-        o->reject = GT_REJECT_BAD_PRICE;
-    else if ((o->type == GT_ORDER_STOP || o->type == GT_ORDER_STOP_LIMIT) && !check_price(o->stop))
-        o->reject = GT_REJECT_BAD_PRICE;
-    else if (o->type == GT_ORDER_TRAILING_STOP && !check_price(o->trail) && !(o->trail_pct > 0 && o->trail_pct < 1))
-        o->reject = GT_REJECT_BAD_PRICE;
-    if (o->reject) {
-        o->status = GT_ORDER_REJECTED;
-        return o->id;
-    }
-    if (o->type == GT_ORDER_TRAILING_STOP) {
-        if (!check_price(o->trail))
-            o->trail = NAN;
-        o->extreme = bt->ser[o->symbol]->close[bt->bar];
-        double d = isnan(o->trail) ? o->extreme * o->trail_pct : o->trail;
-        o->stop = o->side == GT_SELL ? o->extreme - d : o->extreme + d;
-    }
-    if (gt_ledger_add_work(&bt->led, o->id - 1))
-        return GT_ENOMEM;
-    return o->id;
-}
-
-/* In close mode a market order fills at once, at the decision bar's close. */
-static void fill_at_close(gt_bt *bt, gt_order *o)
-{
-    double px = bt->ser[o->symbol]->close[bt->bar];
-    if (o->origin == 1 && !isnan(o->frac) && !size_at_fill(bt, o, bt->bar, px)) {
-        gt_ledger_compact_work(&bt->led);
-        return;
-    }
-    double got = execute(bt, o, bt->bar, o->qty, px, 1, 1);
-    if (got > 0) {
-        after_fill(bt, o, bt->bar);
-    } else if (o->reject || o->filled == 0) {
-        /* nothing could fill at the close (cash, shorting, or a zero-volume bar) */
-        o->status = o->filled > 0 ? GT_ORDER_FILLED : GT_ORDER_REJECTED;
-        if (!o->reject)
-            o->reject = GT_REJECT_FUNDS;
-    }
-    gt_ledger_compact_work(&bt->led);
 }
 
 static int check_submit(gt_bt *bt, const gt_order *req)
@@ -612,7 +207,7 @@ int64_t gt_bt_submit(gt_bt *bt, const gt_order *req)
     int rc = check_submit(bt, req);
     if (rc)
         return rc;
-    int64_t id = new_order(bt, req, GT_ORDER_OPEN);
+    int64_t id = gt_sim_new_order(&bt->sim, req, GT_ORDER_OPEN);
     if (id < 0)
         return id;
     gt_order *o = gt_ledger_find(&bt->led, id);
@@ -623,7 +218,7 @@ int64_t gt_bt_submit(gt_bt *bt, const gt_order *req)
     }
     if (o->status == GT_ORDER_OPEN && o->type == GT_ORDER_MARKET &&
         bt->cfg.fill_mode == GT_FILL_CLOSE)
-        fill_at_close(bt, o);
+        gt_sim_fill_at_close(&bt->sim, o);
     gt_ledger_compact_work(&bt->led);
     return id;
 }
@@ -635,10 +230,10 @@ int64_t gt_bt_bracket(gt_bt *bt, const gt_order *entry, double take_profit, doub
         return rc;
     if (entry->type != GT_ORDER_MARKET && entry->type != GT_ORDER_LIMIT)
         return gt_seterr(GT_EINVAL, "backtest: a bracket entry is a market or limit order");
-    if ((!isnan(take_profit) && !check_price(take_profit)) ||
-        (!isnan(stop_loss) && !check_price(stop_loss)))
+    if ((!isnan(take_profit) && !gt_sim_check_price(take_profit)) ||
+        (!isnan(stop_loss) && !gt_sim_check_price(stop_loss)))
         return gt_seterr(GT_EINVAL, "backtest: bracket prices must be positive");
-    int64_t id = new_order(bt, entry, GT_ORDER_OPEN);
+    int64_t id = gt_sim_new_order(&bt->sim, entry, GT_ORDER_OPEN);
     if (id < 0 || gt_ledger_find(&bt->led, id)->status == GT_ORDER_REJECTED)
         return id;
     gt_order leg = {0};
@@ -651,7 +246,7 @@ int64_t gt_bt_bracket(gt_bt *bt, const gt_order *entry, double take_profit, doub
     if (!isnan(stop_loss)) { /* created first: matched first when both could fill */
         leg.type = GT_ORDER_STOP;
         leg.stop = stop_loss;
-        sl = new_order(bt, &leg, GT_ORDER_PENDING);
+        sl = gt_sim_new_order(&bt->sim, &leg, GT_ORDER_PENDING);
         if (sl < 0)
             return sl;
         leg.stop = NAN;
@@ -659,7 +254,7 @@ int64_t gt_bt_bracket(gt_bt *bt, const gt_order *entry, double take_profit, doub
     if (!isnan(take_profit)) {
         leg.type = GT_ORDER_LIMIT;
         leg.limit = take_profit;
-        tp = new_order(bt, &leg, GT_ORDER_PENDING);
+        tp = gt_sim_new_order(&bt->sim, &leg, GT_ORDER_PENDING);
         if (tp < 0)
             return tp;
     }
@@ -673,7 +268,7 @@ int64_t gt_bt_bracket(gt_bt *bt, const gt_order *entry, double take_profit, doub
         gt_ledger_find(&bt->led, tp)->oco = sl;
     }
     if (e->type == GT_ORDER_MARKET && bt->cfg.fill_mode == GT_FILL_CLOSE) {
-        fill_at_close(bt, e);
+        gt_sim_fill_at_close(&bt->sim, e);
         /* children became active at this close: they work from the next bar */
         for (int64_t r = 0; r < bt->led.nwork; r++)
             bt->led.orders[bt->led.work[r]].active_bar = 0;
@@ -702,10 +297,10 @@ int gt_bt_replace(gt_bt *bt, int64_t id, double qty, double limit, double stop)
         return gt_seterr(GT_ESTATE, "backtest: order %lld is no longer working", (long long)id);
     if (!isnan(qty) && (!(qty > o->filled) || !isfinite(qty)))
         return gt_seterr(GT_EINVAL, "backtest: new qty must exceed the %g already filled", o->filled);
-    if ((!isnan(limit) && !check_price(limit)) || (!isnan(stop) && !check_price(stop)))
+    if ((!isnan(limit) && !gt_sim_check_price(limit)) || (!isnan(stop) && !gt_sim_check_price(stop)))
         return gt_seterr(GT_EINVAL, "backtest: prices must be positive");
     if (!isnan(qty))
-        o->qty = units(bt, qty);
+        o->qty = gt_sim_units(&bt->sim, qty);
     if (!isnan(limit))
         o->limit = limit;
     if (!isnan(stop))
@@ -734,7 +329,7 @@ static int add_exit_legs(gt_bt *bt, gt_order *entry, int dir, double stop, doubl
         leg.type = GT_ORDER_STOP;
         leg.exit_pct = isnan(stop) ? spct : NAN;
         leg.stop = isnan(stop) ? ref * (dir > 0 ? 1 - spct : 1 + spct) : stop;
-        if ((sl = new_order(bt, &leg, GT_ORDER_PENDING)) < 0)
+        if ((sl = gt_sim_new_order(&bt->sim, &leg, GT_ORDER_PENDING)) < 0)
             return (int)sl;
         leg.stop = NAN;
     }
@@ -742,7 +337,7 @@ static int add_exit_legs(gt_bt *bt, gt_order *entry, int dir, double stop, doubl
         leg.type = GT_ORDER_LIMIT;
         leg.exit_pct = isnan(take) ? tpct : NAN;
         leg.limit = isnan(take) ? ref * (dir > 0 ? 1 + tpct : 1 - tpct) : take;
-        if ((tp = new_order(bt, &leg, GT_ORDER_PENDING)) < 0)
+        if ((tp = gt_sim_new_order(&bt->sim, &leg, GT_ORDER_PENDING)) < 0)
             return (int)tp;
     }
     if (sl) {
@@ -769,7 +364,7 @@ int64_t gt_bt_target_exits(gt_bt *bt, int64_t symbol, double fraction, int32_t r
     if (!isfinite(fraction) || fabs(fraction) > GT_BT_MAX_TARGET)
         return gt_seterr(GT_EINVAL, "backtest: target %g is not a fraction of equity in [-%g, %g]",
                          fraction, GT_BT_MAX_TARGET, GT_BT_MAX_TARGET);
-    if ((!isnan(stop) && !check_price(stop)) || (!isnan(take) && !check_price(take)))
+    if ((!isnan(stop) && !gt_sim_check_price(stop)) || (!isnan(take) && !gt_sim_check_price(take)))
         return gt_seterr(GT_EINVAL, "backtest: exit prices must be positive and finite (stop %g, take %g)",
                          stop, take);
     if (bt->bar < 0 || !bt->in_bar)
@@ -800,15 +395,15 @@ int64_t gt_bt_target_exits(gt_bt *bt, int64_t symbol, double fraction, int32_t r
     if (dir != 0) {
         /* size from equity after closing the current position, net of costs */
         double equity = mark_equity(bt, bt->bar);
-        double pexec = cost_adjust(bt, dir > 0 ? GT_BUY : GT_SELL, price);
+        double pexec = gt_sim_cost_adjust(&bt->sim, dir > 0 ? GT_BUY : GT_SELL, price);
         double keep = dir == cur ? 0 : st->qty; /* a reversal first closes the old side */
         double budget = fabs(fraction) * equity;
         if (keep != 0)
-            budget -= commission(bt, keep, pexec);
+            budget -= gt_sim_commission(&bt->sim, keep, pexec);
         if (dir > 0)
-            want = affordable(bt, budget, pexec);
+            want = gt_sim_affordable(&bt->sim, budget, pexec);
         else
-            want = units(bt, budget / (pexec * (1 + (bt->cfg.comm_kind == GT_COMM_PCT ? bt->cfg.commission : 0))));
+            want = gt_sim_units(&bt->sim, budget / (pexec * (1 + (bt->cfg.comm_kind == GT_COMM_PCT ? bt->cfg.commission : 0))));
         want *= dir;
     }
     double delta = want - st->qty;
@@ -825,7 +420,7 @@ int64_t gt_bt_target_exits(gt_bt *bt, int64_t symbol, double fraction, int32_t r
     req.limit = req.stop = req.trail = req.trail_pct = NAN;
     req.origin = 1;
     req.frac = bt->cfg.size_at == GT_SIZE_AT_FILL ? dir * fabs(fraction) : NAN;
-    int64_t id = new_order(bt, &req, GT_ORDER_OPEN);
+    int64_t id = gt_sim_new_order(&bt->sim, &req, GT_ORDER_OPEN);
     if (id < 0)
         return id;
     gt_order *o = gt_ledger_find(&bt->led, id);
@@ -836,7 +431,7 @@ int64_t gt_bt_target_exits(gt_bt *bt, int64_t symbol, double fraction, int32_t r
         o = gt_ledger_find(&bt->led, id); /* the orders array may have moved */
     }
     if (bt->cfg.fill_mode == GT_FILL_CLOSE) {
-        fill_at_close(bt, o);
+        gt_sim_fill_at_close(&bt->sim, o);
         /* legs armed at this close work from the next bar, with the open-gap rule */
         for (int64_t r = 0; r < bt->led.nwork; r++)
             bt->led.orders[bt->led.work[r]].active_bar = 0;
@@ -873,10 +468,11 @@ run_block(gt_bt *bt, const double *const *targets, double scale, int64_t start, 
         }
         if (decide || bt->led.nwork > 0) {
             bt->bar = i;
+            load_bars(bt, i);
             bt->marked = i - 1;
             bt->in_bar = 1;
             if (bt->led.nwork > 0)
-                process_orders(bt, i);
+                gt_sim_process(&bt->sim);
             for (int32_t j = 0; decide && j < k; j++) {
                 double t = targets[j][i];
                 if (t == t) {
@@ -957,8 +553,8 @@ int gt_bt_finish(gt_bt *bt)
             continue;
         int side = q > 0 ? GT_SELL : GT_BUY;
         const double *ref = bt->cfg.end_price == GT_END_OPEN ? bt->ser[j]->open : bt->ser[j]->close;
-        double px = cost_adjust(bt, side, ref[last]);
-        int rc = gt_ledger_apply_fill(&bt->led, NULL, j, last, bt->ser[0]->ts[last], -q, px, commission(bt, q, px));
+        double px = gt_sim_cost_adjust(&bt->sim, side, ref[last]);
+        int rc = gt_ledger_apply_fill(&bt->led, NULL, j, last, bt->ser[0]->ts[last], -q, px, gt_sim_commission(&bt->sim, q, px));
         if (rc)
             return rc;
     }

@@ -243,6 +243,13 @@ void gt_clear_interrupt(void)
     F(gt_order, origin) \
     F(gt_order, triggered) \
     F(gt_order, active_bar) \
+    S(gt_bar) \
+    F(gt_bar, ts) \
+    F(gt_bar, open) \
+    F(gt_bar, high) \
+    F(gt_bar, low) \
+    F(gt_bar, close) \
+    F(gt_bar, volume) \
     S(gt_fill) \
     F(gt_fill, order_id) \
     F(gt_fill, symbol) \

@@ -394,6 +394,16 @@ int gt_stats_compute(const gt_stats_input *in, gt_stats *out);
 /* drawdown[i] = equity[i] / max(equity[0..i]) - 1 (<= 0). */
 void gt_drawdown(const double *equity, int64_t n, double *out);
 
+/* One bar of one symbol: what a broker simulation matches orders against. */
+typedef struct gt_bar {
+    int64_t ts;
+    double open;
+    double high;
+    double low;
+    double close;
+    double volume;
+} gt_bar;
+
 /* ---- backtest engine (bt.c) ---- */
 /* A portfolio ledger and a simulated broker over k aligned series (same bars, same
  * timestamps). One bar is processed as: gt_bt_begin_bar(i) fills working orders against

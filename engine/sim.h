@@ -1,0 +1,44 @@
+/*
+ * sim.h: the simulated broker over a ledger (ledger.h). Fill rules (for users in
+ * examples/BACKTEST.md):
+ * - market: at the open of the bar after the decision (GT_FILL_NEXT_OPEN), or at the
+ *   decision bar's close (GT_FILL_CLOSE, gt_sim_fill_at_close);
+ * - limit: at the open when the bar opens through the limit, else at the limit when the
+ *   bar's range reaches it; stop: the same, triggered the other way; stop-limit: the stop
+ *   turns it into a limit, which can fill in the same bar only when the bar opened through
+ *   the stop; trailing stop: a stop that follows the best price since it became active;
+ * - market and stop fills pay slippage and half the spread; limit fills are at their price.
+ * Every order enters through gt_sim_new_order: the one place an order is validated (and,
+ * with the sizing and risk units, sized and gated).
+ */
+#ifndef GT_SIM_H
+#define GT_SIM_H
+
+#include "gt.h"
+#include "ledger.h"
+
+typedef struct gt_sim {
+    gt_bt_config cfg;
+    double buy_f, sell_f; /* price multipliers for market and stop fills (slippage, spread) */
+    gt_ledger *led;       /* borrowed */
+    int32_t k;            /* symbols */
+    const gt_bar *bars;   /* the bar being processed, one per symbol (borrowed) */
+    int64_t bar;          /* its index, for the records */
+} gt_sim;
+
+void gt_sim_init(gt_sim *sim, const gt_bt_config *cfg, gt_ledger *led, int32_t k);
+/* Matches every working order against sim->bars (bar sim->bar). */
+void gt_sim_process(gt_sim *sim);
+/* Validates and books an order decided at the close of sim->bar; returns its id (> 0, a
+ * refused order keeps its id and reason) or a negative status. */
+int64_t gt_sim_new_order(gt_sim *sim, const gt_order *req, int32_t status);
+/* A market order filled at once at the close of sim->bar. */
+void gt_sim_fill_at_close(gt_sim *sim, gt_order *o);
+
+double gt_sim_commission(const gt_sim *sim, double qty, double price);
+double gt_sim_cost_adjust(const gt_sim *sim, int side, double price);
+double gt_sim_units(const gt_sim *sim, double q);
+double gt_sim_affordable(const gt_sim *sim, double budget, double price);
+int gt_sim_check_price(double p);
+
+#endif
