@@ -185,7 +185,7 @@ int gt_bt_end_bar(gt_bt *bt, int64_t bar)
     return GT_OK;
 }
 
-static int check_submit(gt_bt *bt, const gt_order *req)
+static int check_submit(gt_bt *bt, const gt_order_req *req)
 {
     if (!req)
         return gt_seterr(GT_EINVAL, "backtest: NULL order");
@@ -202,12 +202,12 @@ static int check_submit(gt_bt *bt, const gt_order *req)
     return GT_OK;
 }
 
-int64_t gt_bt_submit(gt_bt *bt, const gt_order *req)
+int64_t gt_bt_submit(gt_bt *bt, const gt_order_req *req)
 {
     int rc = check_submit(bt, req);
     if (rc)
         return rc;
-    int64_t id = gt_sim_new_order(&bt->sim, req, GT_ORDER_OPEN);
+    int64_t id = gt_sim_new_order(&bt->sim, req, GT_ORDER_OPEN, 0);
     if (id < 0)
         return id;
     gt_order *o = gt_ledger_find(&bt->led, id);
@@ -223,7 +223,7 @@ int64_t gt_bt_submit(gt_bt *bt, const gt_order *req)
     return id;
 }
 
-int64_t gt_bt_bracket(gt_bt *bt, const gt_order *entry, double take_profit, double stop_loss)
+int64_t gt_bt_bracket(gt_bt *bt, const gt_order_req *entry, double take_profit, double stop_loss)
 {
     int rc = check_submit(bt, entry);
     if (rc)
@@ -233,10 +233,10 @@ int64_t gt_bt_bracket(gt_bt *bt, const gt_order *entry, double take_profit, doub
     if ((!isnan(take_profit) && !gt_sim_check_price(take_profit)) ||
         (!isnan(stop_loss) && !gt_sim_check_price(stop_loss)))
         return gt_seterr(GT_EINVAL, "backtest: bracket prices must be positive");
-    int64_t id = gt_sim_new_order(&bt->sim, entry, GT_ORDER_OPEN);
+    int64_t id = gt_sim_new_order(&bt->sim, entry, GT_ORDER_OPEN, 0);
     if (id < 0 || gt_ledger_find(&bt->led, id)->status == GT_ORDER_REJECTED)
         return id;
-    gt_order leg = {0};
+    gt_order_req leg = {0};
     leg.symbol = entry->symbol;
     leg.side = -entry->side;
     leg.qty = entry->qty;
@@ -246,7 +246,7 @@ int64_t gt_bt_bracket(gt_bt *bt, const gt_order *entry, double take_profit, doub
     if (!isnan(stop_loss)) { /* created first: matched first when both could fill */
         leg.type = GT_ORDER_STOP;
         leg.stop = stop_loss;
-        sl = gt_sim_new_order(&bt->sim, &leg, GT_ORDER_PENDING);
+        sl = gt_sim_new_order(&bt->sim, &leg, GT_ORDER_PENDING, 0);
         if (sl < 0)
             return sl;
         leg.stop = NAN;
@@ -254,7 +254,7 @@ int64_t gt_bt_bracket(gt_bt *bt, const gt_order *entry, double take_profit, doub
     if (!isnan(take_profit)) {
         leg.type = GT_ORDER_LIMIT;
         leg.limit = take_profit;
-        tp = gt_sim_new_order(&bt->sim, &leg, GT_ORDER_PENDING);
+        tp = gt_sim_new_order(&bt->sim, &leg, GT_ORDER_PENDING, 0);
         if (tp < 0)
             return tp;
     }
@@ -317,28 +317,27 @@ static int add_exit_legs(gt_bt *bt, gt_order *entry, int dir, double stop, doubl
     if (!want_stop && !want_take)
         return GT_OK;
     double ref = bt->ser[entry->symbol]->close[bt->bar]; /* provisional until the fill */
-    gt_order leg = {0};
+    gt_order_req leg = {0};
     leg.symbol = entry->symbol;
     leg.side = -dir;
     leg.qty = entry->qty;
     leg.tif = GT_TIF_GTC;
     leg.limit = leg.stop = leg.trail = leg.trail_pct = NAN;
-    leg.origin = 2;
     int64_t sl = 0, tp = 0, eid = entry->id;
     if (want_stop) { /* created first: matched first when both could fill */
         leg.type = GT_ORDER_STOP;
-        leg.exit_pct = isnan(stop) ? spct : NAN;
         leg.stop = isnan(stop) ? ref * (dir > 0 ? 1 - spct : 1 + spct) : stop;
-        if ((sl = gt_sim_new_order(&bt->sim, &leg, GT_ORDER_PENDING)) < 0)
+        if ((sl = gt_sim_new_order(&bt->sim, &leg, GT_ORDER_PENDING, 2)) < 0)
             return (int)sl;
+        gt_ledger_find(&bt->led, sl)->exit_pct = isnan(stop) ? spct : NAN;
         leg.stop = NAN;
     }
     if (want_take) {
         leg.type = GT_ORDER_LIMIT;
-        leg.exit_pct = isnan(take) ? tpct : NAN;
         leg.limit = isnan(take) ? ref * (dir > 0 ? 1 + tpct : 1 - tpct) : take;
-        if ((tp = gt_sim_new_order(&bt->sim, &leg, GT_ORDER_PENDING)) < 0)
+        if ((tp = gt_sim_new_order(&bt->sim, &leg, GT_ORDER_PENDING, 2)) < 0)
             return (int)tp;
+        gt_ledger_find(&bt->led, tp)->exit_pct = isnan(take) ? tpct : NAN;
     }
     if (sl) {
         gt_ledger_find(&bt->led, sl)->parent = eid;
@@ -411,19 +410,19 @@ int64_t gt_bt_target_exits(gt_bt *bt, int64_t symbol, double fraction, int32_t r
         delta = delta > 0 ? floor(delta + 1e-9) : -floor(-delta + 1e-9);
     if (delta == 0)
         return 0;
-    gt_order req = {0};
+    gt_order_req req = {0};
     req.symbol = symbol;
     req.side = delta > 0 ? GT_BUY : GT_SELL;
     req.type = GT_ORDER_MARKET;
     req.qty = fabs(delta);
     req.tif = GT_TIF_GTC;
     req.limit = req.stop = req.trail = req.trail_pct = NAN;
-    req.origin = 1;
-    req.frac = bt->cfg.size_at == GT_SIZE_AT_FILL ? dir * fabs(fraction) : NAN;
-    int64_t id = gt_sim_new_order(&bt->sim, &req, GT_ORDER_OPEN);
+    int64_t id = gt_sim_new_order(&bt->sim, &req, GT_ORDER_OPEN, 1);
     if (id < 0)
         return id;
     gt_order *o = gt_ledger_find(&bt->led, id);
+    if (bt->cfg.size_at == GT_SIZE_AT_FILL)
+        o->frac = dir * fabs(fraction);
     if (o->status != GT_ORDER_REJECTED && dir != 0 && dir != cur) {
         int rc = add_exit_legs(bt, o, dir, stop, take);
         if (rc < 0)

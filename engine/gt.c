@@ -217,6 +217,17 @@ void gt_clear_interrupt(void)
     F(gt_bt_config, allow_short) \
     F(gt_bt_config, size_at) \
     F(gt_bt_config, end_price) \
+    S(gt_order_req) \
+    F(gt_order_req, symbol) \
+    F(gt_order_req, qty) \
+    F(gt_order_req, limit) \
+    F(gt_order_req, stop) \
+    F(gt_order_req, trail) \
+    F(gt_order_req, trail_pct) \
+    F(gt_order_req, side) \
+    F(gt_order_req, type) \
+    F(gt_order_req, tif) \
+    F(gt_order_req, reserved) \
     S(gt_order) \
     F(gt_order, id) \
     F(gt_order, symbol) \

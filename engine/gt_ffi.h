@@ -466,8 +466,21 @@ typedef struct gt_bt_config {
     int32_t end_price;     /* gt_end_price */
 } gt_bt_config;
 
-/* An order as submitted (gt_bt_submit reads symbol, side, type, qty, limit, stop, trail,
- * trail_pct, tif) and as tracked by the engine (the rest). Unused prices are NaN. */
+/* What a strategy or workflow asks for. Unused prices are NaN. */
+typedef struct gt_order_req {
+    int64_t symbol;   /* index into the backtest's series */
+    double qty;       /* units, > 0 */
+    double limit;     /* LIMIT, STOP_LIMIT */
+    double stop;      /* STOP, STOP_LIMIT */
+    double trail;     /* TRAILING_STOP: distance in price units, or NaN */
+    double trail_pct; /* TRAILING_STOP: distance as a fraction, or NaN */
+    int32_t side;     /* gt_side */
+    int32_t type;     /* gt_order_type */
+    int32_t tif;      /* gt_tif */
+    int32_t reserved; /* 0 */
+} gt_order_req;
+
+/* An order as the engine tracks it: the request's terms and its state. */
 typedef struct gt_order {
     int64_t id;          /* 1, 2, ... in submission order */
     int64_t symbol;      /* index into the backtest's series */
@@ -523,11 +536,11 @@ int gt_bt_begin_bar(gt_bt *bt, int64_t bar);
 int gt_bt_end_bar(gt_bt *bt, int64_t bar);
 /* Submits at the current bar's close. Returns the order id (> 0) or a negative status. A
  * rejected order still gets an id and is kept with its reason. */
-int64_t gt_bt_submit(gt_bt *bt, const gt_order *req);
+int64_t gt_bt_submit(gt_bt *bt, const gt_order_req *req);
 /* An entry (market or limit, per req) whose fill activates a take-profit limit and a
  * stop-loss stop for the filled units, one cancelling the other. NaN skips a leg. When
  * both legs could fill in one bar the stop-loss is assumed to have filled first. */
-int64_t gt_bt_bracket(gt_bt *bt, const gt_order *entry, double take_profit, double stop_loss);
+int64_t gt_bt_bracket(gt_bt *bt, const gt_order_req *entry, double take_profit, double stop_loss);
 int gt_bt_cancel(gt_bt *bt, int64_t id);
 /* New qty / limit / stop for a working order (NaN keeps the old value). */
 int gt_bt_replace(gt_bt *bt, int64_t id, double qty, double limit, double stop);

@@ -380,7 +380,7 @@ int gt_sim_check_price(double p)
     return isfinite(p) && p > 0;
 }
 
-int64_t gt_sim_new_order(gt_sim *sim, const gt_order *req, int32_t status)
+int64_t gt_sim_new_order(gt_sim *sim, const gt_order_req *req, int32_t status, int32_t origin)
 {
     gt_order *o = gt_ledger_new_order(sim->led);
     if (!o)
@@ -394,9 +394,8 @@ int64_t gt_sim_new_order(gt_sim *sim, const gt_order *req, int32_t status)
     o->stop = req->stop;
     o->trail = req->trail;
     o->trail_pct = req->trail_pct;
-    o->origin = req->origin;
-    o->frac = req->origin == 1 ? req->frac : NAN;
-    o->exit_pct = req->origin == 2 ? req->exit_pct : NAN;
+    o->origin = origin;
+    o->frac = o->exit_pct = NAN;
     o->created_bar = sim->bar;
     o->filled_bar = -1;
     o->status = status;

@@ -30,8 +30,9 @@ void gt_sim_init(gt_sim *sim, const gt_bt_config *cfg, gt_ledger *led, int32_t k
 /* Matches every working order against sim->bars (bar sim->bar). */
 void gt_sim_process(gt_sim *sim);
 /* Validates and books an order decided at the close of sim->bar; returns its id (> 0, a
- * refused order keeps its id and reason) or a negative status. */
-int64_t gt_sim_new_order(gt_sim *sim, const gt_order *req, int32_t status);
+ * refused order keeps its id and reason) or a negative status. origin: 0 a user's order, 1
+ * a target's, 2 a target's exit leg (the engine's own fields frac and exit_pct start NaN). */
+int64_t gt_sim_new_order(gt_sim *sim, const gt_order_req *req, int32_t status, int32_t origin);
 /* A market order filled at once at the close of sim->bar. */
 void gt_sim_fill_at_close(gt_sim *sim, gt_order *o);
 

@@ -568,7 +568,7 @@ end
 local function run_event(strategy, bt, list, inds, p, size, o, from)
   local k, n = #list, list[1].n
   local limit = ffi.new("int64_t[1]", -1)
-  local qty, stride, req = C.gt_bt_qty(bt), tonumber(C.gt_bt_qty_stride()), ffi.new("gt_order")
+  local qty, stride, req = C.gt_bt_qty(bt), tonumber(C.gt_bt_qty_stride()), ffi.new("gt_order_req")
   local ctxs = {}
   for j = 1, k do
     local s = list[j]

@@ -26,9 +26,9 @@ static gt_bt_config config(int fill_mode)
     return c;
 }
 
-static gt_order order(int side, int type, double qty)
+static gt_order_req order(int side, int type, double qty)
 {
-    gt_order o = {0};
+    gt_order_req o = {0};
     o.side = side;
     o.type = type;
     o.qty = qty;
@@ -120,7 +120,7 @@ static void stop_run(run *r)
 }
 
 /* submit at bar 0's close, then process bars 1..upto */
-static const gt_order *submit_and_run(run *r, gt_order o, int64_t upto)
+static const gt_order *submit_and_run(run *r, gt_order_req o, int64_t upto)
 {
     int64_t id = gt_bt_submit(r->bt, &o);
     gt_bt_end_bar(r->bt, 0);
@@ -148,7 +148,7 @@ static void test_order_types(void)
     stop_run(&r);
 
     /* buy limit 99: bar 1 opens 102 (above), low 98 reaches 99 -> fills at the limit */
-    gt_order lo = order(GT_BUY, GT_ORDER_LIMIT, 5);
+    gt_order_req lo = order(GT_BUY, GT_ORDER_LIMIT, 5);
     lo.limit = 99;
     r = start(GT_FILL_NEXT_OPEN, 0, 0);
     o = submit_and_run(&r, lo, 1);
@@ -166,9 +166,9 @@ static void test_order_types(void)
 
     /* sell stop 96 on a long: bar 1 low 98 no; bar 2 opens 95 below -> fills at 95 */
     r = start(GT_FILL_CLOSE, 0, 0);
-    gt_order m = order(GT_BUY, GT_ORDER_MARKET, 10);
+    gt_order_req m = order(GT_BUY, GT_ORDER_MARKET, 10);
     gt_bt_submit(r.bt, &m); /* long 10 at 100 */
-    gt_order st = order(GT_SELL, GT_ORDER_STOP, 10);
+    gt_order_req st = order(GT_SELL, GT_ORDER_STOP, 10);
     st.stop = 96;
     o = submit_and_run(&r, st, 2);
     is_dbl(o->avg_price, 95, 0, "sell stop: gap below the stop fills at the open (worse)");
@@ -184,7 +184,7 @@ static void test_order_types(void)
 
     /* buy stop-limit stop 103 limit 104: bar 1 (open 102, high 104) triggers inside the bar
      * -> becomes a limit, works from bar 2 (open 95 <= 104) -> fills at 95 */
-    gt_order sl = order(GT_BUY, GT_ORDER_STOP_LIMIT, 3);
+    gt_order_req sl = order(GT_BUY, GT_ORDER_STOP_LIMIT, 3);
     sl.stop = 103;
     sl.limit = 104;
     r = start(GT_FILL_NEXT_OPEN, 0, 0);
@@ -207,7 +207,7 @@ static void test_order_types(void)
      * high 104 -> stop 101. bar 2 opens 95 < 101 -> fills at the open 95. */
     r = start(GT_FILL_CLOSE, 0, 0);
     gt_bt_submit(r.bt, &m);
-    gt_order ts = order(GT_SELL, GT_ORDER_TRAILING_STOP, 10);
+    gt_order_req ts = order(GT_SELL, GT_ORDER_TRAILING_STOP, 10);
     ts.trail = 3;
     o = submit_and_run(&r, ts, 1);
     is_dbl(o->stop, 101, 0, "trailing stop: follows bar 1's high 104 - 3");
@@ -225,7 +225,7 @@ static void test_order_types(void)
     stop_run(&r);
 
     /* day order: a buy limit 90 that does not fill in bar 1 expires */
-    gt_order day = order(GT_BUY, GT_ORDER_LIMIT, 1);
+    gt_order_req day = order(GT_BUY, GT_ORDER_LIMIT, 1);
     day.limit = 90;
     day.tif = GT_TIF_DAY;
     r = start(GT_FILL_NEXT_OPEN, 0, 0);
@@ -236,7 +236,7 @@ static void test_order_types(void)
 
     /* cancel and replace */
     r = start(GT_FILL_NEXT_OPEN, 0, 0);
-    gt_order c1 = order(GT_BUY, GT_ORDER_LIMIT, 2);
+    gt_order_req c1 = order(GT_BUY, GT_ORDER_LIMIT, 2);
     c1.limit = 50;
     int64_t id = gt_bt_submit(r.bt, &c1);
     is_int(gt_bt_replace(r.bt, id, 4, 99, NAN), GT_OK, "replace qty and limit");
@@ -247,14 +247,14 @@ static void test_order_types(void)
     is_dbl(o->avg_price, 99, 0, "at its new limit");
     gt_bt_end_bar(r.bt, 1);
     gt_bt_begin_bar(r.bt, 2);
-    gt_order c2 = order(GT_BUY, GT_ORDER_LIMIT, 1);
+    gt_order_req c2 = order(GT_BUY, GT_ORDER_LIMIT, 1);
     c2.limit = 10;
     id = gt_bt_submit(r.bt, &c2);
     is_int(gt_bt_cancel(r.bt, id), GT_OK, "cancel");
     is_int(gt_bt_order(r.bt, id)->status, GT_ORDER_CANCELED, "status canceled");
     is_int(gt_bt_cancel(r.bt, id), GT_ESTATE, "cancel twice is an error");
     is_int(gt_bt_cancel(r.bt, 999), GT_ENOTFOUND, "unknown id");
-    gt_order bad = order(GT_BUY, GT_ORDER_LIMIT, 1);
+    gt_order_req bad = order(GT_BUY, GT_ORDER_LIMIT, 1);
     id = gt_bt_submit(r.bt, &bad);
     is_int(gt_bt_order(r.bt, id)->reject, GT_REJECT_BAD_PRICE, "limit without a price is rejected");
     bad = order(GT_BUY, GT_ORDER_MARKET, 1.5);
@@ -274,7 +274,7 @@ static void test_brackets(void)
     /* entry market at bar 1 open 102; TP 103.5, SL 97. bar 1: high 104 reaches TP, low 98
      * above SL -> TP fills at 103.5 in the entry bar */
     run r = start(GT_FILL_NEXT_OPEN, 0, 0);
-    gt_order e = order(GT_BUY, GT_ORDER_MARKET, 10);
+    gt_order_req e = order(GT_BUY, GT_ORDER_MARKET, 10);
     int64_t id = gt_bt_bracket(r.bt, &e, 103.5, 97);
     gt_bt_end_bar(r.bt, 0);
     gt_bt_begin_bar(r.bt, 1);
@@ -318,7 +318,7 @@ static void test_brackets(void)
 
     /* cancelling the entry takes the pending legs with it */
     r = start(GT_FILL_NEXT_OPEN, 0, 0);
-    gt_order le = order(GT_BUY, GT_ORDER_LIMIT, 1);
+    gt_order_req le = order(GT_BUY, GT_ORDER_LIMIT, 1);
     le.limit = 10;
     id = gt_bt_bracket(r.bt, &le, 200, 5);
     gt_bt_cancel(r.bt, id);
@@ -363,7 +363,7 @@ static void test_costs(void)
     cfg.slippage_bps = 50;
     r.bt = gt_bt_new(&cfg, ss, 1);
     gt_bt_begin_bar(r.bt, 0);
-    gt_order lo = order(GT_BUY, GT_ORDER_LIMIT, 10);
+    gt_order_req lo = order(GT_BUY, GT_ORDER_LIMIT, 10);
     lo.limit = 99;
     o = submit_and_run(&r, lo, 1);
     is_dbl(o->fees, 5, 0, "fixed: $5 per order");
@@ -434,7 +434,7 @@ static void test_volume_cap_and_funds(void)
     const gt_series *ss[1] = {s};
     gt_bt *bt = gt_bt_new(&cfg, ss, 1);
     gt_bt_begin_bar(bt, 0);
-    gt_order m = order(GT_BUY, GT_ORDER_MARKET, 25);
+    gt_order_req m = order(GT_BUY, GT_ORDER_MARKET, 25);
     int64_t id = gt_bt_submit(bt, &m);
     gt_bt_end_bar(bt, 0);
     gt_bt_begin_bar(bt, 1);
