@@ -7,6 +7,7 @@ return {
   description = "long above the previous lookback-bar high, exit below the previous low",
   params = { lookback = 20, short = false },
   grid = { lookback = { 10, 15, 20, 25, 30 } },
+  plot = { "high", "low" }, -- indicator lines drawn on the report's price chart
 
   indicators = function(d, p)
     return { high = gt.ind.highest(d.high, p.lookback, d.n), low = gt.ind.lowest(d.low, p.lookback, d.n) }

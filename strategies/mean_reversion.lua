@@ -8,6 +8,7 @@ return {
   description = "buy at the lower Bollinger band, sell at the upper (sample sd, ddof 1)",
   params = { period = 20, num_std = 2.0, short = false },
   grid = { period = { 15, 20, 25 }, num_std = { 1.5, 2.0, 2.5 } },
+  plot = { "mid" }, -- indicator lines drawn on the report's price chart
 
   indicators = function(d, p)
     local n = d.n

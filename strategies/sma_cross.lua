@@ -7,6 +7,7 @@ return {
   description = "long on a fast/slow SMA golden cross, flat (or short) on the death cross",
   params = { fast = 10, slow = 30, short = false },
   grid = { fast = { 5, 10, 15, 20 }, slow = { 20, 30, 40, 50 } },
+  plot = { "fast", "slow" }, -- indicator lines drawn on the report's price chart
 
   indicators = function(d, p)
     return { fast = gt.ind.sma(d.close, p.fast, d.n), slow = gt.ind.sma(d.close, p.slow, d.n) }

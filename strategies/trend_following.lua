@@ -7,6 +7,7 @@ return {
   description = "long while SMA(fast) > SMA(mid) > SMA(slow) and price > SMA(fast)",
   params = { fast = 10, mid = 30, slow = 50 },
   grid = { fast = { 5, 10, 15 }, mid = { 20, 30, 40 }, slow = { 50, 100, 200 } },
+  plot = { "fast", "mid", "slow" }, -- indicator lines drawn on the report's price chart
 
   indicators = function(d, p)
     local n = d.n

@@ -390,8 +390,29 @@ end
 
 -- The results of a run over bars s0..n-1 of list (the bars before s0 only warmed up the
 -- indicators): equity, trades and stats cover that window, with bars counted from s0.
-local function collect(bt, list, strategy, p, o, w, s0)
+-- The indicator lines a strategy declares for the price chart (strategy.plot: names of
+-- arrays in its indicators table), per symbol, over the window from s0.
+local function overlays(strategy, inds, n, s0)
+  if type(strategy.plot) ~= "table" then return nil end
+  local out = {}
+  for j, ind in ipairs(inds) do
+    local lines = {}
+    for _, name in ipairs(strategy.plot) do
+      local a = ind[name]
+      if is_array(a) then
+        local v = ffi.new("double[?]", math.max(n - s0, 1))
+        for i = 0, n - s0 - 1 do v[i] = a[i + s0] end
+        lines[#lines + 1] = { name = name, values = v }
+      end
+    end
+    out[j] = lines
+  end
+  return out
+end
+
+local function collect(bt, list, strategy, p, o, w, s0, inds)
   s0 = s0 or 0
+  local plot = inds and overlays(strategy, inds, list[1].n, s0)
   if s0 > 0 then
     local cut = {}
     for j, s in ipairs(list) do cut[j] = s:slice(s0) end
@@ -404,7 +425,7 @@ local function collect(bt, list, strategy, p, o, w, s0)
   local res = setmetatable({ _bt = bt, strategy = strategy.name, params = p, options = o,
     symbol = table.concat(names, ","), symbols = names, timeframe = series.timeframe, n = n, warmup = w,
     ts = series.ts, close = series.close, series = series, list = list, _off = s0,
-    warmup_bars = s0 }, Result)
+    warmup_bars = s0, overlays = plot }, Result)
   local eq = ffi.new("const double *[1]")
   C.gt_bt_equity(bt, eq)
   res.equity = eq[0] + s0
@@ -674,7 +695,7 @@ function M.run(strategy, data, opts)
   timings.loop = clock() - t0
   if o.close_at_end ~= "none" then C.gt_bt_finish(bt) end
   t0 = clock()
-  local res = collect(bt, list, strategy, p, o, w, s0)
+  local res = collect(bt, list, strategy, p, o, w, s0, inds)
   timings.results = clock() - t0
   res.timings = timings -- CPU seconds per phase
   return res

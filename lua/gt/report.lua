@@ -416,30 +416,74 @@ local function markers(buf, ctx, fr)
   buf[#buf + 1] = "</g>"
 end
 
-local function price_chart(buf, ctx)
+-- One symbol's price panel: its close, the strategy's declared indicator lines, and its own
+-- trades' markers, on its own axis. id is "price-chart" for the first symbol.
+local function price_chart(buf, ctx, id, panel)
   local H = 340
-  local xs, ys = downsample(ctx.close, ctx.n)
+  local xs, ys = downsample(panel.close, ctx.n)
+  local lines = {}
+  for k, ind in ipairs(panel.overlays or {}) do
+    local ix, iy = downsample(ind.values, ctx.n)
+    lines[k] = { name = ind.name, xs = ix, ys = iy }
+  end
   local extra = {}
-  for _, tr in ipairs(ctx.trades) do
+  for _, tr in ipairs(panel.trades) do
     extra[#extra + 1] = tr.entry_price
     if tr.closed then extra[#extra + 1] = tr.exit_price end
   end
-  local lo, hi = range_of({ ys }, extra)
+  local all = { ys }
+  for _, l in ipairs(lines) do all[#all + 1] = l.ys end
+  local lo, hi = range_of(all, extra)
   local ylo, yhi, yticks, _, step = nice_range(lo, hi, 6)
   local fr = frame(ctx, H, ylo, yhi)
-  svg_open(buf, "price-chart", H, ("%s close (%s) with trade entries and exits"):format(ctx.symbol, ctx.timeframe),
-    ("%d bars, %d trades; markers at fill bars and prices"):format(ctx.n, #ctx.trades))
+  svg_open(buf, id, H, ("%s close (%s) with trade entries and exits"):format(panel.symbol, ctx.timeframe),
+    ("%d bars, %d trades; markers at fill bars and prices"):format(ctx.n, #panel.trades))
   axes(buf, ctx, fr, yticks, tick_format(yticks, step))
   if #xs == 0 then no_data(buf, H) end
+  local pctx = { trades = panel.trades }
   -- sparse markers go over the line; dense (merged) ones under it, so the price stays visible
-  if #ctx.trades > M.MAX_MARKERS then
-    markers(buf, ctx, fr)
-    polyline(buf, "s-close", fr, xs, ys)
-  else
-    polyline(buf, "s-close", fr, xs, ys)
-    markers(buf, ctx, fr)
+  if #panel.trades > M.MAX_MARKERS then markers(buf, pctx, fr) end
+  polyline(buf, "s-close", fr, xs, ys)
+  for k, l in ipairs(lines) do
+    if #l.xs > 0 then
+      buf[#buf + 1] = ('<polyline class="s-ind s-ind%d" data-name="%s" points="%s"/>'):format((k - 1) % 4 + 1,
+        esc(l.name), points(fr, l.xs, l.ys))
+    end
   end
+  if #panel.trades <= M.MAX_MARKERS then markers(buf, pctx, fr) end
   buf[#buf + 1] = "</svg>"
+end
+
+-- How the run was simulated: fills, sizing and costs, from the result's options.
+local SETTINGS = {
+  { "fill", "Fills", function(v) return v == "close" and "at the deciding bar's close" or "at the next bar's open" end },
+  { "size", "Size", function(v) return ("%s of equity per entry"):format(num(v * 100, 2) .. "%") end },
+  { "size_at", "Sized at", function(v) return v == "fill" and "the fill (equity after the bar's exits)" or "the deciding close" end },
+  { "commission", "Commission", function(v, o)
+    local kind = o.commission_kind or "pct"
+    if kind == "per_share" then return num(v, 4) .. " per unit" end
+    if kind == "fixed" then return num(v, 2) .. " per order" end
+    return num(v * 100, 3) .. "% of notional"
+  end },
+  { "slippage_bps", "Slippage", function(v) return num(v, 2) .. " bps" end },
+  { "spread_bps", "Spread", function(v) return num(v, 2) .. " bps (half paid per fill)" end },
+  { "leverage", "Leverage", function(v) return num(v, 2) .. "x" end },
+  { "short", "Shorting", function(v) return v and "allowed" or "off" end },
+  { "fractional", "Units", function(v) return v and "fractional" or "whole" end },
+  { "stop_pct", "Stop", function(v) return v > 0 and (num(v * 100, 2) .. "% from each entry") or "none" end },
+  { "take_pct", "Take-profit", function(v) return v > 0 and (num(v * 100, 2) .. "% from each entry") or "none" end },
+  { "close_at_end", "At the end", function(v) return v == "none" and "positions left open" or ("closed at the last " .. tostring(v)) end },
+}
+
+local function settings(buf, options)
+  local rows = {}
+  for _, f in ipairs(SETTINGS) do
+    local v = options[f[1]]
+    if v ~= nil then
+      rows[#rows + 1] = ('<span class="chip" data-key="%s">%s: %s</span>'):format(f[1], esc(f[2]), esc(f[3](v, options)))
+    end
+  end
+  if #rows > 0 then buf[#buf + 1] = '<div id="settings" class="params">' .. table.concat(rows) .. "</div>" end
 end
 
 local function equity_chart(buf, ctx)
@@ -619,6 +663,8 @@ svg .xlabels text{text-anchor:middle}
 svg .nodata{text-anchor:middle;fill:#9aa5b1;font-size:16px}
 polyline{fill:none;stroke-linejoin:round;stroke-linecap:round}
 .s-close{stroke:#334155;stroke-width:1.4}
+.s-ind{fill:none;stroke-width:1.2;opacity:.9}.s-ind1{stroke:#d97706}.s-ind2{stroke:#7c3aed}
+.s-ind3{stroke:#0891b2}.s-ind4{stroke:#be123c}
 .s-equity{stroke:#2563eb;stroke-width:1.8}
 .s-bench{stroke:#9aa5b1;stroke-width:1.4;stroke-dasharray:5 3}
 .s-dd{stroke:#dc2626;stroke-width:1.2}
@@ -679,6 +725,7 @@ local function normalize_trades(result)
       entry_bar = n_(tr.entry_bar), exit_bar = n_(tr.exit_bar),
       entry_price = n_(tr.entry_price), exit_price = n_(tr.exit_price),
       size = n_(tr.size) or 0, pnl = n_(tr.pnl), return_pct = n_(tr.return_pct), fees = n_(tr.fees),
+      symbol = tr.symbol,
     }
     if t.entry_bar ~= nil and type(t.entry_bar) ~= "number" then
       error(("report: result.trades[%d].entry_bar must be a number"):format(k), 3)
@@ -762,6 +809,7 @@ function M.html(result)
     end
     buf[#buf + 1] = '<div class="params" id="params">' .. table.concat(chips) .. "</div>"
   end
+  if type(result.options) == "table" then settings(buf, result.options) end
   buf[#buf + 1] = "</div>"
   if result.run_id ~= nil then
     buf[#buf + 1] = ('<div class="run">run<b id="run-id">%s</b></div>'):format(esc(param_value(result.run_id)))
@@ -772,11 +820,33 @@ function M.html(result)
   stats_table(buf, result)
   buf[#buf + 1] = "</section>"
 
-  buf[#buf + 1] = '<section><div class="head"><h2>Price</h2>'
-    .. legend({ { "", "#334155", "Close" }, { "tri-up", nil, "Long entry" }, { "tri-dn", nil, "Short entry" },
-      { "ring", nil, "Exit" } }) .. "</div>"
-  price_chart(buf, ctx)
-  buf[#buf + 1] = "</section>"
+  -- one price panel per symbol, each with its own axis, indicator lines and trades
+  local panels = {}
+  local list, names = result.list, result.symbols
+  if type(list) == "table" and #list > 1 and type(names) == "table" then
+    for j, sj in ipairs(list) do
+      local mine = {}
+      for _, tr in ipairs(ctx.trades) do if tr.symbol == names[j] then mine[#mine + 1] = tr end end
+      panels[j] = { symbol = tostring(names[j]), close = column(sj.close, n, "close"), trades = mine,
+        overlays = result.overlays and result.overlays[j] }
+    end
+  else
+    panels[1] = { symbol = ctx.symbol, close = ctx.close, trades = ctx.trades,
+      overlays = result.overlays and result.overlays[1] }
+  end
+  for j, panel in ipairs(panels) do
+    local items = { { "", "#334155", "Close" } }
+    for k, ov in ipairs(panel.overlays or {}) do
+      items[#items + 1] = { "", ({ "#d97706", "#7c3aed", "#0891b2", "#be123c" })[(k - 1) % 4 + 1], ov.name }
+    end
+    items[#items + 1] = { "tri-up", nil, "Long entry" }
+    items[#items + 1] = { "tri-dn", nil, "Short entry" }
+    items[#items + 1] = { "ring", nil, "Exit" }
+    buf[#buf + 1] = ('<section><div class="head"><h2>%s</h2>'):format(#panels > 1 and ("Price: " .. esc(panel.symbol)) or "Price")
+      .. legend(items) .. "</div>"
+    price_chart(buf, ctx, j == 1 and "price-chart" or ("price-chart-" .. j), panel)
+    buf[#buf + 1] = "</section>"
+  end
 
   buf[#buf + 1] = '<section><div class="head"><h2>Equity</h2>'
     .. legend({ { "", "#2563eb", "Strategy" }, { "", "#9aa5b1", "Buy and hold" } }) .. "</div>"

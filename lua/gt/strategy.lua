@@ -101,6 +101,11 @@ function M.prepare(s, where)
     end
   end
   if c.params ~= nil and type(c.params) ~= "table" then error(where .. ": params must be a table", 3) end
+  if c.plot ~= nil then
+    local ok = type(c.plot) == "table"
+    for _, v in ipairs(ok and c.plot or {}) do ok = ok and type(v) == "string" end
+    if not ok then error(where .. ": plot must be a list of indicator names, e.g. {\"fast\", \"slow\"}", 3) end
+  end
   c.name = c.name or "inline"
   c.params = c.params or {}
   if c.rule then from_rule(c) end
