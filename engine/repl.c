@@ -210,15 +210,20 @@ int gt_repl_run(lua_State *L)
             continue;
 
         /* gt.repl.eval prints results and errors itself; it returns true while the
-         * chunk is incomplete. Ctrl-C during evaluation raises "interrupted", also in
+         * chunk is incomplete and "quit" for quit or exit. Ctrl-C during evaluation raises "interrupted", also in
          * JIT-compiled loops (see gt_host_repl_mode). */
         gt_host_interrupt_reset(L);
         int st = call_repl(L, "eval", buf);
         gt_host_interrupt_reset(L);
-        int incomplete = st == 0 && lua_toboolean(L, -1);
+        int quit = st == 0 && lua_type(L, -1) == LUA_TSTRING; /* "quit": quit or exit */
+        int incomplete = st == 0 && !quit && lua_toboolean(L, -1);
         if (st != 0)
             fprintf(stderr, "%s\n", lua_tostring(L, -1));
         lua_pop(L, 1);
+        if (quit) {
+            add_history(buf);
+            break;
+        }
         if (gt_host_signal() == SIGTERM)
             break;
         if (incomplete)
