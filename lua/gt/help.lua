@@ -29,8 +29,8 @@ M.entries = {
   { "series:resample", "s:resample(\"1w\") -> series", "a coarser timeframe (1h, 1d, 1w, 1mo, ...)" },
   { "series:returns", "s:returns([{log=true}]) -> double[n]", "simple or log returns, NaN at bar 0" },
   { "series:column", "s:column(\"close\") -> {table}", "a column copied into a Lua table (1-based)" },
-  { "gt.ind", "gt.ind.NAME(x, params...) -> double[n], n", "indicators in C over a series, a column or a "
-    .. "table; gt.ind.list() prints them all; gt.ind.stream.NAME(params) updates bar by bar" },
+  { "gt.ind", "gt.ind", "indicators in C: gt.ind.NAME(x, params...) -> double[n], n over a series, a column "
+    .. "or a table; gt.ind.list() prints them all; gt.ind.stream.NAME(params) updates bar by bar" },
   { "gt.ind.list", "gt.ind.list() -> {entries}", "every indicator: name, inputs, parameters with "
     .. "defaults, outputs; prints one signature per line" },
   { "gt.backtest", "gt.backtest", "runs a strategy over history on the C engine" },
@@ -147,7 +147,7 @@ end
 function M.overview()
   local mods, cmds = {}, {}
   for _, e in ipairs(M.entries) do
-    if e[1]:match("^gt%.[%w_]+$") and not e[2]:find("(", 1, true) then mods[#mods + 1] = e[1] end
+    if e[1]:match("^gt%.[%w_]+$") and e[1] == e[2] then mods[#mods + 1] = e[1] end
   end
   for _, c in ipairs(require("gt.cli").commands) do cmds[#cmds + 1] = c.name end
   return table.concat({
