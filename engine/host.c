@@ -80,7 +80,7 @@ static void *grace_main(void *arg)
     (void)arg;
     while (sem_wait(&grace_sem) != 0)
         ;
-    struct timespec ts = { GT_HOST_GRACE_MS / 1000, (GT_HOST_GRACE_MS % 1000) * 1000000L };
+    struct timespec ts = {GT_HOST_GRACE_MS / 1000, (GT_HOST_GRACE_MS % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0)
         ;
     int sig = sig_first;
@@ -94,9 +94,18 @@ static void *grace_main(void *arg)
     return NULL;
 }
 
+/* fork() copies only the calling thread: a child has no watchdog until it installs one. */
+static void forget_watchdog(void)
+{
+    grace_ready = 0;
+}
+
 void gt_host_signals_install(lua_State *L)
 {
+    static int atfork_done;
     sig_L = L;
+    if (!atfork_done)
+        atfork_done = pthread_atfork(NULL, NULL, forget_watchdog) == 0;
     if (!grace_ready && sem_init(&grace_sem, 0, 0) == 0) {
         pthread_t t;
         pthread_attr_t attr;
@@ -323,9 +332,11 @@ int gt_host_main(lua_State *L, int argc, char **argv)
 script_error:
     if (lua_istable(L, -1)) {
         lua_getfield(L, -1, "usage");
-        fprintf(stderr, "gtengine: %s\n", lua_isstring(L, -1) ? lua_tostring(L, -1) : "usage error");
+        fprintf(stderr, "gtengine: %s\n",
+                lua_isstring(L, -1) ? lua_tostring(L, -1) : "usage error");
         return 2;
     }
-    fprintf(stderr, "gtengine: %s\n", lua_isstring(L, -1) ? lua_tostring(L, -1) : "(error object is not a string)");
+    fprintf(stderr, "gtengine: %s\n",
+            lua_isstring(L, -1) ? lua_tostring(L, -1) : "(error object is not a string)");
     return gt_host_signal() ? 128 + gt_host_signal() : 1;
 }

@@ -1,7 +1,8 @@
 /*
  * host.h: the LuaJIT host. Creates the lua_State, makes the embedded Lua library
- * requireable, installs the SIGINT handler and runs everything under pcall with a
- * traceback. Only the host files (main.c, host.c, repl.c) include lua.h.
+ * requireable, installs the SIGINT/SIGTERM handlers (and a watchdog thread for the grace
+ * period) and runs everything under pcall with a traceback. Only the host files (main.c,
+ * host.c, repl.c) include lua.h.
  */
 #ifndef GT_HOST_H
 #define GT_HOST_H
@@ -42,7 +43,7 @@ int gt_repl_run(struct lua_State *L);
  * machine code never runs hooks, so if the process has not ended GT_HOST_GRACE_MS later,
  * a watchdog thread flushes stdout (when no other thread holds it) and exits 128 + signal
  * (130 for SIGINT, 143 for SIGTERM). A second signal exits at once with the same status.
- * Installed by gt_host_main. */
+ * Installed by gt_host_main; a forked child installs again to get its own watchdog. */
 #define GT_HOST_GRACE_MS 2000
 void gt_host_signals_install(struct lua_State *L);
 

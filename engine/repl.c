@@ -210,8 +210,8 @@ int gt_repl_run(lua_State *L)
             continue;
 
         /* gt.repl.eval prints results and errors itself; it returns true while the
-         * chunk is incomplete and "quit" for quit or exit. Ctrl-C during evaluation raises "interrupted", also in
-         * JIT-compiled loops (see gt_host_repl_mode). */
+         * chunk is incomplete and "quit" for quit or exit. Ctrl-C during evaluation
+         * raises "interrupted", also in JIT-compiled loops (see gt_host_repl_mode). */
         gt_host_interrupt_reset(L);
         int st = call_repl(L, "eval", buf);
         gt_host_interrupt_reset(L);
