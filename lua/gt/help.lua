@@ -60,6 +60,11 @@ M.entries = {
 local function resolve(path)
   local v = _G.gt or package.loaded.gt
   if path == "gt" then return v end
+  local method = path:match("^series:([%w_]+)$")
+  if method then
+    local sm = package.loaded["gt.series"]
+    return sm and sm.Series and rawget(sm.Series, method)
+  end
   local rest = path:match("^gt%.(.+)$")
   if not rest or not v then return nil end
   for part in rest:gmatch("[^%.]+") do
@@ -130,7 +135,23 @@ function M.text(x)
     if cmd then found[#found + 1] = command_text(cmd) end
   elseif x ~= nil then
     for _, e in ipairs(M.entries) do
-      if e[1]:find("^gt") and resolve(e[1]) == x then found[#found + 1] = entry_text(e) end
+      if (e[1]:find("^gt") or e[1]:find("^series:")) and resolve(e[1]) == x then
+        found[#found + 1] = entry_text(e)
+      end
+    end
+    -- a series or a backtest result asks about its kind
+    local kind
+    local sm, mt = package.loaded["gt.series"], type(x) == "table" and getmetatable(x)
+    if mt and sm and mt == sm.Series then kind = "series" end
+    local R = mt and (type(mt.__index) == "table" and mt.__index or mt)
+    if R and type(rawget(x, "stats")) == "table" and type(R.report) == "function"
+      and type(R.summary) == "function" then
+      kind = "result"
+    end
+    if kind then
+      for _, e in ipairs(M.entries) do
+        if e[1] == kind or e[1]:find("^" .. kind .. ":") then found[#found + 1] = entry_text(e) end
+      end
     end
     local ind = package.loaded["gt.ind"]
     if #found == 0 and ind and type(x) == "function" then

@@ -134,6 +134,18 @@ describe("gt.repl", function()
     assert.matches("commands %(gtengine CMD %-%-help%): run, %-e, repl", tostring(_G.help))
   end)
 
+  it("answers help for a series, its methods and a backtest result", function()
+    local s = gt.data.synthetic { n = 300 }
+    local out = capture(function() _G.help(s) end)
+    assert.matches("^series\n  s%.n, s%.ts%[i%]", out)
+    assert.matches("\n\nseries:resample\n  s:resample%(\"1w\"%)", out)
+    out = capture(function() _G.help(s.time) end)
+    assert.equal("series:time\n  s:time(i) -> microseconds\n  bar i's timestamp (gt.time.format prints it)\n", out)
+    out = capture(function() _G.help(assert(gt.backtest.run("sma_cross", s))) end)
+    assert.matches("^result\n  r%.stats, r%.trades", out)
+    assert.matches("\n\nresult:report\n  r:report%(path%)", out)
+  end)
+
   it("leaves on quit or exit, with or without ()", function()
     for _, src in ipairs({ "quit", "exit", " quit() ", "exit()" }) do
       assert.equal("quit", repl.eval(src), src)
