@@ -301,6 +301,8 @@ fail:
 
 void gt_host_free(lua_State *L)
 {
+    if (sig_L == L)
+        sig_L = NULL; /* a signal from here on must not set a hook on a closed state */
     if (L)
         lua_close(L);
 }
