@@ -24,7 +24,7 @@
 
 #include "gt.h"
 
-static lua_State *sig_L;
+static lua_State *volatile sig_L; /* read by the signal handler */
 static volatile sig_atomic_t sig_first; /* the first SIGINT/SIGTERM, 0 before one came */
 static volatile sig_atomic_t sig_repl;  /* the REPL owns SIGINT: it never ends the process */
 static volatile sig_atomic_t sig_count; /* Ctrl-Cs during the current REPL chunk */
@@ -44,8 +44,9 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
 static void arm_hook(void)
 {
     gt_interrupted = 1;
-    if (sig_L)
-        lua_sethook(sig_L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+    lua_State *L = sig_L;
+    if (L)
+        lua_sethook(L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
 static void say(const char *msg)
