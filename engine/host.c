@@ -24,7 +24,7 @@
 
 #include "gt.h"
 
-static lua_State *volatile sig_L; /* read by the signal handler */
+static lua_State *volatile sig_L;       /* read by the signal handler */
 static volatile sig_atomic_t sig_first; /* the first SIGINT/SIGTERM, 0 before one came */
 static volatile sig_atomic_t sig_repl;  /* the REPL owns SIGINT: it never ends the process */
 static volatile sig_atomic_t sig_count; /* Ctrl-Cs during the current REPL chunk */
