@@ -1,27 +1,35 @@
 /*
  * host.c: lua_State set-up, the embedded-module searcher, the `gt.host` table of facts
- * only C knows (executable path, library versions, terminal), SIGINT, and the protected
+ * only C knows (executable path, library versions, terminal), SIGINT/SIGTERM, and the protected
  * entry into Lua that main.c uses.
  */
 #include "host.h"
 
 #include <cJSON.h>
 #include <curl/curl.h>
-#include <limits.h>
 #include <lauxlib.h>
+#include <limits.h>
 #include <lua.h>
 #include <luajit.h>
 #include <lualib.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gt.h"
 
-static lua_State *sig_L;
+static lua_State *volatile sig_L;       /* read by the signal handler */
+static volatile sig_atomic_t sig_first; /* the first SIGINT/SIGTERM, 0 before one came */
+static volatile sig_atomic_t sig_repl;  /* the REPL owns SIGINT: it never ends the process */
+static volatile sig_atomic_t sig_count; /* Ctrl-Cs during the current REPL chunk */
+static sem_t grace_sem;                 /* posted by the first signal: starts the watchdog */
+static int grace_ready;
 
 static void stop_hook(lua_State *L, lua_Debug *ar)
 {
@@ -31,24 +39,128 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
 }
 
 /* Same approach as lua.c: the hook fires at the next call, return or count check in
- * interpreted code. JIT-compiled loops ignore hooks, so C loops also poll gt_interrupted. */
-static void on_sigint(int sig)
+ * interpreted code (lua_sethook only stores the hook and updates the dispatch table,
+ * which LuaJIT's own profiler also does from a signal handler). */
+static void arm_hook(void)
 {
-    signal(sig, SIG_DFL); /* a second Ctrl-C ends the process */
     gt_interrupted = 1;
-    if (sig_L)
-        lua_sethook(sig_L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+    lua_State *L = sig_L;
+    if (L)
+        lua_sethook(L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
-void gt_host_sigint_install(lua_State *L)
+static void say(const char *msg)
+{
+    ssize_t r = write(STDERR_FILENO, msg, strlen(msg));
+    (void)r;
+}
+
+/* Only async-signal-safe calls here: write, _exit, sem_post and setting the hook. */
+static void on_signal(int sig)
+{
+    if (sig_repl && sig == SIGINT) {
+        if (++sig_count >= 3)
+            say("\ngtengine: the running code does not answer Ctrl-C (a long C call?); "
+                "Ctrl-\\ ends the session\n");
+        arm_hook();
+        return;
+    }
+    if (sig_first)
+        _exit(128 + sig); /* the second signal: no more waiting */
+    sig_first = sig;
+    arm_hook();
+    if (grace_ready)
+        sem_post(&grace_sem);
+}
+
+/* The watchdog: sleeps until the first signal, then gives the script GT_HOST_GRACE_MS to
+ * stop. Past that it flushes stdout if no thread is inside a stdio call on it (a stuck
+ * writer keeps its lock, and waiting for it would hang the exit) and ends the process. */
+static void *grace_main(void *arg)
+{
+    (void)arg;
+    while (sem_wait(&grace_sem) != 0)
+        ;
+    struct timespec ts = {GT_HOST_GRACE_MS / 1000, (GT_HOST_GRACE_MS % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+    int sig = sig_first;
+    if (ftrylockfile(stdout) == 0)
+        fflush(stdout); /* the lock stays held: nothing writes after this flush */
+    char msg[160];
+    snprintf(msg, sizeof msg, "gtengine: still running %.1f s after %s; exiting (status %d)\n",
+             GT_HOST_GRACE_MS / 1000.0, sig == SIGTERM ? "SIGTERM" : "SIGINT", 128 + sig);
+    say(msg);
+    _exit(128 + sig);
+    return NULL;
+}
+
+/* fork() copies only the calling thread: a child has no watchdog until it installs one. */
+static void forget_watchdog(void)
+{
+    grace_ready = 0;
+}
+
+void gt_host_signals_install(lua_State *L)
+{
+    static int atfork_done;
+    sig_L = L;
+    if (!atfork_done)
+        atfork_done = pthread_atfork(NULL, NULL, forget_watchdog) == 0;
+    if (!grace_ready && sem_init(&grace_sem, 0, 0) == 0) {
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        sigset_t all, old;
+        sigfillset(&all); /* the signals are for the main thread, never the watchdog */
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        grace_ready = pthread_create(&t, &attr, grace_main, NULL) == 0;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        pthread_attr_destroy(&attr);
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int gt_host_signal(void)
+{
+    return sig_first;
+}
+
+static void profile_tick(void *data, lua_State *L, int samples, int vmstate)
+{
+    /* Nothing to record: the tick exists to take JIT code back to the interpreter. */
+    (void)data;
+    (void)L;
+    (void)samples;
+    (void)vmstate;
+}
+
+void gt_host_repl_mode(lua_State *L, int on)
 {
     sig_L = L;
-    signal(SIGINT, on_sigint);
+    sig_count = 0;
+    sig_repl = on;
+    /* 'l': traces check for a tick at each new source line; i20: a tick per 20 ms of CPU.
+     * Starting and stopping flush compiled traces, so this happens once per session. */
+    if (on)
+        luaJIT_profile_start(L, "li20", profile_tick, NULL);
+    else
+        luaJIT_profile_stop(L);
 }
 
-void gt_host_sigint_default(void)
+void gt_host_interrupt_reset(lua_State *L)
 {
-    signal(SIGINT, SIG_DFL);
+    sig_count = 0;
+    gt_clear_interrupt();
+    if (lua_gethook(L) == stop_hook)
+        lua_sethook(L, NULL, 0, 0);
 }
 
 static int traceback(lua_State *L)
@@ -190,6 +302,8 @@ fail:
 
 void gt_host_free(lua_State *L)
 {
+    if (sig_L == L)
+        sig_L = NULL; /* a signal from here on must not set a hook on a closed state */
     if (L)
         lua_close(L);
 }
@@ -205,7 +319,7 @@ static void push_args(lua_State *L, int argc, char **argv)
 
 int gt_host_main(lua_State *L, int argc, char **argv)
 {
-    gt_host_sigint_install(L);
+    gt_host_signals_install(L);
     lua_getglobal(L, "require");
     lua_pushstring(L, "gt.cli");
     if (gt_host_pcall(L, 1, 1) != 0)
@@ -216,13 +330,16 @@ int gt_host_main(lua_State *L, int argc, char **argv)
         goto script_error;
     int code = lua_isnumber(L, -1) ? (int)lua_tointeger(L, -1) : 0;
     lua_pop(L, 2);
-    return code;
+    /* a run that failed because it was stopped says so in its status, like a shell */
+    return code != 0 && gt_host_signal() ? 128 + gt_host_signal() : code;
 script_error:
     if (lua_istable(L, -1)) {
         lua_getfield(L, -1, "usage");
-        fprintf(stderr, "gtengine: %s\n", lua_isstring(L, -1) ? lua_tostring(L, -1) : "usage error");
+        fprintf(stderr, "gtengine: %s\n",
+                lua_isstring(L, -1) ? lua_tostring(L, -1) : "usage error");
         return 2;
     }
-    fprintf(stderr, "gtengine: %s\n", lua_isstring(L, -1) ? lua_tostring(L, -1) : "(error object is not a string)");
-    return 1;
+    fprintf(stderr, "gtengine: %s\n",
+            lua_isstring(L, -1) ? lua_tostring(L, -1) : "(error object is not a string)");
+    return gt_host_signal() ? 128 + gt_host_signal() : 1;
 }

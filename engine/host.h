@@ -1,7 +1,8 @@
 /*
  * host.h: the LuaJIT host. Creates the lua_State, makes the embedded Lua library
- * requireable, installs the SIGINT handler and runs everything under pcall with a
- * traceback. Only the host files (main.c, host.c, repl.c) include lua.h.
+ * requireable, installs the SIGINT/SIGTERM handlers (and a watchdog thread for the grace
+ * period) and runs everything under pcall with a traceback. Only the host files (main.c,
+ * host.c, repl.c) include lua.h.
  */
 #ifndef GT_HOST_H
 #define GT_HOST_H
@@ -37,9 +38,26 @@ int gt_host_pcall(struct lua_State *L, int nargs, int nresults);
 /* The interactive loop (repl.c), run from `gt.host.repl()`. */
 int gt_repl_run(struct lua_State *L);
 
-/* SIGINT: the first Ctrl-C raises "interrupted" in Lua and sets gt_interrupted for C
- * loops; a second one before the first is handled ends the process. */
-void gt_host_sigint_install(struct lua_State *L);
-void gt_host_sigint_default(void);
+/* SIGINT and SIGTERM. The first one asks politely: a hook raises "interrupted" in the Lua
+ * code that runs next and gt_interrupted tells C loops to stop. A loop JIT-compiled to
+ * machine code never runs hooks, so if the process has not ended GT_HOST_GRACE_MS later,
+ * a watchdog thread flushes stdout (when no other thread holds it) and exits 128 + signal
+ * (130 for SIGINT, 143 for SIGTERM). A second signal exits at once with the same status.
+ * Installed by gt_host_main; a forked child installs again to get its own watchdog. */
+#define GT_HOST_GRACE_MS 2000
+void gt_host_signals_install(struct lua_State *L);
+
+/* The first SIGINT or SIGTERM received (0 if none): a run that fails because of it exits
+ * 128 + that number instead of 1. */
+int gt_host_signal(void);
+
+/* The REPL: SIGINT never ends the process, it stops the running chunk (every Ctrl-C asks
+ * again). To reach JIT-compiled loops, the REPL runs LuaJIT's profiler in line mode: its
+ * traces then leave machine code at each profiler tick (IR_PROF guards), and the pending
+ * hook fires in the interpreter. on = 0 stops the profiler and restores script mode. */
+void gt_host_repl_mode(struct lua_State *L, int on);
+
+/* Before each REPL chunk: forgets earlier Ctrl-Cs and removes a hook left pending. */
+void gt_host_interrupt_reset(struct lua_State *L);
 
 #endif

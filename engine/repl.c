@@ -119,7 +119,7 @@ static char *read_line(const char *prompt, int *cancelled)
             rl_replace_line("", 0);
             break;
         }
-        if (r < 0 && errno != EINTR) {
+        if (gt_host_signal() == SIGTERM || (r < 0 && errno != EINTR)) {
             line_eof = 1;
             break;
         }
@@ -158,6 +158,7 @@ int gt_repl_run(lua_State *L)
     }
     repl_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     repl_L = L;
+    gt_host_repl_mode(L, 1);
 
     char *hist = history_path();
     using_history();
@@ -209,15 +210,22 @@ int gt_repl_run(lua_State *L)
             continue;
 
         /* gt.repl.eval prints results and errors itself; it returns true while the
-         * chunk is incomplete. Ctrl-C during evaluation raises "interrupted". */
-        gt_host_sigint_install(L);
+         * chunk is incomplete and "quit" for quit or exit. Ctrl-C during evaluation
+         * raises "interrupted", also in JIT-compiled loops (see gt_host_repl_mode). */
+        gt_host_interrupt_reset(L);
         int st = call_repl(L, "eval", buf);
-        gt_host_sigint_default();
-        gt_clear_interrupt();
-        int incomplete = st == 0 && lua_toboolean(L, -1);
+        gt_host_interrupt_reset(L);
+        int quit = st == 0 && lua_type(L, -1) == LUA_TSTRING; /* "quit": quit or exit */
+        int incomplete = st == 0 && !quit && lua_toboolean(L, -1);
         if (st != 0)
             fprintf(stderr, "%s\n", lua_tostring(L, -1));
         lua_pop(L, 1);
+        if (quit) {
+            add_history(buf);
+            break;
+        }
+        if (gt_host_signal() == SIGTERM)
+            break;
         if (incomplete)
             continue;
         add_history(buf);
@@ -230,7 +238,8 @@ int gt_repl_run(lua_State *L)
     }
     free(buf);
     free_completions();
+    gt_host_repl_mode(L, 0);
     luaL_unref(L, LUA_REGISTRYINDEX, repl_ref);
     repl_ref = LUA_NOREF;
-    return 0;
+    return gt_host_signal() ? 128 + gt_host_signal() : 0;
 }

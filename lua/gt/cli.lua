@@ -5,9 +5,14 @@ local host = require "gt.host"
 
 local M = {}
 
+-- The subcommand main() is running, so a usage error names that subcommand's help; nil
+-- again once user code (a script, -e, specs) runs, whose usage errors are its own.
+M.current = nil
+
 -- Raised for a usage error: the host prints "gtengine: <msg>" and exits 2.
 function M.usage(msg)
-  error({ usage = msg .. " (see 'gtengine --help')" }, 0)
+  local hint = M.current and ("gtengine " .. M.current .. " --help") or "gtengine --help"
+  error({ usage = msg .. " (see '" .. hint .. "')" }, 0)
 end
 
 -- The standalone luajit's traceback, cut where the host's own frames begin.
@@ -38,6 +43,7 @@ local function set_arg(script, args, first)
 end
 
 local function run_chunk(chunk, argt)
+  M.current = nil
   return M.protect(function() return chunk(unpack(argt, 1, #argt)) end)
 end
 
@@ -45,6 +51,7 @@ end
 function M.run_file(path, args, first)
   local chunk, err
   if path == "-" then
+    _G.gt = require "gt" -- as in the REPL
     chunk, err = loadstring(io.read("*a"), "=stdin")
   else
     chunk, err = loadfile(path)
@@ -114,6 +121,7 @@ end
 local function cmd_eval(args)
   local code = args[2]
   if not code then M.usage("-e needs a chunk of Lua code") end
+  _G.gt = require "gt" -- as in the REPL
   local chunk, err = loadstring(code, "=(command line)")
   if not chunk then
     io.stderr:write("gtengine: ", err, "\n")
@@ -124,6 +132,7 @@ end
 
 -- Busted's runner is a library: run it here so specs exercise the real C core.
 local function cmd_test(args)
+  M.current = nil
   local t = { [0] = "gtengine test" }
   for i = 2, #args do t[#t + 1] = args[i] end
   _G.arg = t
@@ -153,23 +162,36 @@ local function cmd_version(args)
 end
 
 local function cmd_repl()
+  M.current = nil
   return host.repl()
 end
 
+-- `gtengine help [CMD]`
+local function cmd_help(args)
+  M.current = nil
+  if not args[2] then io.write(M.help()); return 0 end
+  local c = M.find(args[2])
+  if not c then M.usage("unknown command '" .. args[2] .. "'") end
+  io.write(M.command_help(c))
+  return 0
+end
+
 -- The command table. Later slices add rows; `handler` is a function or the name of a
--- module whose .main(args) runs the command (loaded only when used).
+-- module whose .main(args) runs the command (loaded only when used), and whose .help
+-- (text) `gtengine CMD --help` prints after the synopsis. `passthrough`: the arguments
+-- after the first belong to a script or busted, so only `CMD --help` asks for help.
 M.commands = {
-  { name = "run", synopsis = "run FILE [ARGS...]", summary = "run a Lua script or workflow (also: gtengine FILE.lua)", handler = cmd_run },
-  { name = "-e", synopsis = "-e 'CODE' [ARGS...]", summary = "run a chunk of Lua given on the command line", handler = cmd_eval },
-  { name = "repl", synopsis = "repl", summary = "interactive Lua with gt loaded (the default on a terminal)", handler = cmd_repl },
-  { name = "test", synopsis = "test [PATH...] [BUSTED OPTIONS]", summary = "run busted specs inside gtengine (default tests/lua)", handler = cmd_test },
+  { name = "run", synopsis = "run FILE [ARGS...]", summary = "run a Lua script or workflow (also: gtengine FILE.lua)", handler = cmd_run, passthrough = true },
+  { name = "-e", synopsis = "-e 'CODE' [ARGS...]", summary = "run a chunk of Lua given on the command line", handler = cmd_eval, passthrough = true },
+  { name = "repl", synopsis = "repl", summary = "interactive Lua with gt loaded (the default on a terminal)", handler = cmd_repl, passthrough = true },
+  { name = "test", synopsis = "test [PATH...] [BUSTED OPTIONS]", summary = "run busted specs inside gtengine (default tests/lua)", handler = cmd_test, passthrough = true },
   { name = "version", synopsis = "version [--json]", summary = "print gtengine's and its libraries' versions", handler = cmd_version },
   { name = "data", synopsis = "data import|fetch|list|export ...", summary = "CSV import, provider downloads, the SQLite bar store", handler = "gt.cmd.data" },
   { name = "analyze", synopsis = "analyze (--data FILE | --symbol S) [--json]", summary = "indicators, levels, patterns and a scored recommendation", handler = "gt.cmd.analyze" },
   { name = "backtest", synopsis = "backtest --strategy NAME (--data FILE | --symbol S) ...", summary = "run a strategy over history; stats table, --json, --report FILE", handler = "gt.cmd.backtest" },
   { name = "runs", synopsis = "runs [--id N] [--json]", summary = "saved backtest runs, newest first; one in full with --id", handler = "gt.cmd.runs" },
   { name = "strategies", synopsis = "strategies [--json]", summary = "list strategies with their parameters", handler = function(args) return require("gt.cmd.backtest").strategies(args) end },
-  { name = "help", synopsis = "help", summary = "this list", handler = function() io.write(M.help()); return 0 end },
+  { name = "help", synopsis = "help [CMD]", summary = "this list, or one command's options", handler = cmd_help },
 }
 
 function M.add(cmd)
@@ -196,8 +218,25 @@ function M.help()
   end
   out[#out + 1] = "\noptions: -h, --help (this list), -v, --version\n"
   out[#out + 1] = "environment: GT_LUA_PATH=lua/?.lua loads the Lua library from disk (development)\n"
-  out[#out + 1] = "Each command takes --help. README.md has the full guide.\n"
+  out[#out + 1] = "Each command takes --help (or: gtengine help CMD). README.md has the full guide.\n"
   return table.concat(out)
+end
+
+-- One command's help: synopsis, summary and its options (cmd.help or its module's .help).
+function M.command_help(cmd)
+  local h = cmd.help
+  if not h and type(cmd.handler) == "string" then h = require(cmd.handler).help end
+  return "usage: gtengine " .. cmd.synopsis .. "\n" .. cmd.summary .. "\n" .. (h or "")
+end
+
+-- --help or -h anywhere before `--` (only right after CMD for passthrough commands).
+local function wants_help(cmd, args)
+  local last = cmd.passthrough and math.min(#args, 2) or #args
+  for i = 2, last do
+    if args[i] == "--" then return false end
+    if args[i] == "--help" or args[i] == "-h" then return true end
+  end
+  return false
 end
 
 function M.main(args)
@@ -215,12 +254,11 @@ function M.main(args)
     if first:match("^%-") then M.usage("unknown option " .. first) end
     M.usage("unknown command '" .. first .. "'")
   end
-  if args[2] == "--help" or args[2] == "-h" then
-    local h = cmd.help
-    if type(cmd.handler) == "string" then h = h or require(cmd.handler).help end
-    io.write("usage: gtengine ", cmd.synopsis, "\n", cmd.summary, "\n", h or "", "")
+  if wants_help(cmd, args) then
+    io.write(M.command_help(cmd))
     return 0
   end
+  M.current = cmd.name
   local handler = cmd.handler
   if type(handler) == "string" then handler = require(handler).main end
   return handler(args) or 0

@@ -1,5 +1,7 @@
 -- gt.fmt: terminal output. Aligned tables, numbers with thousands separators, progress
--- lines that redraw in place on a terminal and stay quiet when output is piped.
+-- lines that redraw in place on a terminal and stay quiet when output is piped, a backtest's
+-- stats table, and one-line summaries of FFI arrays and times (what the REPL prints).
+local ffi = require "ffi"
 local host = require "gt.host"
 
 local M = {}
@@ -52,6 +54,99 @@ function M.table(rows, cols)
   out[#out + 1] = table.concat(rule, "  ")
   for i = 1, #rows do line(cells[i]) end
   return table.concat(out, "\n") .. "\n"
+end
+
+-- A backtest's statistics as {name=, value=} rows, in gt.metrics.FIELDS order, each
+-- formatted for its unit (the table `gtengine backtest` and the REPL print).
+function M.stat_rows(stats)
+  local rows = {}
+  for _, f in ipairs(require("gt.metrics").FIELDS) do
+    local v = stats[f.key]
+    if v ~= nil then
+      local s
+      if v ~= v then s = "n/a"
+      elseif f.unit == "%" then s = M.num(v, 2) .. " %"
+      elseif f.unit == "ccy" then s = M.num(v, 2)
+      elseif f.unit == "bars" or f.key == "num_trades" then s = M.num(v, 0)
+      elseif f.unit == "years" then s = M.num(v, 2)
+      else s = M.num(v, 3) end
+      rows[#rows + 1] = { name = f.title, value = s }
+    end
+  end
+  return rows
+end
+
+function M.stats_table(stats)
+  return M.table(M.stat_rows(stats), { { key = "name", title = "metric" }, { key = "value", align = "right" } })
+end
+
+-- Integral numbers between 1980-01-01 and 2100-01-01 in epoch microseconds: what gt's
+-- times look like (a count or a price is far outside that range).
+local T_LO, T_HI = 315532800 * 1e6, 4102444800 * 1e6
+function M.is_time(x)
+  return type(x) == "number" and x >= T_LO and x < T_HI and x % 1 == 0
+end
+
+-- A time as a date: "2024-01-02" at midnight, else "2024-01-02T15:30:00Z".
+function M.time(us)
+  return require("gt.time").format(us)
+end
+
+local function elem_ok(x)
+  return type(x) == "number" or (type(x) == "cdata" and (ffi.istype("int64_t", x) or ffi.istype("uint64_t", x)))
+end
+
+-- The length and element type name of an array-like cdata, or nil: a checked array (a
+-- numeric field n and numbers at [i]), an FFI array (double[?], from its size), or a
+-- column pointer of a live gt series (its bar count).
+function M.array_len(v)
+  if type(v) ~= "cdata" then return nil end
+  local ok, n = pcall(function() return v.n end)
+  if ok and (type(n) == "number" or (type(n) == "cdata" and elem_ok(n))) then
+    n = tonumber(n)
+    local ok0, x = pcall(function() return v[0] end)
+    if n >= 0 and n % 1 == 0 and (n == 0 or (ok0 and elem_ok(x))) then return n, "array" end
+  end
+  local ct = tostring(ffi.typeof(v))
+  local elem = ct:match("^ctype<(.-) ?%[%d*%??%]>$")
+  if elem then
+    local ok1, esize = pcall(ffi.sizeof, elem)
+    local ok2, x = pcall(function() return v[0] end)
+    if ok1 and esize > 0 and ok2 and elem_ok(x) then return math.floor(ffi.sizeof(v) / esize), elem end
+    return nil
+  end
+  elem = ct:match("^ctype<(.-) ?%*>$")
+  local series = package.loaded["gt.series"]
+  if elem and series and series.column_length then
+    n = series.column_length(v)
+    if n then return n, elem:gsub("^const ", "") end
+  end
+end
+
+local function elem_str(x, times)
+  x = tonumber(x)
+  if x ~= x then return "nan" end
+  if times and M.is_time(x) then return M.time(x) end
+  return ("%.10g"):format(x)
+end
+
+-- "double[50] {1, 2, 3, 4, 5, ..., 46, 47, 48, 49, 50}": an array's length with its first
+-- and last `k` (default 5) values; an int64 array of times shows dates. nil if v is not
+-- an array (see M.array_len).
+function M.array(v, k)
+  local n, elem = M.array_len(v)
+  if not n then return nil end
+  k = k or 5
+  local times = elem:find("int64", 1, true) ~= nil
+  local parts = {}
+  if n <= 2 * k then
+    for i = 0, n - 1 do parts[#parts + 1] = elem_str(v[i], times) end
+  else
+    for i = 0, k - 1 do parts[#parts + 1] = elem_str(v[i], times) end
+    parts[#parts + 1] = "..."
+    for i = n - k, n - 1 do parts[#parts + 1] = elem_str(v[i], times) end
+  end
+  return ("%s[%d] {%s}"):format(elem, n, table.concat(parts, ", "))
 end
 
 -- A progress reporter for long work: call p(done, total, what) as often as you like; it

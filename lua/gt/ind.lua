@@ -206,7 +206,8 @@ function M.list()
     out[#out + 1] = { name = e.name, group = e.group, inputs = { unpack(e.inputs) }, params = params,
       outputs = { unpack(e.outputs) }, doc = e.doc }
   end
-  return out
+  -- prints (the REPL, tostring) as one signature per line
+  return setmetatable(out, { __tostring = function(t) return require("gt.help").ind_list(t) end })
 end
 
 -- ---- argument handling ----

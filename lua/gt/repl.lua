@@ -1,13 +1,42 @@
 -- gt.repl: what a REPL line means. engine/repl.c reads lines with libedit and calls
--- eval(chunk) (returns true while the chunk is incomplete), complete(prefix), banner().
+-- eval(chunk) (returns true while the chunk is incomplete, "quit" for quit/exit),
+-- complete(prefix), banner(). Values print readably: tables one level deep, FFI arrays by
+-- length and first/last values, times as dates, a backtest result as its stats table.
 local M = {}
 
+local fmt = require "gt.fmt"
 local gt = require "gt"
+local help = require "gt.help"
 _G.gt = gt
 
-local function fmt_value(v)
+-- `help` alone prints the overview (its __tostring); help(x) and help "name" look x up.
+_G.help = setmetatable({}, {
+  __call = function(_, x) return help.help(x) end,
+  __tostring = function() return help.overview() end,
+})
+
+local function fmt_value(v, nested)
   if type(v) == "string" then return string.format("%q", v) end
+  if fmt.is_time(v) then
+    return nested and fmt.time(v) or ("%s (%.0f)"):format(fmt.time(v), v)
+  end
+  if type(v) == "cdata" then
+    local a = fmt.array(v, nested and 2 or 5)
+    if a then return a end
+  end
   return tostring(v)
+end
+
+-- A gt.backtest result (its metatable is gt.backtest's Result, or has it as __index).
+local function result_text(v)
+  if not package.loaded["gt.backtest"] or type(rawget(v, "stats")) ~= "table" then return nil end
+  local mt = getmetatable(v)
+  local R = mt and (type(mt.__index) == "table" and mt.__index or mt)
+  if not (R and type(R.report) == "function" and type(R.summary) == "function") then return nil end
+  local m = tonumber(rawget(v, "m")) or #v.trades
+  return ("%s on %s %s: %s bars, %d trades (r.stats, r.trades, r:report(path))\n%s"):format(
+    tostring(v.strategy), tostring(v.symbol), tostring(v.timeframe or ""), fmt.num(v.n or 0), m,
+    fmt.stats_table(v.stats):gsub("\n$", ""))
 end
 
 -- Readable, one level deep, with the length: {1, 2, 3, x = 4} (#3)
@@ -15,6 +44,8 @@ function M.show(v)
   if type(v) ~= "table" then return fmt_value(v) end
   local mt = getmetatable(v)
   if mt and mt.__tostring then return tostring(v) end
+  local r = result_text(v)
+  if r then return r end
   local parts, n = {}, #v
   for i = 1, math.min(n, 20) do parts[#parts + 1] = M.short(v[i]) end
   if n > 20 then parts[#parts + 1] = ("... %d more"):format(n - 20) end
@@ -25,7 +56,7 @@ function M.show(v)
   table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
   for i, k in ipairs(keys) do
     if i > 30 then parts[#parts + 1] = ("... %d more keys"):format(#keys - 30); break end
-    local ks = (type(k) == "string" and k:match("^[%a_][%w_]*$")) and k or "[" .. fmt_value(k) .. "]"
+    local ks = (type(k) == "string" and k:match("^[%a_][%w_]*$")) and k or "[" .. fmt_value(k, true) .. "]"
     parts[#parts + 1] = ks .. " = " .. M.short(v[k])
   end
   return "{" .. table.concat(parts, ", ") .. "} (#" .. n .. ")"
@@ -38,7 +69,7 @@ function M.short(v)
     if mt and mt.__tostring then return tostring(v) end
     return ("{...} (#%d)"):format(#v)
   end
-  return fmt_value(v)
+  return fmt_value(v, true)
 end
 
 local function pack(...) return ... end
@@ -49,6 +80,8 @@ end
 
 -- Expression first (`1+2` prints 3), then statement; "<eof>" errors mean "keep reading".
 function M.eval(src)
+  local word = src:match("^%s*(%a+)%s*$") or src:match("^%s*(%a+)%s*%(%s*%)%s*$")
+  if word == "quit" or word == "exit" then return "quit" end
   -- pack(...) rather than `return expr`: a call in the expression is then not a tail
   -- call, so its errors keep their stdin:LINE position.
   local chunk, err = loadstring("local pack = ...; return pack(" .. src .. "\n)", "=stdin")
@@ -64,7 +97,8 @@ function M.eval(src)
   if not res[1] then
     local msg = tostring(res[2])
     local cut = msg:find("\n%s*%[C%]: in function 'xpcall'")
-    io.stderr:write(cut and msg:sub(1, cut - 1) or msg, "\n")
+    msg = (cut and msg:sub(1, cut - 1) or msg):gsub("\nstack traceback:$", "")
+    io.stderr:write(msg, "\n")
     return false
   end
   local n = table.maxn(res)
@@ -112,7 +146,8 @@ function M.complete(text)
 end
 
 function M.banner()
-  return ("gtengine %s  (%s)  `gt` is loaded; Ctrl-D quits"):format(gt.version, jit.version)
+  return ("gtengine %s  (%s)  `gt` is loaded; help for help, quit or Ctrl-D leaves"):format(gt.version,
+    jit.version)
 end
 
 return M

@@ -36,3 +36,20 @@ describe("gt.cli.parse", function()
     assert.same({ "-5" }, pos)
   end)
 end)
+
+describe("gt.cli help and usage hints", function()
+  it("names the running subcommand's help in a usage error", function()
+    local saved = cli.current
+    cli.current = "backtest"
+    local msg = usage_error(function() cli.parse({ "--nope" }, {}) end)
+    cli.current = saved
+    assert.equal("unknown option --nope (see 'gtengine backtest --help')", msg)
+  end)
+
+  it("gives one command's help from its module's text", function()
+    local h = cli.command_help(cli.find("runs"))
+    assert.equal("usage: gtengine runs [--id N] [--json]\n", h:sub(1, 39))
+    assert.is_truthy(h:find(require("gt.cmd.runs").help, 1, true))
+  end)
+end)
+

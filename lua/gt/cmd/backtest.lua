@@ -44,6 +44,23 @@ local function parse_value(v)
   return tonumber(v) or v
 end
 
+-- A --param value of the default's type: a number or true/false where the default is one.
+local function param_value(k, v, default)
+  if type(default) == "number" then
+    local n = tonumber(v)
+    if not n or n ~= n or n == math.huge or n == -math.huge then
+      cli.usage(("--param %s=%s: %s takes a number (default %s)"):format(k, v, k, tostring(default)))
+    end
+    return n
+  elseif type(default) == "boolean" then
+    if v ~= "true" and v ~= "false" then
+      cli.usage(("--param %s=%s: %s is true or false (default %s)"):format(k, v, k, tostring(default)))
+    end
+    return v == "true"
+  end
+  return parse_value(v)
+end
+
 local SPEC = { strategy = "string", data = "list", symbol = "list", timeframe = "string",
   db = "string", param = "list", capital = "number", size = "number", commission = "number",
   commission_kind = "string", slippage_bps = "number", spread_bps = "number", fill = "string",
@@ -115,28 +132,9 @@ local function load_data(o)
   return list, nil, t0
 end
 
--- Keys in the order the table shows them.
-local function stat_rows(stats)
-  local rows = {}
-  for _, f in ipairs(require("gt.metrics").FIELDS) do
-    local v = stats[f.key]
-    if v ~= nil then
-      local s
-      if v ~= v then s = "n/a"
-      elseif f.unit == "%" then s = fmt.num(v, 2) .. " %"
-      elseif f.unit == "ccy" then s = fmt.num(v, 2)
-      elseif f.unit == "bars" or f.key == "num_trades" then s = fmt.num(v, 0)
-      elseif f.unit == "years" then s = fmt.num(v, 2)
-      else s = fmt.num(v, 3) end
-      rows[#rows + 1] = { name = f.title, value = s }
-    end
-  end
-  return rows
-end
-
 function M.main(args)
   local o = cli.parse(args, SPEC, 2)
-  if not o.strategy then cli.usage("backtest needs --strategy NAME (see: gtengine strategies)") end
+  if not o.strategy then cli.usage("backtest needs --strategy NAME (gtengine strategies lists them)") end
   local ok, strategy = pcall(require("gt.strategy").load, o.strategy)
   if not ok then io.stderr:write("gtengine backtest: ", tostring(strategy), "\n"); return 1 end
   local params = {}
@@ -149,7 +147,7 @@ function M.main(args)
       table.sort(names)
       cli.usage(("strategy %s has no parameter '%s' (it has: %s)"):format(strategy.name, k, table.concat(names, ", ")))
     end
-    params[k] = parse_value(v)
+    params[k] = param_value(k, v, strategy.params[k])
   end
   if o.short then params.short = true end
   if o.fill and o.fill ~= "next_open" and o.fill ~= "close" then cli.usage("--fill is next_open or close") end
@@ -206,7 +204,7 @@ function M.main(args)
   io.write(("%s on %s %s, %s .. %s (%s bars), %s fill, %s path%s\n"):format(r.strategy, r.symbol or "?",
     s.timeframe or "", first, last, fmt.num(s.n), r.options.fill, r.options.mode,
     #ps > 0 and ("\nparams: " .. table.concat(ps, " ")) or ""))
-  io.write(fmt.table(stat_rows(r.stats), { { key = "name", title = "metric" }, { key = "value", align = "right" } }))
+  io.write(fmt.stats_table(r.stats))
   if fmt.isatty(1) then
     io.write("\n", require("gt.textchart").summary(r), "\n")
   end
