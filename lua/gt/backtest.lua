@@ -638,6 +638,8 @@ function M.run(strategy, data, opts)
   -- too little data is the data's problem, not a programming error: nil, message
   if series.n < 2 then return nil, ("backtest: need at least 2 bars, the data has %d"):format(series.n) end
   local o = check_options(opts)
+  local okp, perr = require("gt.strategy").check_params(strategy, opts and opts.params)
+  if not okp then error(("backtest.run: %s: parameter %s"):format(strategy.name, perr), 2) end
   local p = merge(strategy.params, opts and opts.params)
   local s0 = start_bar(series, o.start)
   if s0 >= series.n - 1 then

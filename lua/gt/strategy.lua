@@ -101,6 +101,7 @@ function M.prepare(s, where)
     end
   end
   if c.params ~= nil and type(c.params) ~= "table" then error(where .. ": params must be a table", 3) end
+  if c.types ~= nil and type(c.types) ~= "table" then error(where .. ": types must be a table", 3) end
   if c.plot ~= nil then
     local ok = type(c.plot) == "table"
     for _, v in ipairs(ok and c.plot or {}) do ok = ok and type(v) == "string" end
@@ -114,6 +115,41 @@ function M.prepare(s, where)
   end
   c._prepared = true
   return c
+end
+
+-- The type of parameter k: strategy.types[k] when declared ("integer", "number", "boolean",
+-- "string"); else from the default: a boolean, a string, or a number that is "integer" when
+-- the default and every value in the grid for k are whole numbers ("number" otherwise).
+function M.param_type(s, k)
+  if type(s.types) == "table" and s.types[k] then return s.types[k] end
+  local d = s.params[k]
+  if type(d) == "boolean" or type(d) == "string" then return type(d) end
+  if type(d) ~= "number" then return nil end
+  if d % 1 ~= 0 then return "number" end
+  local g = type(s.grid) == "table" and s.grid[k]
+  if type(g) == "table" then
+    for _, v in ipairs(g) do if type(v) == "number" and v % 1 ~= 0 then return "number" end end
+  end
+  return "integer"
+end
+
+-- Checks params against the declared types; returns true or nil and a message naming the
+-- parameter, the value and what it takes.
+function M.check_params(s, params)
+  for k, v in pairs(params or {}) do
+    local want = s.params[k] ~= nil and M.param_type(s, k)
+    if want then
+      local ok = (want == "integer" and type(v) == "number" and v % 1 == 0 and v == v and math.abs(v) < 2 ^ 53)
+        or (want == "number" and type(v) == "number" and v == v and math.abs(v) < math.huge)
+        or (want == "boolean" and type(v) == "boolean") or (want == "string" and type(v) == "string")
+      if not ok then
+        return nil, ("%s=%s: %s takes %s (default %s)"):format(k, tostring(v), k,
+          want == "integer" and "a whole number" or want == "number" and "a number" or ("a " .. want),
+          tostring(s.params[k]))
+      end
+    end
+  end
+  return true
 end
 
 -- load(name [, {roots = {...}}]) -> strategy table (a fresh copy per call), or raises

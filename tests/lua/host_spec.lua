@@ -134,7 +134,7 @@ describe("gtengine binary", function()
     -- sma_cross's fast and slow default to numbers, short to a boolean
     local _, err, code = t.run("backtest --strategy sma_cross --data " .. dir .. "/none.csv --param fast=abc")
     assert.equal(2, code)
-    assert.equal("gtengine: --param fast=abc: fast takes a number (default 10) " ..
+    assert.equal("gtengine: --param fast=abc: fast takes a whole number (default 10) " ..
       "(see 'gtengine backtest --help')\n", err)
     _, err, code = t.run("backtest --strategy sma_cross --data " .. dir .. "/none.csv --param short=yes")
     assert.equal(2, code)

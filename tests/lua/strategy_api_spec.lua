@@ -218,11 +218,20 @@ describe("sizing and fills end for any finite input", function()
       { "--size 0", "must be in (0, 1]" }, { "--size 3 --leverage 2", "must be in (0, 2]" },
       { "--commission -0.1", "must be >= 0" }, { "--leverage 0.5", "in [1, 100]" },
       { "--stop-pct 1.5", "in [0, 1)" }, { "--size-at later", "--size-at is signal or fill" },
+      { "--param fast=2.5", "fast takes a whole number (default 10)" },
+      { "--param fast=1e400", "fast takes a whole number" },
     } do
       local _, err, code = t.run("backtest --strategy sma_cross --no-save --data " .. csv .. " " .. case[1])
       assert.equal(2, code, case[1])
       assert.matches(case[2], err, 1, true)
     end
+    -- a parameter whose grid has fractions takes fractions
+    local _, err2, code2 = t.run("backtest --strategy mean_reversion --no-save --data " .. csv .. " --param num_std=2.5")
+    assert.equal(0, code2, err2)
+    -- the same rule from Lua: misuse raises naming the parameter
+    local ok, err3 = pcall(gt.backtest.run, "sma_cross", gt.data.synthetic { n = 100, seed = 1 }, { params = { fast = 2.5 } })
+    assert.is_false(ok)
+    assert.matches("fast=2.5: fast takes a whole number", err3, 1, true)
     os.execute("rm -rf " .. t.quote(dir))
   end)
 end)

@@ -44,21 +44,16 @@ local function parse_value(v)
   return tonumber(v) or v
 end
 
--- A --param value of the default's type: a number or true/false where the default is one.
-local function param_value(k, v, default)
-  if type(default) == "number" then
-    local n = tonumber(v)
-    if not n or n ~= n or n == math.huge or n == -math.huge then
-      cli.usage(("--param %s=%s: %s takes a number (default %s)"):format(k, v, k, tostring(default)))
-    end
-    return n
-  elseif type(default) == "boolean" then
-    if v ~= "true" and v ~= "false" then
-      cli.usage(("--param %s=%s: %s is true or false (default %s)"):format(k, v, k, tostring(default)))
-    end
-    return v == "true"
-  end
-  return parse_value(v)
+-- A --param value of the parameter's type (gt.strategy.param_type): a number, a whole number,
+-- or true/false; anything else is a usage error naming what the parameter takes.
+local function param_value(strategy, k, v)
+  local st = require "gt.strategy"
+  local want = st.param_type(strategy, k)
+  local x = parse_value(v)
+  if want == "integer" or want == "number" then x = tonumber(v) end
+  local ok, err = st.check_params(strategy, { [k] = x == nil and v or x })
+  if not ok then cli.usage("--param " .. err) end
+  return x
 end
 
 local SPEC = { strategy = "string", data = "list", symbol = "list", timeframe = "string",
@@ -147,7 +142,7 @@ function M.main(args)
       table.sort(names)
       cli.usage(("strategy %s has no parameter '%s' (it has: %s)"):format(strategy.name, k, table.concat(names, ", ")))
     end
-    params[k] = param_value(k, v, strategy.params[k])
+    params[k] = param_value(strategy, k, v)
   end
   if o.short then params.short = true end
   if o.fill and o.fill ~= "next_open" and o.fill ~= "close" then cli.usage("--fill is next_open or close") end
