@@ -323,7 +323,9 @@ end
 
 -- The stats and trades as plain data (for --json and the run store).
 -- Times become ISO-8601 text (dates alone for daily and longer bars).
-function Result:summary()
+-- summary{ json = true } gives the trades already encoded (gt.json.raw, by engine/json.c)
+-- instead of a table per trade: the same text json.encode would write, without the cost.
+function Result:summary(opts)
   local gtime = require "gt.time"
   local stats = {}
   for k, v in pairs(self.stats) do stats[k] = v end
@@ -332,12 +334,17 @@ function Result:summary()
     local s = gtime.format(us, false)
     return (s:gsub("T00:00:00Z$", ""))
   end
-  local trades = {}
-  for i, t in ipairs(self.trades) do
-    local c = {}
-    for k, v in pairs(t) do c[k] = v end
-    c.entry_time, c.exit_time = iso(t.entry_time), iso(t.exit_time)
-    trades[i] = c
+  local trades
+  if opts and opts.json then
+    trades = require("gt.json").trades(self._trades, self.m, self.symbols)
+  else
+    trades = {}
+    for i, t in ipairs(self.trades) do
+      local c = {}
+      for k, v in pairs(t) do c[k] = v end
+      c.entry_time, c.exit_time = iso(t.entry_time), iso(t.exit_time)
+      trades[i] = c
+    end
   end
   return { strategy = self.strategy, params = self.params, symbol = self.symbol,
     timeframe = self.timeframe, bars = self.n, first = iso(tonumber(self.ts[0])),
