@@ -295,7 +295,7 @@ end
 function Result:save(db_path)
   local json = require "gt.json"
   local store = require "gt.store"
-  local db, err = store.open(db_path or os.getenv("GT_DB") or "gt.db")
+  local db, err = store.open(db_path)
   if not db then return nil, err end
   local hash, hashes = ffi.new("char[17]"), {}
   for j, s in ipairs(self.list) do

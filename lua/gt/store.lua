@@ -10,7 +10,9 @@ local gtffi = require "gt.ffi"
 local series = require "gt.series"
 local C = gtffi.C
 
-local M = { DEFAULT_PATH = "gt.db", SCHEMA_VERSION = tonumber(C.GT_STORE_SCHEMA_VERSION) }
+local config = require "gt.config"
+
+local M = { DEFAULT_PATH = config.DEFAULT_DB, SCHEMA_VERSION = tonumber(C.GT_STORE_SCHEMA_VERSION) }
 local Store = {}
 Store.__index = Store
 M.Store = Store
@@ -55,10 +57,11 @@ local function key(q, what)
   return q.symbol, q.timeframe
 end
 
--- Opens (creating and migrating as needed) the database at path (default gt.db).
+-- Opens (creating and migrating as needed) the database at path; without one, the path
+-- gt.config resolves ($GT_DB, else gt.db).
 function M.open(path)
-  path = path or M.DEFAULT_PATH
-  if type(path) ~= "string" then error("store.open: path must be a string", 2) end
+  if path ~= nil and type(path) ~= "string" then error("store.open: path must be a string", 2) end
+  path = config.db_path(path)
   local out = ffi.new("gt_store *[1]")
   local rc = C.gt_store_open(path, out)
   if rc ~= 0 then return nil, gtffi.errmsg(rc) end

@@ -14,7 +14,7 @@ M.help = [[
 
 function M.main(args)
   local o = cli.parse(args, { db = "string", last = "number", id = "number", json = "flag" }, 2)
-  local db, err = require("gt.store").open(o.db or os.getenv("GT_DB") or "gt.db")
+  local db, err = require("gt.store").open(o.db)
   if not db then io.stderr:write("gtengine runs: ", err, "\n"); return 1 end
   if o.id then
     local r, rerr = db:run(o.id)
