@@ -39,6 +39,48 @@ int gt_json_number(double x, char *buf)
     /* 2^53: every integer below it is exact, and Lua prints the same digits with %d. */
     if (x == floor(x) && fabs(x) < 9007199254740992.0)
         return write_int((int64_t)x, buf);
+    /* Fast path, no printf: x = d / 10^k exactly as doubles (d an integer of at most 15
+     * digits, 10^k exact, the division correctly rounded, so the text reads back as x).
+     * A text of at most 15 significant digits that reads back is the one %.15g prints
+     * (doubles are 2^-52 apart relative, 15-digit decimals at least 1e-15), and %g prints
+     * fixed notation for 1e-4 <= |x| < 1e15, so the output is the same as below. */
+    double ax = fabs(x);
+    if (ax >= 1e-4 && ax < 1e15) {
+        static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+        for (int k = 1; k <= 15; k++) {
+            double y = ax * p10[k];
+            if (y >= 1e15)
+                break;
+            double d = nearbyint(y);
+            if (d / p10[k] != ax)
+                continue;
+            char digits[24];
+            int nd = write_int((int64_t)d, digits), len = 0;
+            if (x < 0)
+                buf[len++] = '-';
+            if (nd <= k) { /* 0.000ddd */
+                buf[len++] = '0';
+                buf[len++] = '.';
+                for (int z = 0; z < k - nd; z++)
+                    buf[len++] = '0';
+                memcpy(buf + len, digits, (size_t)nd);
+                len += nd;
+            } else {
+                memcpy(buf + len, digits, (size_t)(nd - k));
+                len += nd - k;
+                buf[len++] = '.';
+                memcpy(buf + len, digits + nd - k, (size_t)k);
+                len += k;
+            }
+            while (buf[len - 1] == '0') /* only when a smaller k rounded differently */
+                len--;
+            if (buf[len - 1] == '.')
+                len--;
+            buf[len] = '\0';
+            return len;
+        }
+    }
     /* The correctly rounded 15-digit text is the closest one; when it does not read back,
      * no other 15-digit text does, so the first precision that round-trips is the
      * shortest. 17 always does (IEEE 754 binary64). Any shorter text that reads back is

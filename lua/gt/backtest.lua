@@ -289,9 +289,10 @@ local function collect(bt, list, strategy, p, o, w)
   return res
 end
 
--- Saves the run (parameters, options, data range and hash, stats, trades, equity) to the
--- SQLite store; returns the run id or nil, err. Same inputs, same stored bytes: the JSON
--- has sorted keys and the numbers print exactly.
+-- Saves the run (parameters, options, data range and hash, stats, trades, and the chart
+-- points gt.report reads) to the SQLite store at db_path (gt.config resolves a nil one);
+-- returns the run id or nil, err. Same inputs, same stored bytes: the JSON has sorted keys
+-- and the numbers print exactly. `gtengine runs --id N --report` rebuilds the same report.
 function Result:save(db_path)
   local json = require "gt.json"
   local store = require "gt.store"
@@ -310,7 +311,15 @@ function Result:save(db_path)
   rec.strategy, rec.symbol, rec.timeframe = keep[1], keep[2], keep[3]
   rec.params_json, rec.options_json, rec.stats_json, rec.data_hash = keep[4], keep[5], keep[6], keep[7]
   rec.first_ts, rec.last_ts, rec.bars = self.ts[0], self.ts[self.n - 1], self.n
-  local id, serr = db:save_run(rec, self._trades, self.m, self.equity, self.n)
+  local used = require("gt.report").bars_used(self)
+  local np = #used
+  local pts = ffi.new("gt_run_point[?]", math.max(np, 1))
+  local ts, close, eq, dd, bh = self.ts, self.close, self.equity, self.drawdown, self.benchmark_equity
+  for k = 1, np do
+    local i, p = used[k], pts[k - 1]
+    p.bar, p.ts, p.close, p.equity, p.drawdown, p.benchmark = i, ts[i], close[i], eq[i], dd[i], bh[i]
+  end
+  local id, serr = db:save_run(rec, self._trades, self.m, pts, np)
   db:close()
   if not id then return nil, serr end
   self.run_id = id

@@ -53,6 +53,49 @@ static void numbers(void)
     is_int(bad, 0, "100000 random doubles read back to the same bits");
 }
 
+/* The printf reference the fast path must agree with: the first of %.15g, %.16g, %.17g
+ * that strtod reads back as x. */
+static const char *ref(double x)
+{
+    static char buf[64];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x)
+            break;
+    }
+    return buf;
+}
+
+static void fast_path(void)
+{
+    /* prices with few decimals, sums that pick up noise digits, and tiny or huge values
+     * around the fast path's bounds (1e-4 and 1e15) */
+    is_str(num(104.205418), "104.205418", "a 6-decimal price");
+    is_str(num(-0.0005), "-0.0005", "a small negative with leading zeros");
+    is_str(num(0.0001), "0.0001", "1e-4 is still fixed notation");
+    is_str(num(0.00001), "1e-05", "1e-5 is exponent notation, like %%g");
+    is_str(num(123456789012345.6), "123456789012345.6", "16 digits, printf path");
+    uint64_t s = 0x9E3779B97F4A7C15ull;
+    int bad = 0, first = -1;
+    for (int i = 0; i < 200000; i++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        double x;
+        switch (i % 4) {
+        case 0: x = (double)(int64_t)(s % 100000000) / 1e4; break;        /* 4 decimals */
+        case 1: x = (double)(int64_t)(s % 1000000000000ull) / 1e6; break; /* 6 decimals */
+        case 2: x = ((double)(s >> 11) / 9007199254740992.0) * 2e6 - 1e6; break;
+        default: x = (double)(s % 1000) / 7.0 + 0.1 * (double)(s % 13); break;
+        }
+        if (strcmp(num(x), ref(x)) != 0) {
+            bad++;
+            if (first < 0)
+                first = i;
+        }
+    }
+    is_int(bad, 0, "200000 price-like values print as the printf reference (first bad: %d)",
+           first);
+}
+
 static void trades(void)
 {
     /* 1900-01-01 is -2208988800 s from the epoch; +1 day for the exit */
@@ -114,6 +157,7 @@ static void parse(void)
 int main(void)
 {
     numbers();
+    fast_path();
     trades();
     parse();
     return done_testing();

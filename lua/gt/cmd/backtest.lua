@@ -71,24 +71,36 @@ local function load_data(o)
   return list
 end
 
+-- Percentages that are changes (returns, trade results, alpha) show their sign, so a gain
+-- reads "+1.20 %"; levels (volatility, drawdown depth, win rate, exposure) are unsigned.
+local SIGNED = { return_pct = true, cagr_pct = true, ann_return_pct = true, avg_trade_pct = true,
+  best_trade_pct = true, worst_trade_pct = true, buy_hold_return_pct = true, alpha_pct = true }
+
+-- One statistic as the tables show it: durations in bars or years with the unit, money
+-- with 2 decimals, percentages with " %" (and a sign when they are changes).
+function M.stat_text(f, v)
+  if v == nil or v ~= v then return "n/a" end
+  if f.unit == "%" then
+    return (SIGNED[f.key] and v > 0 and "+" or "") .. fmt.num(v, 2) .. " %"
+  elseif f.unit == "ccy" then return fmt.num(v, 2)
+  elseif f.unit == "bars" then
+    return fmt.num(v, v % 1 == 0 and 0 or 1) .. (v == 1 and " bar" or " bars")
+  elseif f.unit == "years" then return fmt.num(v, 2) .. " years"
+  elseif f.key == "num_trades" then return fmt.num(v, 0)
+  end
+  return fmt.num(v, 3)
+end
+
 -- Keys in the order the table shows them.
-local function stat_rows(stats)
+function M.stat_rows(stats)
   local rows = {}
   for _, f in ipairs(require("gt.metrics").FIELDS) do
     local v = stats[f.key]
-    if v ~= nil then
-      local s
-      if v ~= v then s = "n/a"
-      elseif f.unit == "%" then s = fmt.num(v, 2) .. " %"
-      elseif f.unit == "ccy" then s = fmt.num(v, 2)
-      elseif f.unit == "bars" or f.key == "num_trades" then s = fmt.num(v, 0)
-      elseif f.unit == "years" then s = fmt.num(v, 2)
-      else s = fmt.num(v, 3) end
-      rows[#rows + 1] = { name = f.title, value = s }
-    end
+    if v ~= nil then rows[#rows + 1] = { name = f.title, value = M.stat_text(f, v) } end
   end
   return rows
 end
+local stat_rows = M.stat_rows
 
 function M.main(args)
   local o = cli.parse(args, SPEC, 2)
