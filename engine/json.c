@@ -150,14 +150,29 @@ static void put_str(buf *b, const char *s)
         unsigned char c = (unsigned char)*s;
         const char *e = NULL;
         switch (c) {
-        case '"': e = "\\\""; break;
-        case '\\': e = "\\\\"; break;
-        case '\b': e = "\\b"; break;
-        case '\f': e = "\\f"; break;
-        case '\n': e = "\\n"; break;
-        case '\r': e = "\\r"; break;
-        case '\t': e = "\\t"; break;
-        default: break;
+        case '"':
+            e = "\\\"";
+            break;
+        case '\\':
+            e = "\\\\";
+            break;
+        case '\b':
+            e = "\\b";
+            break;
+        case '\f':
+            e = "\\f";
+            break;
+        case '\n':
+            e = "\\n";
+            break;
+        case '\r':
+            e = "\\r";
+            break;
+        case '\t':
+            e = "\\t";
+            break;
+        default:
+            break;
         }
         if (e) {
             put(b, e, 2);
@@ -262,8 +277,8 @@ gt_json *gt_json_parse(const char *text, int64_t len)
     long long at = end && end >= text ? (long long)(end - text) : 0;
     if (root) {
         /* Only whitespace may follow the value. */
-        while (at < len && (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' ||
-                            text[at] == '\r'))
+        while (at < len &&
+               (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' || text[at] == '\r'))
             at++;
         if (at >= len)
             return (gt_json *)(void *)root;
@@ -298,13 +313,20 @@ int gt_json_type(const gt_json *node)
     if (!n)
         return GT_JSON_NULL;
     switch (n->type & 0xff) {
-    case cJSON_False: return GT_JSON_FALSE;
-    case cJSON_True: return GT_JSON_TRUE;
-    case cJSON_Number: return GT_JSON_NUMBER;
-    case cJSON_String: return GT_JSON_STRING;
-    case cJSON_Array: return GT_JSON_ARRAY;
-    case cJSON_Object: return GT_JSON_OBJECT;
-    default: return GT_JSON_NULL;
+    case cJSON_False:
+        return GT_JSON_FALSE;
+    case cJSON_True:
+        return GT_JSON_TRUE;
+    case cJSON_Number:
+        return GT_JSON_NUMBER;
+    case cJSON_String:
+        return GT_JSON_STRING;
+    case cJSON_Array:
+        return GT_JSON_ARRAY;
+    case cJSON_Object:
+        return GT_JSON_OBJECT;
+    default:
+        return GT_JSON_NULL;
     }
 }
 

@@ -738,8 +738,9 @@ static int64_t run_blob(gt_store *st, int64_t id, const char *col, void *out, in
         else if (cap > 0 && len > 0)
             memcpy(out, p, (size_t)(len < cap ? len : cap) * size);
     } else if (s == SQLITE_DONE) {
-        len = gt_seterr(GT_ENOTFOUND, "store %s: run %lld has no %s (saved before schema 4, or no "
-                        "such run)", st->path, (long long)id, col);
+        len = gt_seterr(GT_ENOTFOUND,
+                        "store %s: run %lld has no %s (saved before schema 4, or no such run)",
+                        st->path, (long long)id, col);
     } else {
         len = dberr(st->path, st->db, "reading a run");
     }
@@ -771,8 +772,10 @@ int64_t gt_store_run_equity(gt_store *st, int64_t id, double *out, int64_t cap)
         if (cap > 0)
             memcpy(out, sqlite3_column_blob(q, 0), (size_t)(len < cap ? len : cap) * 8);
     } else if (s == SQLITE_DONE) {
-        len = gt_seterr(GT_ENOTFOUND, "store %s: run %lld has no full equity curve (saved with "
-                        "schema 4 or later, or no such run)", st->path, (long long)id);
+        len = gt_seterr(GT_ENOTFOUND,
+                        "store %s: run %lld has no full equity curve (saved with schema 4 or "
+                        "later, or no such run)",
+                        st->path, (long long)id);
     } else {
         len = dberr(st->path, st->db, "reading a run");
     }

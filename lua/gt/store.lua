@@ -18,6 +18,7 @@ Store.__index = Store
 M.Store = Store
 
 local GT_EINVAL = -2
+local GT_ENOTFOUND = -6
 
 -- A failed call: misuse (GT_EINVAL) raises at the caller of the method, anything else
 -- (SQLite, bad data, interrupt) is returned as nil, message.
@@ -253,9 +254,11 @@ function Store:run(id)
   r.trades = ffi.new("gt_trade[?]", math.max(m, 1))
   C.gt_store_run_trades(h, id, r.trades, m)
   r.m = m
-  r.points, r.np = self:run_points(id)
-  if not r.points then
-    r.points, r.np = nil, nil
+  if C.gt_store_run_points(h, id, nil, 0) ~= GT_ENOTFOUND then
+    local pts, np = self:run_points(id)
+    if not pts then return nil, np end
+    r.points, r.np = pts, np
+  else -- saved before schema 4: the whole equity curve
     local eq, n = self:run_equity(id)
     if not eq then return nil, n end
     r.equity, r.n = eq, n

@@ -81,10 +81,18 @@ static void fast_path(void)
         s ^= s << 13, s ^= s >> 7, s ^= s << 17;
         double x;
         switch (i % 4) {
-        case 0: x = (double)(int64_t)(s % 100000000) / 1e4; break;        /* 4 decimals */
-        case 1: x = (double)(int64_t)(s % 1000000000000ull) / 1e6; break; /* 6 decimals */
-        case 2: x = ((double)(s >> 11) / 9007199254740992.0) * 2e6 - 1e6; break;
-        default: x = (double)(s % 1000) / 7.0 + 0.1 * (double)(s % 13); break;
+        case 0:
+            x = (double)(int64_t)(s % 100000000) / 1e4;
+            break; /* 4 decimals */
+        case 1:
+            x = (double)(int64_t)(s % 1000000000000ull) / 1e6;
+            break; /* 6 decimals */
+        case 2:
+            x = ((double)(s >> 11) / 9007199254740992.0) * 2e6 - 1e6;
+            break;
+        default:
+            x = (double)(s % 1000) / 7.0 + 0.1 * (double)(s % 13);
+            break;
         }
         if (strcmp(num(x), ref(x)) != 0) {
             bad++;
@@ -92,8 +100,7 @@ static void fast_path(void)
                 first = i;
         }
     }
-    is_int(bad, 0, "200000 price-like values print as the printf reference (first bad: %d)",
-           first);
+    is_int(bad, 0, "200000 price-like values print as the printf reference (first bad: %d)", first);
 }
 
 static void trades(void)
@@ -108,7 +115,8 @@ static void trades(void)
     char *out = NULL;
     int64_t len = gt_json_trades(t, 2, sym, 2, &out);
     const char *want =
-        "[{\"duration\":6,\"entry_bar\":35,\"entry_price\":104.205418,\"entry_time\":\"1900-01-01\","
+        "[{\"duration\":6,\"entry_bar\":35,\"entry_price\":104.205418,\"entry_time\":\"1900-01-"
+        "01\","
         "\"exit_bar\":41,\"exit_price\":100.813878,\"exit_time\":\"1900-01-02\",\"fees\":0.5,"
         "\"pnl\":-33.9154,\"return_pct\":-3.25,\"size\":10,\"symbol\":\"A\\\"B\"},"
         "{\"entry_bar\":50,\"entry_price\":0.30000000000000004,"

@@ -94,6 +94,18 @@ describe("a saved run reopened", function()
     assert.is_true(size < r.m * 88 + run.np * 48 + 200 * 1024, "database bytes: " .. size)
   end)
 
+  it("names a damaged BLOB instead of reading past it", function()
+    local csv = csv_file(dir .. "/SYN.csv", 300, 5)
+    local db = dir .. "/r.db"
+    local _, err, code = t.run(("backtest --strategy sma_cross --data %s --db %s"):format(csv, db))
+    assert.equal(0, code, err)
+    -- 3 bytes cannot be whole 48-byte gt_run_point records
+    raw_exec(db, "UPDATE run_data SET points = X'010203' WHERE run_id = 1")
+    _, err, code = t.run(("runs --db %s --id 1 --json"):format(db))
+    assert.equal(1, code)
+    assert.matches("run 1: the points BLOB has 3 bytes, not a whole number of 48-byte records", err, 1, true)
+  end)
+
   it("lists when each run ran and its parameters", function()
     local csv = csv_file(dir .. "/SYN.csv", 300, 5)
     local db = dir .. "/r.db"
