@@ -694,10 +694,11 @@ local function normalize_trades(result)
 end
 
 -- The chart inputs: columns, drawdown and rescaled buy-and-hold; html adds trades and ticks.
-local function series_context(result)
+-- raw_ts: leave an int64 ts column as it is (bars_used only searches it).
+local function series_context(result, raw_ts)
   local n = result.n
   local ctx = { n = n, symbol = tostring(result.symbol or "?"), timeframe = tostring(result.timeframe or "?") }
-  ctx.ts = column(result.ts, n, "ts")
+  ctx.ts = (raw_ts and type(result.ts) == "cdata") and result.ts or column(result.ts, n, "ts")
   ctx.close = column(result.close, n, "close")
   ctx.equity = column(result.equity, n, "equity")
   if result.drawdown then
@@ -816,7 +817,7 @@ function M.bars_used(result)
     for i = 0, n - 1 do out[i + 1] = i end
     return out
   end
-  local ctx = series_context(result)
+  local ctx = series_context(result, true)
   local set = { [0] = true, [n - 1] = true }
   for _, v in ipairs({ ctx.close, ctx.equity, ctx.drawdown, ctx.bench or false }) do
     if v then
@@ -824,7 +825,7 @@ function M.bars_used(result)
     end
   end
   -- every candidate tick, kept or not: which are kept depends on where the others fell
-  for _, tk in ipairs(time_ticks(ctx.ts[0], ctx.ts[n - 1], 8)) do
+  for _, tk in ipairs(time_ticks(tonumber(ctx.ts[0]), tonumber(ctx.ts[n - 1]), 8)) do
     local i = lower_bound(ctx.ts, n, tk.t)
     if i < n then set[i] = true end
     if i > 0 then set[i - 1] = true end
