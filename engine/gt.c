@@ -197,6 +197,14 @@ void gt_clear_interrupt(void)
     F(gt_run_record, first_ts) \
     F(gt_run_record, last_ts) \
     F(gt_run_record, bars) \
+    F(gt_run_record, chart_json) \
+    S(gt_run_point) \
+    F(gt_run_point, bar) \
+    F(gt_run_point, ts) \
+    F(gt_run_point, close) \
+    F(gt_run_point, equity) \
+    F(gt_run_point, drawdown) \
+    F(gt_run_point, benchmark) \
     S(gt_view) \
     F(gt_view, p) \
     F(gt_view, n) \

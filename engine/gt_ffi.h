@@ -214,7 +214,7 @@ const char *gt_csv_report_note(const gt_csv_report *r, int32_t i);
  * is start <= ts < stop; each bound applies only when its bit is set in `bounds`. Calls
  * return a count (>= 0) or a negative GT_E* code with gt_errmsg() naming the path. */
 typedef struct gt_store gt_store;
-enum { GT_STORE_SCHEMA_VERSION = 3 }; /* the newest schema (PRAGMA user_version) known */
+enum { GT_STORE_SCHEMA_VERSION = 4 }; /* the newest schema (PRAGMA user_version) known */
 enum gt_store_bounds { GT_STORE_START = 1, GT_STORE_STOP = 2 };
 /* Opens or creates the database and migrates its schema forward. */
 int gt_store_open(const char *path, gt_store **out);
@@ -626,20 +626,76 @@ typedef struct gt_run_record {
     int64_t first_ts;
     int64_t last_ts;
     int64_t bars;
+    const char *chart_json; /* the report's further lines at the saved bars, or NULL */
 } gt_run_record;
-/* Saves the run, its trades and its equity curve (n doubles) in one transaction. Returns
- * the new run id (> 0) or a negative status. */
+/* One bar of a saved run's charts (schema 4): the bars the HTML report reads, so a saved
+ * run rebuilds the same report without the whole series (gt.report.bars_used). */
+typedef struct gt_run_point {
+    int64_t bar;      /* bar index, 0-based */
+    int64_t ts;       /* epoch microseconds */
+    double close;     /* the first symbol's close */
+    double equity;    /* account equity at the close */
+    double drawdown;  /* equity / running peak - 1 */
+    double benchmark; /* buy-and-hold equity */
+} gt_run_point;
+/* Saves the run (r->bars bars), its m trades and np chart points in one transaction, the
+ * trades and the points as one BLOB each. Returns the new run id (> 0) or a negative
+ * status. */
 int64_t gt_store_save_run(gt_store *st, const gt_run_record *r, const gt_trade *trades, int64_t m,
-                          const double *equity, int64_t n);
-/* Copies run id's equity into out (capacity cap); returns the stored length. */
+                          const gt_run_point *points, int64_t np);
+/* Copies run id's chart points into out (capacity cap); returns how many are stored, or
+ * GT_ENOTFOUND for a run saved before schema 4 (it has the full equity curve instead). */
+int64_t gt_store_run_points(gt_store *st, int64_t id, gt_run_point *out, int64_t cap);
+/* Copies the full equity curve of a run saved before schema 4 into out (capacity cap);
+ * returns its length, or GT_ENOTFOUND when the run has none. */
 int64_t gt_store_run_equity(gt_store *st, int64_t id, double *out, int64_t cap);
 /* Copies run id's trades into out (capacity cap); returns how many are stored. */
 int64_t gt_store_run_trades(gt_store *st, int64_t id, gt_trade *out, int64_t cap);
-/* Copies one text column of run id (strategy, symbol, timeframe, params, options, stats,
- * data_hash) into buf, NUL-terminated; returns its full length. */
+/* Copies one column of run id as text (strategy, symbol, timeframe, params, options, stats,
+ * data_hash, and the integers created_at, first_ts, last_ts, bars) into buf, NUL-terminated;
+ * returns its full length. */
 int64_t gt_store_run_text(gt_store *st, int64_t id, const char *column, char *buf, int64_t cap);
 /* The highest run id, 0 when none. */
 int64_t gt_store_last_run(gt_store *st);
+
+/* ---- JSON (json.c): cJSON parsing as a walkable tree, exact numbers, trades ---- */
+/* A node of a parsed document; the root is the document and owns every node. */
+typedef struct gt_json gt_json;
+enum gt_json_type {
+    GT_JSON_NULL = 0,
+    GT_JSON_FALSE = 1,
+    GT_JSON_TRUE = 2,
+    GT_JSON_NUMBER = 3,
+    GT_JSON_STRING = 4,
+    GT_JSON_ARRAY = 5,
+    GT_JSON_OBJECT = 6
+};
+/* Parses len bytes of text (standard JSON; only whitespace may follow the value). Returns
+ * the root or NULL with the message ("JSON: malformed at byte N near 'x'") set. */
+gt_json *gt_json_parse(const char *text, int64_t len);
+void gt_json_free(gt_json *doc);
+int gt_json_type(const gt_json *node);
+/* First element or member of an array or object (NULL when empty or a scalar). */
+const gt_json *gt_json_child(const gt_json *node);
+/* The following element or member (NULL after the last). */
+const gt_json *gt_json_next(const gt_json *node);
+/* A member's key (NULL for array elements), a string's value (NULL when not a string), a
+ * number's value (NaN when not a number). */
+const char *gt_json_key(const gt_json *node);
+const char *gt_json_string(const gt_json *node);
+double gt_json_value(const gt_json *node);
+/* Writes x as JSON into buf (32 bytes): the shortest of %.15g/%.16g/%.17g that reads back
+ * as x (the shortest text for normal doubles), an integer below 2^53 without a fraction, null for NaN and Inf. Returns the length. */
+int gt_json_number(double x, char *buf);
+/* Encodes m trades as a JSON array of objects with sorted keys (duration, entry_bar,
+ * entry_price, entry_time, exit_bar, exit_price, exit_time, fees, pnl, return_pct, size,
+ * symbol), times as gt_time_format date-only text; an open trade (exit_bar < 0) has no
+ * duration nor exit_time. symbols[trade.symbol] names the symbol (left out when outside
+ * nsym). *out gets a malloc'd NUL-terminated text to free with gt_json_text_free. Returns
+ * its length or a negative status. */
+int64_t gt_json_trades(const gt_trade *t, int64_t m, const char *const *symbols, int64_t nsym,
+                       char **out);
+void gt_json_text_free(char *text);
 
 /* ---- indicators (ind.c) ---- */
 /* Technical indicators. Each one has two forms that give identical numbers:

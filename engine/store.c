@@ -85,6 +85,20 @@ static const char *const migrations[] = {
     "  stop INTEGER NOT NULL,"
     "  PRIMARY KEY (symbol, timeframe, start)"
     ") WITHOUT ROWID;",
+    /* 3 -> 4: a run's trades and chart points as one BLOB each (gt_trade and gt_run_point
+     * records, native byte order like the equity BLOB before), written with two inserts
+     * instead of one per trade. The points are the bars the HTML report reads (every bar
+     * up to 2000, else at most about 8000), not the whole equity curve (8 MB per million
+     * bars): the exact figures are in runs.stats. Runs saved before stay readable from
+     * run_trades and run_equity. */
+    "CREATE TABLE run_data ("
+    "  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+    "  trades BLOB NOT NULL,"
+    "  points BLOB NOT NULL"
+    ");"
+    /* the report's other lines at the same bars (each further symbol's close, the
+     * strategy's declared indicators) as JSON; '' when the report has none */
+    "ALTER TABLE runs ADD COLUMN chart TEXT NOT NULL DEFAULT '';",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(NMIGRATIONS == GT_STORE_SCHEMA_VERSION,
@@ -110,7 +124,7 @@ static const char setup_sql[] = "PRAGMA journal_mode=WAL;"
                                 "PRAGMA cache_size=-16384;" /* KiB: 16 MiB */
                                 "PRAGMA foreign_keys=ON;";
 
-enum stmt_id { S_PUT, S_IMPORT, S_LOAD, S_RANGE, S_DELETE, S_LIST, S_COUNT };
+enum stmt_id { S_PUT, S_IMPORT, S_LOAD, S_RANGE, S_DELETE, S_LIST, S_RUN, S_RUN_DATA, S_COUNT };
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_PUT] = "INSERT INTO bars (symbol, timeframe, ts, open, high, low, close, volume) "
@@ -129,6 +143,9 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_DELETE] = "DELETE FROM bars WHERE symbol = ?1 AND timeframe = ?2 AND ts BETWEEN ?3 AND ?4",
     [S_LIST] = "SELECT symbol, timeframe, count(*), min(ts), max(ts) FROM bars "
                "GROUP BY symbol, timeframe ORDER BY symbol, timeframe",
+    [S_RUN] = "INSERT INTO runs(created_at, strategy, symbol, timeframe, params, options, stats,"
+              " data_hash, first_ts, last_ts, bars, chart) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+    [S_RUN_DATA] = "INSERT INTO run_data(run_id, trades, points) VALUES (?, ?, ?)",
 };
 
 struct gt_store {
@@ -653,21 +670,18 @@ void gt_store_list_free(gt_store_list *l)
 }
 
 int64_t gt_store_save_run(gt_store *st, const gt_run_record *r, const gt_trade *trades, int64_t m,
-                          const double *equity, int64_t n)
+                          const gt_run_point *points, int64_t np)
 {
     if (!st || !r || !r->strategy || !r->params_json || !r->options_json || !r->stats_json ||
-        !r->data_hash || (m > 0 && !trades) || (n > 0 && !equity) || m < 0 || n < 0)
-        return gt_seterr(GT_EINVAL, "store: gt_store_save_run needs a run record, trades and equity");
-    sqlite3_stmt *q = NULL;
+        !r->data_hash || (m > 0 && !trades) || (np > 0 && !points) || m < 0 || np < 0)
+        return gt_seterr(GT_EINVAL,
+                         "store: gt_store_save_run needs a run record, trades and chart points");
+    sqlite3_stmt *q;
     int rc = exec(st, "BEGIN IMMEDIATE", "saving a run");
     if (rc)
         return rc;
-    if (sqlite3_prepare_v2(st->db,
-                           "INSERT INTO runs(created_at, strategy, symbol, timeframe, params, options,"
-                           " stats, data_hash, first_ts, last_ts, bars)"
-                           " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                           -1, &q, NULL) != SQLITE_OK)
-        goto dberror;
+    if (!(q = stmt(st, S_RUN)))
+        return rollback(st, GT_EDB);
     sqlite3_bind_int64(q, 1, now_us());
     sqlite3_bind_text(q, 2, r->strategy, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, r->symbol, -1, SQLITE_STATIC);
@@ -679,51 +693,70 @@ int64_t gt_store_save_run(gt_store *st, const gt_run_record *r, const gt_trade *
     sqlite3_bind_int64(q, 9, r->first_ts);
     sqlite3_bind_int64(q, 10, r->last_ts);
     sqlite3_bind_int64(q, 11, r->bars);
+    sqlite3_bind_text(q, 12, r->chart_json ? r->chart_json : "", -1, SQLITE_STATIC);
     if (sqlite3_step(q) != SQLITE_DONE)
         goto dberror;
-    sqlite3_finalize(q);
-    q = NULL;
+    done(q);
     int64_t id = sqlite3_last_insert_rowid(st->db);
-    if (sqlite3_prepare_v2(st->db, "INSERT INTO run_trades VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
-                           &q, NULL) != SQLITE_OK)
-        goto dberror;
-    for (int64_t i = 0; i < m; i++) {
-        const gt_trade *t = &trades[i];
-        sqlite3_bind_int64(q, 1, id);
-        sqlite3_bind_int64(q, 2, i);
-        sqlite3_bind_int64(q, 3, t->symbol);
-        sqlite3_bind_int64(q, 4, t->entry_bar);
-        sqlite3_bind_int64(q, 5, t->exit_bar);
-        sqlite3_bind_int64(q, 6, t->entry_ts);
-        sqlite3_bind_int64(q, 7, t->exit_ts);
-        sqlite3_bind_double(q, 8, t->entry_price);
-        sqlite3_bind_double(q, 9, t->exit_price);
-        sqlite3_bind_double(q, 10, t->size);
-        sqlite3_bind_double(q, 11, t->pnl);
-        sqlite3_bind_double(q, 12, t->return_pct);
-        sqlite3_bind_double(q, 13, t->fees);
-        if (sqlite3_step(q) != SQLITE_DONE)
-            goto dberror;
-        sqlite3_reset(q);
-    }
-    sqlite3_finalize(q);
-    q = NULL;
-    if (sqlite3_prepare_v2(st->db, "INSERT INTO run_equity VALUES (?, ?)", -1, &q, NULL) != SQLITE_OK)
-        goto dberror;
+    if (!(q = stmt(st, S_RUN_DATA)))
+        return rollback(st, GT_EDB);
     sqlite3_bind_int64(q, 1, id);
-    sqlite3_bind_blob64(q, 2, n > 0 ? (const void *)equity : (const void *)"", (sqlite3_uint64)n * 8,
-                        SQLITE_STATIC);
+    sqlite3_bind_blob64(q, 2, m > 0 ? (const void *)trades : (const void *)"",
+                        (sqlite3_uint64)m * sizeof *trades, SQLITE_STATIC);
+    sqlite3_bind_blob64(q, 3, np > 0 ? (const void *)points : (const void *)"",
+                        (sqlite3_uint64)np * sizeof *points, SQLITE_STATIC);
     if (sqlite3_step(q) != SQLITE_DONE)
         goto dberror;
-    sqlite3_finalize(q);
-    q = NULL;
+    done(q);
     if ((rc = exec(st, "COMMIT", "committing a run")) != GT_OK)
         return rollback(st, rc);
     return id;
 dberror:
     rc = dberr(st->path, st->db, "saving a run");
-    sqlite3_finalize(q);
+    done(q);
     return rollback(st, rc);
+}
+
+/* The BLOB column col of run id's run_data row copied into out as records of size bytes
+ * (at most cap); returns the record count, or GT_ENOTFOUND when the run has no such row. */
+static int64_t run_blob(gt_store *st, int64_t id, const char *col, void *out, int64_t cap,
+                        size_t size)
+{
+    char sql[80];
+    snprintf(sql, sizeof sql, "SELECT %s FROM run_data WHERE run_id = ?", col);
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return dberr(st->path, st->db, "reading a run");
+    sqlite3_bind_int64(q, 1, id);
+    int64_t len;
+    int s = sqlite3_step(q);
+    if (s == SQLITE_ROW) {
+        const void *p = sqlite3_column_blob(q, 0);
+        int bytes = sqlite3_column_bytes(q, 0);
+        len = bytes / (int64_t)size;
+        if ((size_t)bytes % size)
+            len = gt_seterr(GT_EDB,
+                            "store %s: run %lld: the %s BLOB has %d bytes, not a whole number of "
+                            "%zu-byte records (a damaged database or a different architecture)",
+                            st->path, (long long)id, col, bytes, size);
+        else if (cap > 0 && len > 0)
+            memcpy(out, p, (size_t)(len < cap ? len : cap) * size);
+    } else if (s == SQLITE_DONE) {
+        len = gt_seterr(GT_ENOTFOUND,
+                        "store %s: run %lld has no %s (saved before schema 4, or no such run)",
+                        st->path, (long long)id, col);
+    } else {
+        len = dberr(st->path, st->db, "reading a run");
+    }
+    sqlite3_finalize(q);
+    return len;
+}
+
+int64_t gt_store_run_points(gt_store *st, int64_t id, gt_run_point *out, int64_t cap)
+{
+    if (!st || cap < 0 || (cap > 0 && !out))
+        return gt_seterr(GT_EINVAL, "store: gt_store_run_points needs a handle and a buffer");
+    return run_blob(st, id, "points", out, cap, sizeof *out);
 }
 
 int64_t gt_store_run_equity(gt_store *st, int64_t id, double *out, int64_t cap)
@@ -743,7 +776,10 @@ int64_t gt_store_run_equity(gt_store *st, int64_t id, double *out, int64_t cap)
         if (cap > 0)
             memcpy(out, sqlite3_column_blob(q, 0), (size_t)(len < cap ? len : cap) * 8);
     } else if (s == SQLITE_DONE) {
-        len = gt_seterr(GT_ENOTFOUND, "store %s: no run %lld", st->path, (long long)id);
+        len = gt_seterr(GT_ENOTFOUND,
+                        "store %s: run %lld has no full equity curve (saved with schema 4 or "
+                        "later, or no such run)",
+                        st->path, (long long)id);
     } else {
         len = dberr(st->path, st->db, "reading a run");
     }
@@ -756,6 +792,10 @@ int64_t gt_store_run_trades(gt_store *st, int64_t id, gt_trade *out, int64_t cap
     sqlite3_stmt *q = NULL;
     if (!st || cap < 0 || (cap > 0 && !out))
         return gt_seterr(GT_EINVAL, "store: gt_store_run_trades needs a handle and a buffer");
+    int64_t m = run_blob(st, id, "trades", out, cap, sizeof *out);
+    if (m != GT_ENOTFOUND)
+        return m;
+    /* a run saved before schema 4: a row per trade */
     if (sqlite3_prepare_v2(st->db,
                            "SELECT symbol_index, entry_bar, exit_bar, entry_ts, exit_ts, entry_price,"
                            " exit_price, size, pnl, return_pct, fees FROM run_trades"
@@ -763,7 +803,7 @@ int64_t gt_store_run_trades(gt_store *st, int64_t id, gt_trade *out, int64_t cap
                            -1, &q, NULL) != SQLITE_OK)
         return dberr(st->path, st->db, "reading a run's trades");
     sqlite3_bind_int64(q, 1, id);
-    int64_t m = 0;
+    m = 0;
     int s;
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
         if (m < cap)
@@ -783,8 +823,9 @@ int64_t gt_store_run_trades(gt_store *st, int64_t id, gt_trade *out, int64_t cap
 
 int64_t gt_store_run_text(gt_store *st, int64_t id, const char *column, char *buf, int64_t cap)
 {
-    static const char *const cols[] = {"strategy", "symbol",    "timeframe", "params",
-                                       "options",  "stats",     "data_hash"};
+    static const char *const cols[] = {"strategy", "symbol",     "timeframe", "params",
+                                       "options",  "stats",      "data_hash", "created_at",
+                                       "first_ts", "last_ts",    "bars",      "chart"};
     const char *col = NULL;
     for (size_t i = 0; column && i < sizeof cols / sizeof cols[0]; i++)
         if (strcmp(column, cols[i]) == 0)

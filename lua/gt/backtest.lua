@@ -480,13 +480,14 @@ local function collect(bt, list, strategy, p, o, w, s0, inds)
   return res
 end
 
--- Saves the run (parameters, options, data range and hash, stats, trades, equity) to the
--- SQLite store; returns the run id or nil, err. Same inputs, same stored bytes: the JSON
--- has sorted keys and the numbers print exactly.
+-- Saves the run (parameters, options, data range and hash, stats, trades, and the chart
+-- points gt.report reads) to the SQLite store at db_path (gt.config resolves a nil one);
+-- returns the run id or nil, err. Same inputs, same stored bytes: the JSON has sorted keys
+-- and the numbers print exactly. `gtengine runs --id N --report` rebuilds the same report.
 function Result:save(db_path)
   local json = require "gt.json"
   local store = require "gt.store"
-  local db, err = store.open(db_path or os.getenv("GT_DB") or "gt.db")
+  local db, err = store.open(db_path)
   if not db then return nil, err end
   local hash, hashes = ffi.new("char[17]"), {}
   for j, s in ipairs(self.list) do
@@ -501,7 +502,27 @@ function Result:save(db_path)
   rec.strategy, rec.symbol, rec.timeframe = keep[1], keep[2], keep[3]
   rec.params_json, rec.options_json, rec.stats_json, rec.data_hash = keep[4], keep[5], keep[6], keep[7]
   rec.first_ts, rec.last_ts, rec.bars = self.ts[0], self.ts[self.n - 1], self.n
-  local id, serr = db:save_run(rec, self._trades, self.m, self.equity, self.n)
+  local used = require("gt.report").bars_used(self)
+  local np = #used
+  local pts = ffi.new("gt_run_point[?]", math.max(np, 1))
+  local ts, close, eq, dd, bh = self.ts, self.close, self.equity, self.drawdown, self.benchmark_equity
+  for k = 1, np do
+    local i, p = used[k], pts[k - 1]
+    p.bar, p.ts, p.close, p.equity, p.drawdown, p.benchmark = i, ts[i], close[i], eq[i], dd[i], bh[i]
+  end
+  -- the report's further lines (other symbols' closes, indicator lines) at the same bars
+  local extra = require("gt.report").extra_lines(self)
+  if #extra > 0 then
+    local chart = { lines = {} }
+    for _, l in ipairs(extra) do
+      local vals = {}
+      for k = 1, np do vals[k] = l.values[used[k]] end
+      chart.lines[#chart.lines + 1] = { key = l.key, panel = l.panel, name = l.name, values = vals }
+    end
+    keep[#keep + 1] = json.encode(chart)
+    rec.chart_json = keep[#keep]
+  end
+  local id, serr = db:save_run(rec, self._trades, self.m, pts, np)
   db:close()
   if not id then return nil, serr end
   self.run_id = id
@@ -514,7 +535,9 @@ end
 
 -- The stats and trades as plain data (for --json and the run store).
 -- Times become ISO-8601 text (dates alone for daily and longer bars).
-function Result:summary()
+-- summary{ json = true } gives the trades already encoded (gt.json.raw, by engine/json.c)
+-- instead of a table per trade: the same text json.encode would write, without the cost.
+function Result:summary(opts)
   local gtime = require "gt.time"
   local stats = {}
   for k, v in pairs(self.stats) do stats[k] = v end
@@ -523,12 +546,17 @@ function Result:summary()
     local s = gtime.format(us, false)
     return (s:gsub("T00:00:00Z$", ""))
   end
-  local trades = {}
-  for i, t in ipairs(self.trades) do
-    local c = {}
-    for k, v in pairs(t) do c[k] = v end
-    c.entry_time, c.exit_time = iso(t.entry_time), iso(t.exit_time)
-    trades[i] = c
+  local trades
+  if opts and opts.json then
+    trades = require("gt.json").trades(self._trades, self.m, self.symbols)
+  else
+    trades = {}
+    for i, t in ipairs(self.trades) do
+      local c = {}
+      for k, v in pairs(t) do c[k] = v end
+      c.entry_time, c.exit_time = iso(t.entry_time), iso(t.exit_time)
+      trades[i] = c
+    end
   end
   return { strategy = self.strategy, params = self.params, symbol = self.symbol,
     timeframe = self.timeframe, bars = self.n, first = iso(tonumber(self.ts[0])),

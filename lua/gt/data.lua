@@ -15,7 +15,7 @@ local C = gtffi.C
 
 local M = {}
 
-M.DEFAULT_DB = "gt.db"
+M.DEFAULT_DB = require("gt.config").DEFAULT_DB
 
 -- The subset of opts the CSV reader takes (the rest are gt.data's own: db, progress).
 local function csv_opts(opts)
@@ -27,7 +27,7 @@ local function csv_opts(opts)
 end
 
 local function db_path(opts)
-  return (opts and opts.db) or os.getenv("GT_DB") or M.DEFAULT_DB
+  return require("gt.config").db_path(opts and opts.db)
 end
 
 local function open_store(opts)

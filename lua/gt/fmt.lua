@@ -58,20 +58,32 @@ end
 
 -- A backtest's statistics as {name=, value=} rows, in gt.metrics.FIELDS order, each
 -- formatted for its unit (the table `gtengine backtest` and the REPL print).
+-- Percentages that are changes (returns, trade results, alpha) show their sign, so a gain
+-- reads "+1.20 %"; levels (volatility, drawdown depth, win rate, exposure) are unsigned.
+local SIGNED = { return_pct = true, cagr_pct = true, ann_return_pct = true, avg_trade_pct = true,
+  best_trade_pct = true, worst_trade_pct = true, buy_hold_return_pct = true, alpha_pct = true }
+
+-- One statistic as the tables show it: durations in bars or years with the unit, money
+-- with 2 decimals, percentages with " %" (and a sign when they are changes).
+function M.stat_text(f, v)
+  if v == nil or v ~= v then return "n/a" end
+  if f.unit == "%" then
+    return (SIGNED[f.key] and v > 0 and "+" or "") .. M.num(v, 2) .. " %"
+  elseif f.unit == "ccy" then return M.num(v, 2)
+  elseif f.unit == "bars" then
+    return M.num(v, v % 1 == 0 and 0 or 1) .. (v == 1 and " bar" or " bars")
+  elseif f.unit == "years" then return M.num(v, 2) .. " years"
+  elseif f.key == "num_trades" then return M.num(v, 0)
+  end
+  return M.num(v, 3)
+end
+
+-- The rows of a stats table, in gt.metrics.FIELDS order.
 function M.stat_rows(stats)
   local rows = {}
   for _, f in ipairs(require("gt.metrics").FIELDS) do
     local v = stats[f.key]
-    if v ~= nil then
-      local s
-      if v ~= v then s = "n/a"
-      elseif f.unit == "%" then s = M.num(v, 2) .. " %"
-      elseif f.unit == "ccy" then s = M.num(v, 2)
-      elseif f.unit == "bars" or f.key == "num_trades" then s = M.num(v, 0)
-      elseif f.unit == "years" then s = M.num(v, 2)
-      else s = M.num(v, 3) end
-      rows[#rows + 1] = { name = f.title, value = s }
-    end
+    if v ~= nil then rows[#rows + 1] = { name = f.title, value = M.stat_text(f, v) } end
   end
   return rows
 end

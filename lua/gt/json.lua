@@ -1,11 +1,24 @@
--- gt.json: deterministic JSON output for --json and the result files. Keys are sorted,
--- numbers print exactly (%.17g, trimmed when an integer), NaN and Inf become null.
--- Arrays are tables with 1..n keys (gt.json.array marks an empty one as an array).
+-- gt.json: deterministic JSON output for --json and the result files, and the one JSON
+-- reader (cJSON, engine/json.c) for everything the engine reads: saved runs, key files,
+-- provider responses. Keys are sorted, numbers print exactly (the shortest of %.15g, %.16g
+-- and %.17g that reads back the same double; integers below 2^53 without a fraction), NaN
+-- and Inf become null. Arrays are tables with 1..n keys (gt.json.array marks an empty one
+-- as an array); gt.json.raw(text) is JSON already encoded (the C trades encoder's output).
+local ffi = require "ffi"
+local gtffi = require "gt.ffi"
+local C = gtffi.C
+
 local M = {}
 
 local array_mt = {}
 function M.array(t) return setmetatable(t or {}, array_mt) end
 
+local raw_mt = {}
+-- Text that encode copies as it is (it must be valid JSON; nothing checks it).
+function M.raw(text)
+  if type(text) ~= "string" then error("gt.json.raw: expected a string", 2) end
+  return setmetatable({ text = text }, raw_mt)
+end
 local escapes = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
   ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
 
@@ -15,12 +28,10 @@ local function esc(s)
   end) .. '"'
 end
 
+local nbuf = ffi.new("char[32]")
 local function num(x)
-  if x ~= x or x == math.huge or x == -math.huge then return "null" end
-  if x == math.floor(x) and math.abs(x) < 2 ^ 53 then return ("%d"):format(x) end
-  local s = ("%.15g"):format(x)
-  if tonumber(s) ~= x then s = ("%.17g"):format(x) end
-  return s
+  if x == math.floor(x) and x > -2 ^ 53 and x < 2 ^ 53 then return ("%d"):format(x) end
+  return ffi.string(nbuf, C.gt_json_number(x, nbuf))
 end
 M.number = num
 
@@ -44,6 +55,7 @@ local function encode_into(v, out, indent, depth)
     local n = tonumber(v)
     if n == nil then error("gt.json: cannot encode cdata " .. tostring(v), 3) end
     out[#out + 1] = num(n)
+  elseif tv == "table" and getmetatable(v) == raw_mt then out[#out + 1] = v.text
   elseif tv == "table" then
     local nl = indent and ("\n" .. indent:rep(depth + 1)) or ""
     local close = indent and ("\n" .. indent:rep(depth)) or ""
@@ -86,128 +98,60 @@ function encode(v, opts)
 end
 M.encode = encode
 
+-- Encodes the m trades of a backtest (a const gt_trade * from gt.backtest) in C, as
+-- Result:summary's trades would encode; symbols is the list of symbol names. -> M.raw.
+function M.trades(tp, m, symbols)
+  local names = ffi.new("const char *[?]", math.max(#symbols, 1))
+  for j, s in ipairs(symbols) do names[j - 1] = s end
+  local out = ffi.new("char *[1]")
+  local len = C.gt_json_trades(tp, m, names, #symbols, out)
+  if len < 0 then error(gtffi.errmsg(tonumber(len)), 2) end
+  local text = ffi.string(out[0], len)
+  C.gt_json_text_free(out[0])
+  return M.raw(text)
+end
+
 -- decode(text) -> value, or nil and "JSON: <reason> at byte N". null becomes M.null
--- (a sentinel) inside arrays so positions survive, and is dropped from objects.
+-- (a sentinel) inside arrays so positions survive, and is dropped from objects. The text
+-- is parsed by cJSON; this walks the tree once into Lua tables.
 M.null = setmetatable({}, { __tostring = function() return "null" end })
 
-local function decode_error(pos, why) error({ json = ("JSON: %s at byte %d"):format(why, pos) }, 0) end
+local T_NULL, T_FALSE, T_TRUE, T_NUMBER, T_STRING, T_ARRAY = 0, 1, 2, 3, 4, 5
 
-local decode_value
-local function skip(s, i)
-  return s:find("[^ \t\r\n]", i) or #s + 1
-end
-
-local esc_in = { ['"'] = '"', ["\\"] = "\\", ["/"] = "/", b = "\b", f = "\f", n = "\n", r = "\r", t = "\t" }
-
-local function utf8(cp)
-  if cp < 0x80 then return string.char(cp) end
-  if cp < 0x800 then return string.char(0xC0 + math.floor(cp / 64), 0x80 + cp % 64) end
-  if cp < 0x10000 then
-    return string.char(0xE0 + math.floor(cp / 4096), 0x80 + math.floor(cp / 64) % 64, 0x80 + cp % 64)
-  end
-  return string.char(0xF0 + math.floor(cp / 262144), 0x80 + math.floor(cp / 4096) % 64,
-    0x80 + math.floor(cp / 64) % 64, 0x80 + cp % 64)
-end
-
-local function decode_string(s, i)
-  local out, j = {}, i + 1
-  while true do
-    local c = s:sub(j, j)
-    if c == "" then decode_error(i, "unterminated string") end
-    if c == '"' then return table.concat(out), j + 1 end
-    if c == "\\" then
-      local e = s:sub(j + 1, j + 1)
-      if e == "u" then
-        local hex = s:sub(j + 2, j + 5)
-        if not hex:match("^%x%x%x%x$") then decode_error(j, "bad \\u escape") end
-        local cp = tonumber(hex, 16)
-        j = j + 6
-        if cp >= 0xD800 and cp <= 0xDBFF and s:sub(j, j + 1) == "\\u" then
-          local lo = tonumber(s:sub(j + 2, j + 5), 16)
-          if lo and lo >= 0xDC00 and lo <= 0xDFFF then
-            cp = 0x10000 + (cp - 0xD800) * 1024 + (lo - 0xDC00)
-            j = j + 6
-          end
-        end
-        out[#out + 1] = utf8(cp)
-      else
-        local r = esc_in[e]
-        if not r then decode_error(j, "bad escape") end
-        out[#out + 1] = r
-        j = j + 2
-      end
-    elseif c:byte() < 32 then
-      decode_error(j, "control character in string")
-    else
-      local k = s:find('["\\%c]', j)
-      if not k then decode_error(i, "unterminated string") end
-      out[#out + 1] = s:sub(j, k - 1)
-      j = k
+local function value(node)
+  local t = C.gt_json_type(node)
+  if t == T_NUMBER then return C.gt_json_value(node)
+  elseif t == T_STRING then return ffi.string(C.gt_json_string(node))
+  elseif t == T_TRUE then return true
+  elseif t == T_FALSE then return false
+  elseif t == T_NULL then return M.null
+  elseif t == T_ARRAY then
+    local arr, k = M.array(), 0
+    local c = C.gt_json_child(node)
+    while c ~= nil do
+      k = k + 1
+      arr[k] = value(c)
+      c = C.gt_json_next(c)
     end
+    return arr
   end
-end
-
-function decode_value(s, i, depth)
-  if depth > 200 then decode_error(i, "nesting too deep") end
-  i = skip(s, i)
-  local c = s:sub(i, i)
-  if c == "{" then
-    local obj = {}
-    i = skip(s, i + 1)
-    if s:sub(i, i) == "}" then return obj, i + 1 end
-    while true do
-      if s:sub(i, i) ~= '"' then decode_error(i, "expected a string key") end
-      local k
-      k, i = decode_string(s, i)
-      i = skip(s, i)
-      if s:sub(i, i) ~= ":" then decode_error(i, "expected ':'") end
-      local v
-      v, i = decode_value(s, i + 1, depth + 1)
-      if v ~= M.null then obj[k] = v end
-      i = skip(s, i)
-      local d = s:sub(i, i)
-      if d == "}" then return obj, i + 1 end
-      if d ~= "," then decode_error(i, "expected ',' or '}'") end
-      i = skip(s, i + 1)
-    end
-  elseif c == "[" then
-    local arr = M.array()
-    i = skip(s, i + 1)
-    if s:sub(i, i) == "]" then return arr, i + 1 end
-    while true do
-      local v
-      v, i = decode_value(s, i, depth + 1)
-      arr[#arr + 1] = v
-      i = skip(s, i)
-      local d = s:sub(i, i)
-      if d == "]" then return arr, i + 1 end
-      if d ~= "," then decode_error(i, "expected ',' or ']'") end
-      i = i + 1
-    end
-  elseif c == '"' then
-    return decode_string(s, i)
-  elseif s:sub(i, i + 3) == "true" then return true, i + 4
-  elseif s:sub(i, i + 4) == "false" then return false, i + 5
-  elseif s:sub(i, i + 3) == "null" then return M.null, i + 4
+  local obj = {}
+  local c = C.gt_json_child(node)
+  while c ~= nil do
+    local v = value(c)
+    if v ~= M.null then obj[ffi.string(C.gt_json_key(c))] = v end
+    c = C.gt_json_next(c)
   end
-  local num = s:match("^-?%d+%.?%d*[eE]?[-+]?%d*", i)
-  if num and num ~= "" and num ~= "-" then
-    if not num:match("^-?0%d") and not num:match("[eE][-+]?$") and not num:match("%.$") and not num:match("%.[eE]") then
-      return tonumber(num), i + #num
-    end
-  end
-  decode_error(i, c == "" and "unexpected end" or ("unexpected '" .. c .. "'"))
+  return obj
 end
 
 function M.decode(text)
   if type(text) ~= "string" then return nil, "JSON: expected a string" end
-  local ok, v, i = pcall(decode_value, text, 1, 0)
-  if not ok then
-    if type(v) == "table" and v.json then return nil, v.json end
-    error(v, 0)
-  end
-  i = skip(text, i)
-  if i <= #text then return nil, ("JSON: trailing characters at byte %d"):format(i) end
+  local doc = C.gt_json_parse(text, #text)
+  if doc == nil then return nil, gtffi.errmsg() end
+  local ok, v = pcall(value, doc)
+  C.gt_json_free(doc)
+  if not ok then error(v, 0) end
   return v
 end
 

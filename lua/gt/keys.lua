@@ -35,19 +35,25 @@ function M.read_file(path)
   return text
 end
 
--- The string value of the first of names in a flat JSON object (no escapes in keys).
-local function json_field(text, names)
+-- The string value of the first of names present in obj (a decoded JSON object).
+local function json_field(obj, names)
   for _, n in ipairs(names) do
-    local v = text:match('"' .. n .. '"%s*:%s*"([^"\\]*)"')
-    if v then return v end
+    if type(obj[n]) == "string" then return obj[n] end
   end
 end
 
 local function from_file(path, what)
   local text, err, code = M.read_file(path)
   if not text then return nil, err, code end
-  local id = json_field(text, { "key_id", "APCA_API_KEY_ID" })
-  local secret = json_field(text, { "secret_key", "APCA_API_SECRET_KEY" })
+  local obj, jerr = require("gt.json").decode(text)
+  if type(obj) ~= "table" then
+    -- the position only: the parser's "near 'x'" would quote a byte of the secret
+    local at = jerr and jerr:match("at byte %d+")
+    return nil, ("key file %s: not a JSON object%s; expected {\"key_id\": \"...\", "
+      .. "\"secret_key\": \"...\"} for %s"):format(path, at and (" (malformed " .. at .. ")") or "", what)
+  end
+  local id = json_field(obj, { "key_id", "APCA_API_KEY_ID" })
+  local secret = json_field(obj, { "secret_key", "APCA_API_SECRET_KEY" })
   if not id or id == "" or not secret or secret == "" then
     return nil, ("key file %s: expected a JSON object with non-empty \"key_id\" and "
       .. "\"secret_key\" strings for %s"):format(path, what)

@@ -740,12 +740,12 @@ local function normalize_trades(result)
   return out
 end
 
-function M.html(result)
-  if type(result) ~= "table" then error("report.html: result must be a table", 2) end
+-- The chart inputs: columns, drawdown and rescaled buy-and-hold; html adds trades and ticks.
+-- raw_ts: leave an int64 ts column as it is (bars_used only searches it).
+local function series_context(result, raw_ts)
   local n = result.n
-  if type(n) ~= "number" or n < 0 or n % 1 ~= 0 then error("report.html: result.n must be a bar count", 2) end
   local ctx = { n = n, symbol = tostring(result.symbol or "?"), timeframe = tostring(result.timeframe or "?") }
-  ctx.ts = column(result.ts, n, "ts")
+  ctx.ts = (raw_ts and type(result.ts) == "cdata") and result.ts or column(result.ts, n, "ts")
   ctx.close = column(result.close, n, "close")
   ctx.equity = column(result.equity, n, "equity")
   if result.drawdown then
@@ -769,6 +769,14 @@ function M.html(result)
       ctx.bench = b
     end
   end
+  return ctx
+end
+
+function M.html(result)
+  if type(result) ~= "table" then error("report.html: result must be a table", 2) end
+  local n = result.n
+  if type(n) ~= "number" or n < 0 or n % 1 ~= 0 then error("report.html: result.n must be a bar count", 2) end
+  local ctx = series_context(result)
   ctx.trades = normalize_trades(result)
   ctx.xticks = {}
   if n > 1 then
@@ -864,6 +872,56 @@ function M.html(result)
 
   buf[#buf + 1] = "<footer>gtengine backtest report</footer></main></body></html>\n"
   return table.concat(buf, "\n")
+end
+
+-- The bars whose ts, close, equity, drawdown and benchmark_equity the report reads, sorted,
+-- 0-based: every bar up to MAX_POINTS, else the first and last, each chart's min/max
+-- points and the bars around each date tick. A saved run keeps only these (gt.store,
+-- schema 4); given them, with NaN elsewhere and ts carried forward, html writes the same file.
+-- The lines a report draws besides the first symbol's close and the equity curves: each
+-- further symbol's close and every declared indicator line, as {key =, values =}.
+function M.extra_lines(result)
+  local out = {}
+  local list = result.list
+  if type(list) == "table" and #list > 1 then
+    for j = 2, #list do out[#out + 1] = { key = "close" .. j, panel = j, values = list[j].close } end
+  end
+  for j, lines in ipairs(result.overlays or {}) do
+    for _, l in ipairs(lines) do
+      out[#out + 1] = { key = "ind", panel = j, name = l.name, values = l.values }
+    end
+  end
+  return out
+end
+
+function M.bars_used(result)
+  if type(result) ~= "table" then error("report.bars_used: result must be a table", 2) end
+  local n = result.n
+  if type(n) ~= "number" or n < 0 or n % 1 ~= 0 then error("report.bars_used: result.n must be a bar count", 2) end
+  local out = {}
+  if n <= M.MAX_POINTS then
+    for i = 0, n - 1 do out[i + 1] = i end
+    return out
+  end
+  local ctx = series_context(result, true)
+  local set = { [0] = true, [n - 1] = true }
+  for _, v in ipairs({ ctx.close, ctx.equity, ctx.drawdown, ctx.bench or false }) do
+    if v then
+      for _, i in ipairs((downsample(v, n))) do set[i] = true end
+    end
+  end
+  for _, l in ipairs(M.extra_lines(result)) do
+    for _, i in ipairs((downsample(column(l.values, n, l.key), n))) do set[i] = true end
+  end
+  -- every candidate tick, kept or not: which are kept depends on where the others fell
+  for _, tk in ipairs(time_ticks(tonumber(ctx.ts[0]), tonumber(ctx.ts[n - 1]), 8)) do
+    local i = lower_bound(ctx.ts, n, tk.t)
+    if i < n then set[i] = true end
+    if i > 0 then set[i - 1] = true end
+  end
+  for i in pairs(set) do out[#out + 1] = i end
+  table.sort(out)
+  return out
 end
 
 function M.write(result, path)

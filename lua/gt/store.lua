@@ -10,12 +10,15 @@ local gtffi = require "gt.ffi"
 local series = require "gt.series"
 local C = gtffi.C
 
-local M = { DEFAULT_PATH = "gt.db", SCHEMA_VERSION = tonumber(C.GT_STORE_SCHEMA_VERSION) }
+local config = require "gt.config"
+
+local M = { DEFAULT_PATH = config.DEFAULT_DB, SCHEMA_VERSION = tonumber(C.GT_STORE_SCHEMA_VERSION) }
 local Store = {}
 Store.__index = Store
 M.Store = Store
 
 local GT_EINVAL = -2
+local GT_ENOTFOUND = -6
 
 -- A failed call: misuse (GT_EINVAL) raises at the caller of the method, anything else
 -- (SQLite, bad data, interrupt) is returned as nil, message.
@@ -55,10 +58,11 @@ local function key(q, what)
   return q.symbol, q.timeframe
 end
 
--- Opens (creating and migrating as needed) the database at path (default gt.db).
+-- Opens (creating and migrating as needed) the database at path; without one, the path
+-- gt.config resolves ($GT_DB, else gt.db).
 function M.open(path)
-  path = path or M.DEFAULT_PATH
-  if type(path) ~= "string" then error("store.open: path must be a string", 2) end
+  if path ~= nil and type(path) ~= "string" then error("store.open: path must be a string", 2) end
+  path = config.db_path(path)
   local out = ffi.new("gt_store *[1]")
   local rc = C.gt_store_open(path, out)
   if rc ~= 0 then return nil, gtffi.errmsg(rc) end
@@ -182,19 +186,31 @@ function Store:list()
   return rows
 end
 
--- Saves a backtest run (gt.backtest's Result:save builds rec); returns the run id.
-function Store:save_run(rec, trades, m, equity, n)
-  local id = C.gt_store_save_run(handle(self), rec, trades, m, equity, n)
+-- Saves a backtest run (gt.backtest's Result:save builds rec): m gt_trade records and np
+-- gt_run_point chart points, in one transaction. Returns the run id.
+function Store:save_run(rec, trades, m, points, np)
+  local id = C.gt_store_save_run(handle(self), rec, trades, m, points, np)
   if id < 0 then return fail(tonumber(id)) end
   return tonumber(id)
 end
 
--- A saved run's equity curve as a double array and its length.
+-- The full equity curve of a run saved before schema 4, as a double array and its length.
 function Store:run_equity(id)
   local n = C.gt_store_run_equity(handle(self), id, nil, 0)
   if n < 0 then return fail(tonumber(n)) end
   local out = ffi.new("double[?]", math.max(tonumber(n), 1))
   C.gt_store_run_equity(handle(self), id, out, n)
+  return out, tonumber(n)
+end
+
+-- A run's chart points (schema 4) as a gt_run_point array and its length; nil, err for
+-- a run saved before.
+function Store:run_points(id)
+  local h = handle(self)
+  local n = C.gt_store_run_points(h, id, nil, 0)
+  if n < 0 then return fail(tonumber(n)) end
+  local out = ffi.new("gt_run_point[?]", math.max(tonumber(n), 1))
+  C.gt_store_run_points(h, id, out, n)
   return out, tonumber(n)
 end
 
@@ -205,26 +221,141 @@ function Store:last_run()
   return tonumber(id)
 end
 
--- A saved run as Lua data: {id=, strategy=, symbol=, timeframe=, params=, options=,
--- stats= (JSON text), data_hash=, trades = gt_trade array, m =, equity = double array, n =}.
+local TEXT_COLS = { "strategy", "symbol", "timeframe", "params", "options", "stats", "data_hash", "chart" }
+local INT_COLS = { "created_at", "first_ts", "last_ts", "bars" }
+
+-- A saved run as stored: {id=, strategy=, symbol=, timeframe=, params=, options=, stats=
+-- (JSON text), data_hash=, created_at=, first_ts=, last_ts=, bars= (numbers), trades =
+-- gt_trade array, m =, and points = gt_run_point array, np = (schema 4) or equity = double
+-- array, n = (runs saved before)}.
 function Store:run(id)
   local h = handle(self)
   id = id or self:last_run()
   local r = { id = id }
-  for _, col in ipairs({ "strategy", "symbol", "timeframe", "params", "options", "stats", "data_hash" }) do
-    local len = C.gt_store_run_text(h, id, col, nil, 0)
+  local function col(name)
+    local len = C.gt_store_run_text(h, id, name, nil, 0)
     if len < 0 then return fail(tonumber(len)) end
     local buf = ffi.new("char[?]", tonumber(len) + 1)
-    C.gt_store_run_text(h, id, col, buf, len + 1)
-    r[col] = ffi.string(buf, len)
+    C.gt_store_run_text(h, id, name, buf, len + 1)
+    return ffi.string(buf, len)
+  end
+  for _, name in ipairs(TEXT_COLS) do
+    local v, err = col(name)
+    if not v then return nil, err end
+    r[name] = v
+  end
+  for _, name in ipairs(INT_COLS) do
+    local v, err = col(name)
+    if not v then return nil, err end
+    r[name] = tonumber(v)
   end
   local m = tonumber(C.gt_store_run_trades(h, id, nil, 0))
   if m < 0 then return fail(m) end
   r.trades = ffi.new("gt_trade[?]", math.max(m, 1))
   C.gt_store_run_trades(h, id, r.trades, m)
   r.m = m
-  r.equity, r.n = self:run_equity(id)
+  if C.gt_store_run_points(h, id, nil, 0) ~= GT_ENOTFOUND then
+    local pts, np = self:run_points(id)
+    if not pts then return nil, np end
+    r.points, r.np = pts, np
+  else -- saved before schema 4: the whole equity curve
+    local eq, n = self:run_equity(id)
+    if not eq then return nil, n end
+    r.equity, r.n = eq, n
+  end
   return r
+end
+
+-- A saved run reopened as a backtest result for gt.report and Result:summary-like output:
+-- {run_id, strategy, symbol, symbols, timeframe, params, options, stats, stats_fields, n, ts,
+-- close, equity, drawdown, benchmark_equity, trades (tables as Result.trades), m, _trades,
+-- points, np, created_at, data_hash}. The columns have n entries: the stored points' values,
+-- NaN between them and ts carried forward, which is what gt.report reads (bars_used).
+-- A run saved before schema 4 has no price data: nil, err.
+function Store:result(id)
+  local r, err = self:run(id)
+  if not r then return nil, err end
+  if not r.points then
+    return nil, ("store %s: run %d was saved before schema 4 with no chart data; run the "
+      .. "backtest again to get its report"):format(self.path, r.id)
+  end
+  local json = require "gt.json"
+  local function decode(name)
+    local v, derr = json.decode(r[name])
+    if type(v) ~= "table" then
+      return nil, ("store %s: run %d: the %s column is not a JSON object (%s)"):format(self.path,
+        r.id, name, tostring(derr or v))
+    end
+    return v
+  end
+  local params, options, stats, derr
+  params, derr = decode("params"); if not params then return nil, derr end
+  options, derr = decode("options"); if not options then return nil, derr end
+  stats, derr = decode("stats"); if not stats then return nil, derr end
+  local metrics = require "gt.metrics"
+  -- NaN statistics are stored as null, which JSON decoding drops: they come back as NaN
+  for _, f in ipairs(metrics.FIELDS) do
+    if stats[f.key] == nil then stats[f.key] = 0 / 0 end
+  end
+  local n = r.bars
+  local nan = 0 / 0
+  local ts = ffi.new("int64_t[?]", math.max(n, 1))
+  local close, equity = ffi.new("double[?]", math.max(n, 1), nan), ffi.new("double[?]", math.max(n, 1), nan)
+  local dd, bench = ffi.new("double[?]", math.max(n, 1), nan), ffi.new("double[?]", math.max(n, 1), nan)
+  local p, k, last = r.points, 0, r.first_ts
+  for i = 0, n - 1 do
+    if k < r.np and p[k].bar == i then
+      local q = p[k]
+      last = q.ts
+      close[i], equity[i], dd[i], bench[i] = q.close, q.equity, q.drawdown, q.benchmark
+      k = k + 1
+    end
+    ts[i] = last
+  end
+  local symbols = {}
+  for name in (r.symbol .. ","):gmatch("([^,]*),") do symbols[#symbols + 1] = name end
+  local trades = {}
+  for i = 0, r.m - 1 do
+    local t = r.trades[i]
+    local exit_bar, entry_bar = tonumber(t.exit_bar), tonumber(t.entry_bar)
+    trades[i + 1] = {
+      entry_time = tonumber(t.entry_ts), entry_bar = entry_bar, entry_price = t.entry_price,
+      exit_time = exit_bar >= 0 and tonumber(t.exit_ts) or nil, exit_bar = exit_bar,
+      exit_price = t.exit_price, size = t.size, pnl = t.pnl, return_pct = t.return_pct, fees = t.fees,
+      duration = exit_bar >= 0 and exit_bar - entry_bar or nil,
+      symbol = symbols[tonumber(t.symbol) + 1],
+    }
+  end
+  -- the further lines the report drew (other symbols' closes, indicator lines) at the same bars
+  local list, overlays
+  local ctext = r.chart
+  if ctext and ctext ~= "" then
+    local chart = json.decode(ctext)
+    if type(chart) ~= "table" or type(chart.lines) ~= "table" then
+      return nil, ("store %s: run %d: the chart column is not the JSON gtengine writes"):format(self.path, r.id)
+    end
+    for _, l in ipairs(chart.lines) do
+      local v = ffi.new("double[?]", math.max(n, 1), nan)
+      for k = 0, r.np - 1 do
+        local x = type(l.values) == "table" and l.values[k + 1]
+        v[tonumber(p[k].bar)] = type(x) == "number" and x or nan
+      end
+      if l.key == "ind" then
+        overlays = overlays or {}
+        overlays[l.panel] = overlays[l.panel] or {}
+        table.insert(overlays[l.panel], { name = l.name, values = v })
+      else
+        list = list or { { close = close } }
+        list[l.panel] = { close = v }
+      end
+    end
+  end
+  return { run_id = r.id, strategy = r.strategy, symbol = r.symbol, symbols = symbols, list = list,
+    overlays = overlays,
+    timeframe = r.timeframe ~= "" and r.timeframe or nil, params = params, options = options,
+    stats = stats, stats_fields = metrics.FIELDS, n = n, ts = ts, close = close, equity = equity,
+    drawdown = dd, benchmark_equity = bench, trades = trades, m = r.m, _trades = r.trades,
+    points = r.points, np = r.np, created_at = r.created_at, data_hash = r.data_hash }
 end
 
 -- Records that [start, stop) has been fetched for symbol/timeframe.

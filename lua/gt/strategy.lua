@@ -143,9 +143,9 @@ function M.check_params(s, params)
         or (want == "number" and type(v) == "number" and v == v and math.abs(v) < math.huge)
         or (want == "boolean" and type(v) == "boolean") or (want == "string" and type(v) == "string")
       if not ok then
-        return nil, ("%s=%s: %s takes %s (default %s)"):format(k, tostring(v), k,
-          want == "integer" and "a whole number" or want == "number" and "a number" or ("a " .. want),
-          tostring(s.params[k]))
+        local what = want == "integer" and "takes a whole number" or want == "number" and "takes a number"
+          or want == "boolean" and "is true or false" or "takes a string"
+        return nil, ("%s=%s: %s %s (default %s)"):format(k, tostring(v), k, what, tostring(s.params[k]))
       end
     end
   end

@@ -141,15 +141,15 @@ describe("saved runs", function()
     assert.equal(id1 + 1, id2)
     local st = assert(require("gt.store").open(db))
     local a, b = assert(st:run(id1)), assert(st:run(id2))
-    for _, k in ipairs({ "strategy", "symbol", "timeframe", "params", "options", "stats", "data_hash", "m", "n" }) do
+    for _, k in ipairs({ "strategy", "symbol", "timeframe", "params", "options", "stats", "data_hash", "m", "bars", "np" }) do
       assert.equal(a[k], b[k], k)
     end
     local ffi = require "ffi"
     assert.equal(ffi.string(a.trades, a.m * ffi.sizeof("gt_trade")), ffi.string(b.trades, b.m * ffi.sizeof("gt_trade")))
-    assert.equal(ffi.string(a.equity, a.n * 8), ffi.string(b.equity, b.n * 8))
+    assert.equal(ffi.string(a.points, a.np * ffi.sizeof("gt_run_point")), ffi.string(b.points, b.np * ffi.sizeof("gt_run_point")))
     -- and they are the run's own numbers
     assert.equal(#r1.trades, a.m)
-    assert.equal(r1.equity[699], a.equity[699])
+    assert.equal(r1.equity[699], a.points[a.np - 1].equity)
     assert.equal(r1.trades[1].pnl, a.trades[0].pnl)
     assert.equal(5, json.decode(a.params).fast)
     assert.equal(r1.stats.sharpe, json.decode(a.stats).sharpe)

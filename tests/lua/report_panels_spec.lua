@@ -33,6 +33,15 @@ describe("report panels", function()
     local function entries(svg) return count(svg, 'class="m%-long"') + count(svg, 'class="m%-short"') end
     assert.equal(per.AAA, entries(p1))
     assert.equal(per.BBB, entries(p2))
+    -- saved and reopened, the run gives the same report, panels and indicator lines included
+    local dir = require("tests.lua.support").tmpdir()
+    local id = assert(r:save(dir .. "/p.db"))
+    local db = assert(require("gt.store").open(dir .. "/p.db"))
+    local again = assert(db:result(id))
+    db:close()
+    again.run_id, r.run_id = nil, nil
+    assert.equal(html, report.html(again))
+    os.execute("rm -rf '" .. dir .. "'")
   end)
 
   it("draws the indicators a strategy declares in plot, and shows the settings", function()

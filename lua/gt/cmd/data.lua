@@ -109,7 +109,7 @@ end
 
 local function list(args)
   local o = cli.parse(args, { db = "string", json = "flag" }, 3)
-  local db, err = require("gt.store").open(o.db or os.getenv("GT_DB") or "gt.db")
+  local db, err = require("gt.store").open(o.db)
   if not db then io.stderr:write("gtengine data list: ", err, "\n"); return 1 end
   local rows = db:list()
   db:close()
