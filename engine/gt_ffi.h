@@ -79,11 +79,13 @@ typedef struct gt_col {
     const double *const p;
     const double n; /* a double so that Lua reads a plain number */
     gt_series *const owner;
+    const int32_t which; /* 0 ts, 1 open, 2 high, 3 low, 4 close, 5 volume: for messages */
 } gt_col;
 typedef struct gt_col_i64 {
     const int64_t *const p;
     const double n;
     gt_series *const owner;
+    const int32_t which;
 } gt_col_i64;
 /* FNV-1a 64 over every column's bytes, as 16 hex digits in hex (17 bytes with the NUL):
  * identifies the exact data a run used. */

@@ -8,6 +8,7 @@ local ffi = require "ffi"
 local gtffi = require "gt.ffi"
 local C = gtffi.C
 local timeframe = require "gt.timeframe"
+local gtseries = require "gt.series"
 
 local M = {}
 
@@ -176,6 +177,8 @@ local function make_views(tbl, n, limit, seen)
   for k, v in pairs(tbl) do
     if type(v) == "cdata" and ffi.istype("double *", v) or (type(v) == "cdata" and tostring(ffi.typeof(v)):find("double %[")) then
       out[k] = View(v, n, limit)
+    elseif gtseries.is_array(v) or ffi.istype(gtseries.Col, v) then
+      out[k] = View((gtseries.raw(v)), n, limit) -- the run holds the column or array
     elseif type(v) == "table" and not seen[v] then
       seen[v] = true
       out[k] = make_views(v, n, limit, seen)
@@ -406,7 +409,11 @@ function M.run(strategy, data, opts)
       local sig = strategy.signals(list[j], p, inds[j])
       local target = sig and sig.target
       if type(target) ~= "cdata" then error(strategy.name .. ": signals() must return {target = <double array>}", 2) end
-      keep[j], tp[j - 1] = target, target
+      local tptr, tlen = gtseries.raw(target)
+      if tlen and tlen < n then
+        error(("%s: signals() returned %d targets for %d bars"):format(strategy.name, tlen, n), 2)
+      end
+      keep[j], tp[j - 1] = target, tptr
     end
     timings.signals = clock() - t0
     t0 = clock()

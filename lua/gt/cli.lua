@@ -45,9 +45,12 @@ end
 function M.run_file(path, args, first)
   local chunk, err
   if path == "-" then
-    chunk, err = loadstring(io.read("*a"), "=stdin")
+    chunk, err = load(io.read("*a"), "=stdin", "t")
+    if not chunk and err and err:find("wrong mode", 1, true) then
+      err = "stdin: is precompiled bytecode; gtengine loads Lua source only"
+    end
   else
-    chunk, err = loadfile(path)
+    chunk, err = require("gt.paths").loadfile_source(path)
   end
   if not chunk then
     io.stderr:write("gtengine: ", err, "\n")
