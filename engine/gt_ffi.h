@@ -74,16 +74,17 @@ int gt_series_shrink(gt_series *s);
 /* A checked column: how Lua sees one series column. gt.series gives these types a
  * metatype whose index checks 0 <= i < n, and makes each hold one reference on owner
  * (dropped by its finalizer), so a column outlives the Lua series it came from. The
- * fields are const so Lua cannot point a column elsewhere. C functions take .p and .n. */
+ * fields are const so Lua cannot point a column elsewhere. C functions take .p and .n.
+ * A checked column holds at most INT32_MAX bars (16 GB of doubles). */
 typedef struct gt_col {
     const double *const p;
-    const double n; /* a double so that Lua reads a plain number */
+    const int32_t n; /* Lua reads a plain number, the JIT compares it as an integer */
     gt_series *const owner;
     const int32_t which; /* 0 ts, 1 open, 2 high, 3 low, 4 close, 5 volume: for messages */
 } gt_col;
 typedef struct gt_col_i64 {
     const int64_t *const p;
-    const double n;
+    const int32_t n;
     gt_series *const owner;
     const int32_t which;
 } gt_col_i64;

@@ -17,7 +17,7 @@ M.COLUMNS = COLUMNS
 local COLUMN_INDEX = {}
 for i, name in ipairs(COLUMNS) do COLUMN_INDEX[name] = i - 1 end
 
-local floor = math.floor
+local floor, type = math.floor, type
 
 -- ---- checked columns and arrays ----
 -- A column is a gt_col (gt_col_i64 for ts) struct: p, n and a reference on the series it
@@ -68,8 +68,13 @@ M.Col, M.ColI64 = Col, ColI64
 local function release(c) C.gt_series_free(c.owner) end
 
 -- A checked column over column `name` of the gt_series* c, holding a reference on c.
+local INT32_MAX = 2147483647
 local function column(c, name)
   local ct = name == "ts" and ColI64 or Col
+  if c.n > INT32_MAX then
+    error(("series of %d bars: a checked column holds at most %d (use the raw s._c.%s)")
+      :format(tonumber(c.n), INT32_MAX, name), 3)
+  end
   local col = ct(c[name], tonumber(c.n), c, COLUMN_INDEX[name])
   C.gt_series_retain(c)
   return ffi.gc(col, release)
@@ -77,7 +82,9 @@ end
 
 -- Checked double arrays owned by Lua (indicator outputs, targets, scratch): the values
 -- live inside the cdata, so the GC sees their size. Lua-only: C is given a.p.
-ffi.cdef [[ typedef struct gt_lua_array { const double n; double v[?]; } gt_lua_array; ]]
+-- n is an int32 for the same reason as a column's: the JIT's bounds check is then an
+-- integer compare.
+ffi.cdef [[ typedef struct gt_lua_array { const int32_t n; double v[?]; } gt_lua_array; ]]
 
 local arr_mt = {
   __index = function(a, i)
@@ -115,7 +122,7 @@ function M.array(n, fill)
     end
     return a
   end
-  if type(n) ~= "number" or n < 0 or n % 1 ~= 0 or n >= 2 ^ 40 then
+  if type(n) ~= "number" or n < 0 or n % 1 ~= 0 or n > INT32_MAX then
     error(("gt.array: n must be a non-negative integer, got %s"):format(tostring(n)), 2)
   end
   if fill ~= nil and type(fill) ~= "number" then
