@@ -80,33 +80,48 @@ local function column(c, name)
   return ffi.gc(col, release)
 end
 
--- Checked double arrays owned by Lua (indicator outputs, targets, scratch): the values
--- live inside the cdata, so the GC sees their size. Lua-only: C is given a.p.
--- n is an int32 for the same reason as a column's: the JIT's bounds check is then an
--- integer compare.
-ffi.cdef [[ typedef struct gt_lua_array { const int32_t n; double v[?]; } gt_lua_array; ]]
+-- Checked arrays owned by Lua (indicator outputs, targets, scratch, masks): the values
+-- live inside the cdata, so the GC sees their size. Lua-only: C is given a.p. n is an
+-- int32 for the same reason as a column's: the JIT's bounds check is then an integer
+-- compare.
+ffi.cdef [[
+typedef struct gt_lua_array { const int32_t n; double v[?]; } gt_lua_array;
+typedef struct gt_lua_bytes { const int32_t n; uint8_t v[?]; } gt_lua_bytes;
+]]
 
-local arr_mt = {
-  __index = function(a, i)
-    if type(i) == "number" and i >= 0 and i < a.n and floor(i) == i then return a.v[i] end
-    if i == "p" then return ffi.cast("double *", a.v) end
-    if type(i) ~= "number" then
-      error(("array has no field '%s' (fields: p, n)"):format(tostring(i)), 2)
-    end
-    range_error("array", i, a.n, "values", 2)
-  end,
-  __newindex = function(a, i, x)
-    if type(i) == "number" and i >= 0 and i < a.n and floor(i) == i then a.v[i] = x; return end
-    if type(i) ~= "number" then
-      error(("array has no field '%s' (fields: p, n)"):format(tostring(i)), 2)
-    end
-    range_error("array", i, a.n, "values", 2)
-  end,
-  __len = function(a) return a.n end,
-  __tostring = function(a) return ("array: %d values"):format(a.n) end,
-}
-local Array = ffi.metatype("gt_lua_array", arr_mt)
-M.ArrayType = Array
+local function array_type(ctname, ptrtype)
+  local mt = {
+    __index = function(a, i)
+      if type(i) == "number" and i >= 0 and i < a.n and floor(i) == i then return a.v[i] end
+      if i == "p" then return ffi.cast(ptrtype, a.v) end
+      if type(i) ~= "number" then
+        error(("array has no field '%s' (fields: p, n)"):format(tostring(i)), 2)
+      end
+      range_error("array", i, a.n, "values", 2)
+    end,
+    __newindex = function(a, i, x)
+      if type(i) == "number" and i >= 0 and i < a.n and floor(i) == i then a.v[i] = x; return end
+      if type(i) ~= "number" then
+        error(("array has no field '%s' (fields: p, n)"):format(tostring(i)), 2)
+      end
+      range_error("array", i, a.n, "values", 2)
+    end,
+    __len = function(a) return a.n end,
+    __tostring = function(a) return ("array: %d values"):format(a.n) end,
+  }
+  return ffi.metatype(ctname, mt)
+end
+local Array = array_type("gt_lua_array", "double *")
+local Bytes = array_type("gt_lua_bytes", "uint8_t *")
+M.ArrayType, M.BytesType = Array, Bytes
+
+-- A checked array of n bytes (zero), for masks and codes handed to Lua code.
+function M.bytes(n)
+  if type(n) ~= "number" or n < 0 or n % 1 ~= 0 or n > INT32_MAX then
+    error(("gt.series.bytes: n must be a non-negative integer, got %s"):format(tostring(n)), 2)
+  end
+  return Bytes(n, n)
+end
 
 -- gt.array(n [, fill]) -> a checked double array of n values (fill, default 0);
 -- gt.array(t) copies a Lua list of numbers.
@@ -136,6 +151,7 @@ function M.array(n, fill)
 end
 
 function M.is_array(v) return type(v) == "cdata" and ffi.istype(Array, v) end
+function M.is_bytes(v) return type(v) == "cdata" and ffi.istype(Bytes, v) end
 function M.is_column(v) return type(v) == "cdata" and (ffi.istype(Col, v) or ffi.istype(ColI64, v)) end
 
 -- The raw pointer and length behind a column or checked array (n is nil for anything
@@ -143,6 +159,7 @@ function M.is_column(v) return type(v) == "cdata" and (ffi.istype(Col, v) or ffi
 function M.raw(v)
   if type(v) == "cdata" then
     if ffi.istype(Array, v) then return ffi.cast("double *", v.v), v.n end
+    if ffi.istype(Bytes, v) then return ffi.cast("uint8_t *", v.v), v.n end
     if ffi.istype(Col, v) or ffi.istype(ColI64, v) then return v.p, v.n end
   end
   return v, nil

@@ -138,6 +138,15 @@ describe("memory safety: checked arrays", function()
     assert.same({ 1, 2, 3 }, gt.ind.totable(gt.array { 1, 2, 3 }))
   end)
 
+  it("synthetic regime codes and align masks are checked arrays", function()
+    raises("local s, r = gt.data.synthetic { n = 10 }; return r.codes[10]",
+      "array[10]: index out of range 0..9 (10 values)")
+    raises("local s, r = gt.data.synthetic { n = 10 }; return r:name(-5)", "array[-5]: index out of range")
+    raises([[local a, b = make(5), make(7)
+      local outs, masks = gt.data.align({ a, b }, { mode = "outer" }); return masks[1][7] ]],
+      "array[7]: index out of range 0..6")
+  end)
+
   it("series returns are a checked array", function()
     raises("local s = make(10); return s:returns()[10]", "array[10]: index out of range 0..9")
   end)
