@@ -249,12 +249,16 @@ local function collect(bt, list, strategy, p, o, w)
   local res = setmetatable({ _bt = bt, strategy = strategy.name, params = p, options = o,
     symbol = table.concat(names, ","), symbols = names, timeframe = series.timeframe, n = n, warmup = w,
     ts = series.ts, close = series.close, series = series, list = list }, Result)
+  -- copied into checked arrays: r.equity[i] outside 0..n-1 raises instead of reading
+  -- past the engine's buffer
   local eq = ffi.new("const double *[1]")
   C.gt_bt_equity(bt, eq)
-  res.equity = eq[0]
+  res.equity = gtseries.array(n)
+  ffi.copy(res.equity.p, eq[0], n * 8)
   local im = ffi.new("const uint8_t *[1]")
   C.gt_bt_in_market(bt, im)
-  res.in_market = im[0]
+  res.in_market = gtseries.bytes(n)
+  ffi.copy(res.in_market.p, im[0], n)
   local tp = ffi.new("const gt_trade *[1]")
   local m = tonumber(C.gt_bt_trades(bt, tp))
   res._trades, res.m = tp[0], m
@@ -262,12 +266,12 @@ local function collect(bt, list, strategy, p, o, w)
   res._norders = tonumber(C.gt_bt_orders(bt, op))
   res._orders = op[0]
   -- drawdown and the buy-and-hold benchmark equity
-  local dd = ffi.new("double[?]", math.max(n, 1))
-  C.gt_drawdown(res.equity, n, dd)
+  local dd = gtseries.array(n)
+  C.gt_drawdown(res.equity.p, n, dd.p)
   res.drawdown = dd
   -- buy and hold of the same symbols in equal parts: the benchmark for the report and for
   -- beta, alpha and the buy-and-hold return
-  local bh = ffi.new("double[?]", math.max(n, 1))
+  local bh = gtseries.array(n)
   local bench = series.close
   if k == 1 then
     local c0 = series.close[0]
@@ -313,7 +317,7 @@ function Result:save(db_path)
   rec.strategy, rec.symbol, rec.timeframe = keep[1], keep[2], keep[3]
   rec.params_json, rec.options_json, rec.stats_json, rec.data_hash = keep[4], keep[5], keep[6], keep[7]
   rec.first_ts, rec.last_ts, rec.bars = self.ts[0], self.ts[self.n - 1], self.n
-  local id, serr = db:save_run(rec, self._trades, self.m, self.equity, self.n)
+  local id, serr = db:save_run(rec, self._trades, self.m, self.equity.p, self.n)
   db:close()
   if not id then return nil, serr end
   self.run_id = id

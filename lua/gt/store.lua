@@ -189,12 +189,12 @@ function Store:save_run(rec, trades, m, equity, n)
   return tonumber(id)
 end
 
--- A saved run's equity curve as a double array and its length.
+-- A saved run's equity curve as a checked array (gt.array) and its length.
 function Store:run_equity(id)
   local n = C.gt_store_run_equity(handle(self), id, nil, 0)
   if n < 0 then return fail(tonumber(n)) end
-  local out = ffi.new("double[?]", math.max(tonumber(n), 1))
-  C.gt_store_run_equity(handle(self), id, out, n)
+  local out = require("gt.series").array(tonumber(n))
+  C.gt_store_run_equity(handle(self), id, out.p, n)
   return out, tonumber(n)
 end
 

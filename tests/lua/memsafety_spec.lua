@@ -147,6 +147,19 @@ describe("memory safety: checked arrays", function()
       "array[7]: index out of range 0..6")
   end)
 
+  it("a backtest's equity, drawdown, benchmark and in-market arrays are checked", function()
+    raises("local r = gt.backtest.run('buy_and_hold', make(50)); return r.equity[50]",
+      "array[50]: index out of range 0..49 (50 values)")
+    raises("local r = gt.backtest.run('buy_and_hold', make(50)); return r.drawdown[-1]", "array[-1]")
+    raises("local r = gt.backtest.run('buy_and_hold', make(50)); return r.benchmark_equity[1e9]", "array[1000000000]")
+    raises("local r = gt.backtest.run('buy_and_hold', make(50)); return r.in_market[50]", "array[50]")
+    local dir = support.tmpdir()
+    raises(([[local r = gt.backtest.run('buy_and_hold', make(50)); local id = assert(r:save(%q))
+      local db = assert(gt.store.open(%q)); return db:run(id).equity[50] ]]):format(dir .. "/r.db", dir .. "/r.db"),
+      "array[50]: index out of range 0..49")
+    os.execute("rm -rf " .. support.quote(dir))
+  end)
+
   it("series returns are a checked array", function()
     raises("local s = make(10); return s:returns()[10]", "array[10]: index out of range 0..9")
   end)
