@@ -89,9 +89,10 @@ local function date_bars(s, tf)
   local t = timeframe.parse(tf)
   if t.suffix ~= "d" and t.suffix ~= "w" and t.suffix ~= "mo" then return end
   local day = gtime.DAY
+  local ts = s._c.ts -- columns are read-only to users; this writes the series' own memory
   for i = 0, s.n - 1 do
-    local us = tonumber(s.ts[i])
-    s.ts[i] = us - us % day
+    local us = tonumber(ts[i])
+    ts[i] = us - us % day
   end
 end
 
