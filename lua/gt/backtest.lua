@@ -178,7 +178,11 @@ local function make_views(tbl, n, limit, seen)
     if type(v) == "cdata" and ffi.istype("double *", v) or (type(v) == "cdata" and tostring(ffi.typeof(v)):find("double %[")) then
       out[k] = View(v, n, limit)
     elseif gtseries.is_array(v) or ffi.istype(gtseries.Col, v) then
-      out[k] = View((gtseries.raw(v)), n, limit) -- the run holds the column or array
+      local p, len = gtseries.raw(v)
+      if len < n then -- the view checks only the look-ahead limit, which goes to n - 1
+        error(("backtest: %s has %d values for %d bars"):format(tostring(k), len, n), 4)
+      end
+      out[k] = View(p, n, limit) -- the run holds the column or array
     elseif type(v) == "table" and not seen[v] then
       seen[v] = true
       out[k] = make_views(v, n, limit, seen)

@@ -160,6 +160,15 @@ describe("memory safety: checked arrays", function()
     os.execute("rm -rf " .. support.quote(dir))
   end)
 
+  it("an event-path strategy whose indicator array is shorter than the data is refused", function()
+    raises([[
+      local s = make(50)
+      local strat = { name = "short", indicators = function() return { x = gt.array(10, 1) } end,
+        on_bar = function(ctx, i) return ctx.ind.x[i] end }
+      gt.backtest.run(strat, s, { mode = "event" })
+    ]], "backtest: x has 10 values for 50 bars")
+  end)
+
   it("series returns are a checked array", function()
     raises("local s = make(10); return s:returns()[10]", "array[10]: index out of range 0..9")
   end)
