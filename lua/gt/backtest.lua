@@ -321,7 +321,7 @@ function Result:save(db_path)
   rec.strategy, rec.symbol, rec.timeframe = keep[1], keep[2], keep[3]
   rec.params_json, rec.options_json, rec.stats_json, rec.data_hash = keep[4], keep[5], keep[6], keep[7]
   rec.first_ts, rec.last_ts, rec.bars = self.ts[0], self.ts[self.n - 1], self.n
-  local id, serr = db:save_run(rec, self._trades, self.m, self.equity.p, self.n)
+  local id, serr = db:save_run(rec, self._trades, self.m, self.equity, self.n)
   db:close()
   if not id then return nil, serr end
   self.run_id = id

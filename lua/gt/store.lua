@@ -184,7 +184,10 @@ end
 
 -- Saves a backtest run (gt.backtest's Result:save builds rec); returns the run id.
 function Store:save_run(rec, trades, m, equity, n)
-  local id = C.gt_store_save_run(handle(self), rec, trades, m, equity, n)
+  local h = handle(self)
+  local p, len = require("gt.series").raw(equity) -- a checked array gives its pointer
+  if len and len < n then error(("store:save_run: equity has %d values, n is %d"):format(len, n), 2) end
+  local id = C.gt_store_save_run(h, rec, trades, m, p, n)
   if id < 0 then return fail(tonumber(id)) end
   return tonumber(id)
 end
