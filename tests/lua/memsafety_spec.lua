@@ -157,6 +157,8 @@ describe("memory safety: checked arrays", function()
     raises(([[local r = gt.backtest.run('buy_and_hold', make(50)); local id = assert(r:save(%q))
       local db = assert(gt.store.open(%q)); return db:run(id).equity[50] ]]):format(dir .. "/r.db", dir .. "/r.db"),
       "array[50]: index out of range 0..49")
+    raises(([[local db = assert(gt.store.open(%q)); db:save_run(nil, nil, 0, gt.array(3), 10)]])
+      :format(dir .. "/r.db"), "store:save_run: equity has 3 values, n is 10")
     os.execute("rm -rf " .. support.quote(dir))
   end)
 
