@@ -123,6 +123,21 @@ describe("memory safety: columns", function()
   end)
 end)
 
+describe("memory safety: the vectorised path", function()
+  it("a rule reading past the last bar raises a clear error instead of reading past the column", function()
+    local dir = support.tmpdir()
+    os.execute("mkdir -p " .. support.quote(dir .. "/strategies"))
+    support.write(dir .. "/strategies/next_bar.lua", [[
+return { name = "next_bar", params = {},
+  rule = function(d, ind, i) return d.close[i + 1] > d.close[i] and 1 or 0 end }
+]])
+    raises(([[local strat = gt.strategy.load("next_bar", { roots = { %q } })
+      gt.backtest.run(strat, make(50), { mode = "vector" })]]):format(dir),
+      "close[50]: index out of range 0..49 (50 bars)")
+    os.execute("rm -rf " .. support.quote(dir))
+  end)
+end)
+
 describe("memory safety: checked arrays", function()
   it("indicator outputs are bounds checked and writable within bounds", function()
     raises("local s = make(300); local a = gt.ind.sma(s, 3); return a[300]",
