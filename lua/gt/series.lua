@@ -202,7 +202,7 @@ end
 function M.wrap(ptr, meta, owned)
   if ptr == nil then error("gt.series.wrap: NULL series", 2) end
   if owned ~= false then ptr = ffi.gc(ptr, C.gt_series_free) end
-  local s = setmetatable({ _c = ptr }, Series)
+  local s = setmetatable({ _c = ptr, _borrowed = owned == false or nil }, Series)
   if meta then s.symbol, s.timeframe = meta.symbol, meta.timeframe end
   return s:_sync()
 end
@@ -314,12 +314,12 @@ end
 -- Drops the series' own reference to its memory; columns fetched before keep theirs and
 -- stay valid. Every later use of the series raises "series is closed". Twice is fine.
 function Series:free()
-  local c = rawget(self, "_c")
+  local c, borrowed = rawget(self, "_c"), rawget(self, "_borrowed")
   local symbol = rawget(self, "symbol")
   for k in pairs(self) do rawset(self, k, nil) end
   self.symbol = symbol
   setmetatable(self, Closed)
-  if c then C.gt_series_free(ffi.gc(c, nil)) end
+  if c and not borrowed then C.gt_series_free(ffi.gc(c, nil)) end -- its owner frees a borrowed one
 end
 
 function Series:__tostring()

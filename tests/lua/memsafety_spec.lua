@@ -96,6 +96,19 @@ describe("memory safety: columns", function()
     assert.equal("399 110 10 series T (closed)", out)
   end)
 
+  it("freeing a series wrapped as borrowed (wrap(p, meta, false)) leaves the owner's memory alone", function()
+    local out, err, rc = child(MAKE .. [[
+      local s = make(10)
+      local b = gt.series.wrap(s._c, nil, false)
+      b:free()
+      collectgarbage(); collectgarbage()
+      io.write(s.close[9], " ", s.n)
+      s:free(); collectgarbage() -- the owner's free is the only one: no double free
+    ]])
+    assert.equal(0, rc, err)
+    assert.equal("109 10", out) -- bar 9: close = 100 + 9
+  end)
+
   it("a view keeps its parent's memory after the parent is collected", function()
     local out, err, rc = child(MAKE .. [[
       local v = make(1000):between(500 * 86400e6, 600 * 86400e6)
