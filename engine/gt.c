@@ -101,6 +101,19 @@ void gt_clear_interrupt(void)
     F(gt_series, volume)        \
     F(gt_series, n)             \
     F(gt_series, cap)           \
+    F(gt_series, refs)          \
+    F(gt_series, parent)        \
+    F(gt_series, retired)       \
+    S(gt_col)                   \
+    F(gt_col, p)                \
+    F(gt_col, n)                \
+    F(gt_col, owner)            \
+    F(gt_col, which)            \
+    S(gt_col_i64)               \
+    F(gt_col_i64, p)            \
+    F(gt_col_i64, n)            \
+    F(gt_col_i64, owner)        \
+    F(gt_col_i64, which)        \
     /* csv */                   \
     S(gt_csv_opts)              \
     F(gt_csv_opts, on_error)    \

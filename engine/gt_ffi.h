@@ -37,7 +37,12 @@ int64_t gt_layout_table(const gt_layout **out);
 
 /* ---- series (series.c): one symbol at one timeframe, columns oldest first ---- */
 /* Columns are C-owned; a view (cap == 0) borrows another series' memory. Timestamps
- * are int64 epoch microseconds UTC, strictly increasing. */
+ * are int64 epoch microseconds UTC, strictly increasing. A series is reference counted:
+ * gt_series_new gives the creator one reference, a view and every Lua column take one
+ * (gt_series_retain), gt_series_free drops one and frees at zero. While anything besides
+ * the creator holds a reference, growing never moves the columns in place: the old
+ * buffers are kept (retired) until the series is freed, so every pointer lent out stays
+ * valid for as long as its reference. */
 typedef struct gt_series {
     int64_t *ts;
     double *open;
@@ -45,16 +50,44 @@ typedef struct gt_series {
     double *low;
     double *close;
     double *volume;
-    int64_t n;   /* bars in use */
-    int64_t cap; /* bars allocated; 0 for a view */
+    int64_t n;                /* bars in use */
+    int64_t cap;              /* bars allocated; 0 for a view */
+    int64_t refs;             /* references held; 0 is read as 1 (a series not from _new) */
+    struct gt_series *parent; /* a view's parent, on which it holds a reference */
+    void *retired;            /* buffers replaced while referenced, freed with the series */
 } gt_series;
 
 gt_series *gt_series_new(int64_t cap);
+/* Drops one reference; frees the series (and its retired buffers, and the reference a
+ * view holds on its parent) when it was the last. Accepts NULL. */
 void gt_series_free(gt_series *s);
+/* Takes one more reference and returns s. */
+gt_series *gt_series_retain(gt_series *s);
+/* Bars i .. j-1 of parent (0 <= i <= j <= parent->n) as a new view holding a reference
+ * on parent (NULL with gt_errmsg set on a bad range). A view cannot grow. */
+gt_series *gt_series_view(gt_series *parent, int64_t i, int64_t j);
 int gt_series_reserve(gt_series *s, int64_t cap);
 int gt_series_push(gt_series *s, int64_t ts, double open, double high, double low,
                    double close, double volume);
 int gt_series_shrink(gt_series *s);
+
+/* A checked column: how Lua sees one series column. gt.series gives these types a
+ * metatype whose index checks 0 <= i < n, and makes each hold one reference on owner
+ * (dropped by its finalizer), so a column outlives the Lua series it came from. The
+ * fields are const so Lua cannot point a column elsewhere. C functions take .p and .n.
+ * A checked column holds at most INT32_MAX bars (16 GB of doubles). */
+typedef struct gt_col {
+    const double *const p;
+    const int32_t n; /* Lua reads a plain number, the JIT compares it as an integer */
+    gt_series *const owner;
+    const int32_t which; /* 0 ts, 1 open, 2 high, 3 low, 4 close, 5 volume: for messages */
+} gt_col;
+typedef struct gt_col_i64 {
+    const int64_t *const p;
+    const int32_t n;
+    gt_series *const owner;
+    const int32_t which;
+} gt_col_i64;
 /* FNV-1a 64 over every column's bytes, as 16 hex digits in hex (17 bytes with the NUL):
  * identifies the exact data a run used. */
 void gt_series_hash(const gt_series *s, char *hex);

@@ -9,6 +9,14 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* Buffers a referenced series grew out of: still lent to views and Lua columns, so they
+ * live until the series itself is freed. */
+typedef struct retired {
+    struct retired *next;
+    void *cols[6];
+} retired;
 
 gt_series *gt_series_new(int64_t cap)
 {
@@ -17,6 +25,7 @@ gt_series *gt_series_new(int64_t cap)
         gt_seterr(GT_ENOMEM, "series: out of memory");
         return NULL;
     }
+    s->refs = 1;
     if (cap > 0 && gt_series_reserve(s, cap) != 0) {
         free(s);
         return NULL;
@@ -24,10 +33,21 @@ gt_series *gt_series_new(int64_t cap)
     return s;
 }
 
+gt_series *gt_series_retain(gt_series *s)
+{
+    if (s)
+        s->refs = (s->refs > 0 ? s->refs : 1) + 1;
+    return s;
+}
+
 void gt_series_free(gt_series *s)
 {
     if (!s)
         return;
+    if (s->refs > 1) {
+        s->refs--;
+        return;
+    }
     if (s->cap > 0) {
         free(s->ts);
         free(s->open);
@@ -36,12 +56,84 @@ void gt_series_free(gt_series *s)
         free(s->close);
         free(s->volume);
     }
+    for (retired *r = s->retired, *next; r; r = next) {
+        next = r->next;
+        for (int i = 0; i < 6; i++)
+            free(r->cols[i]);
+        free(r);
+    }
+    gt_series *parent = s->parent;
     free(s);
+    gt_series_free(parent);
+}
+
+gt_series *gt_series_view(gt_series *parent, int64_t i, int64_t j)
+{
+    if (!parent || i < 0 || j < i || j > parent->n) {
+        gt_seterr(GT_EINVAL, "series: view %lld..%lld outside 0..%lld", (long long)i,
+                  (long long)j, parent ? (long long)parent->n : 0LL);
+        return NULL;
+    }
+    gt_series *v = calloc(1, sizeof *v);
+    if (!v) {
+        gt_seterr(GT_ENOMEM, "series: out of memory");
+        return NULL;
+    }
+    /* an empty parent has NULL columns: keep them NULL rather than offset a null pointer */
+    if (parent->n > 0) {
+        v->ts = parent->ts + i;
+        v->open = parent->open + i;
+        v->high = parent->high + i;
+        v->low = parent->low + i;
+        v->close = parent->close + i;
+        v->volume = parent->volume + i;
+    }
+    v->n = j - i;
+    v->refs = 1;
+    v->parent = gt_series_retain(parent);
+    return v;
+}
+
+/* Moves every column to fresh buffers of cap bars, keeping the old ones on the retired
+ * list: someone holds pointers into them. On failure the series is unchanged. */
+static int move_out(gt_series *s, int64_t cap)
+{
+    void *cols[6] = {s->ts, s->open, s->high, s->low, s->close, s->volume};
+    void *nc[6] = {0};
+    retired *r = calloc(1, sizeof *r);
+    int i = 0;
+    if (r)
+        for (; i < 6; i++) {
+            if (!(nc[i] = malloc((size_t)cap * 8)))
+                break;
+            if (s->n > 0)
+                memcpy(nc[i], cols[i], (size_t)s->n * 8);
+        }
+    if (!r || i < 6) {
+        for (int k = 0; k < 6; k++)
+            free(nc[k]);
+        free(r);
+        return gt_seterr(GT_ENOMEM, "series: out of memory growing to %lld bars", (long long)cap);
+    }
+    for (i = 0; i < 6; i++)
+        r->cols[i] = cols[i];
+    r->next = s->retired;
+    s->retired = r;
+    s->ts = nc[0];
+    s->open = nc[1];
+    s->high = nc[2];
+    s->low = nc[3];
+    s->close = nc[4];
+    s->volume = nc[5];
+    s->cap = cap;
+    return GT_OK;
 }
 
 /* Reallocates every column to exactly cap bars; on failure the series is unchanged. */
 static int resize(gt_series *s, int64_t cap)
 {
+    if (s->refs > 1)
+        return move_out(s, cap);
     void *cols[6] = {s->ts, s->open, s->high, s->low, s->close, s->volume};
     void *nc[6];
     int i;
@@ -68,7 +160,7 @@ int gt_series_reserve(gt_series *s, int64_t cap)
 {
     if (!s || cap < 0)
         return gt_seterr(GT_EINVAL, "series: bad reserve");
-    if (s->n > 0 && s->cap == 0)
+    if (s->parent || (s->n > 0 && s->cap == 0))
         return gt_seterr(GT_ESTATE, "series: a view cannot grow");
     if (cap <= s->cap)
         return GT_OK;
@@ -78,7 +170,7 @@ int gt_series_reserve(gt_series *s, int64_t cap)
 int gt_series_push(gt_series *s, int64_t ts, double open, double high, double low, double close,
                    double volume)
 {
-    if (s->n == s->cap) {
+    if (s->n >= s->cap) {
         int rc = gt_series_reserve(s, s->cap < 16 ? 64 : s->cap * 2);
         if (rc)
             return rc;
@@ -95,7 +187,8 @@ int gt_series_push(gt_series *s, int64_t ts, double open, double high, double lo
 
 int gt_series_shrink(gt_series *s)
 {
-    if (!s || s->cap == 0 || s->n == s->cap || s->n == 0)
+    /* a referenced series keeps its slack: shrinking would move lent memory */
+    if (!s || s->cap == 0 || s->n == s->cap || s->n == 0 || s->refs > 1)
         return GT_OK;
     return resize(s, s->n);
 }

@@ -8,6 +8,7 @@ local ffi = require "ffi"
 local gtffi = require "gt.ffi"
 local C = gtffi.C
 local timeframe = require "gt.timeframe"
+local gtseries = require "gt.series"
 
 local M = {}
 
@@ -88,6 +89,7 @@ end
 -- An array a strategy reads by bar: a column, an indicator output, any double array.
 local function is_array(v)
   if type(v) ~= "cdata" then return false end
+  if gtseries.is_array(v) or ffi.istype(gtseries.Col, v) then return true end
   if ffi.istype("double *", v) or ffi.istype("const double *", v) then return true end
   return tostring(ffi.typeof(v)):find("double %[") ~= nil
 end
@@ -127,7 +129,11 @@ local function make_views(tbl, n, limit, prefix, seen)
   for k, v in pairs(tbl) do
     local name = prefix .. "." .. tostring(k)
     if is_array(v) then
-      local w = View(v, n, limit)
+      local p, len = gtseries.raw(v)
+      if len and len < n then -- a window checks only the look-ahead limit, which goes to n - 1
+        error(("backtest: %s has %d values for %d bars"):format(name, len, n), 4)
+      end
+      local w = View(p, n, limit)
       view_names[w] = name
       out[k] = w
     elseif type(v) == "table" and not seen[v] then
@@ -192,7 +198,7 @@ local function amount(self, a, what)
   if given == 0 then return nil end
   if given > 1 then error(("ctx:%s: give one of qty, fraction or value"):format(what), 3) end
   local q
-  local price = self._close[self._limit[0]]
+  local price = self._close[tonumber(self._limit[0])]
   if a.qty then positive(what, "qty", a.qty); q = a.qty
   elseif a.fraction then positive(what, "fraction", a.fraction); q = a.fraction * C.gt_bt_equity_now(self._bt) / price
   else positive(what, "value", a.value); q = a.value / price end
@@ -426,12 +432,16 @@ local function collect(bt, list, strategy, p, o, w, s0, inds)
     symbol = table.concat(names, ","), symbols = names, timeframe = series.timeframe, n = n, warmup = w,
     ts = series.ts, close = series.close, series = series, list = list, _off = s0,
     warmup_bars = s0, overlays = plot }, Result)
+  -- copied into checked arrays: r.equity[i] outside 0..n-1 raises instead of reading past
+  -- the engine's buffer (and the window from s0 starts at index 0)
   local eq = ffi.new("const double *[1]")
   C.gt_bt_equity(bt, eq)
-  res.equity = eq[0] + s0
+  res.equity = gtseries.array(n)
+  ffi.copy(res.equity.p, eq[0] + s0, n * 8)
   local im = ffi.new("const uint8_t *[1]")
   C.gt_bt_in_market(bt, im)
-  res.in_market = im[0] + s0
+  res.in_market = gtseries.bytes(n)
+  ffi.copy(res.in_market.p, im[0] + s0, n)
   local tp = ffi.new("const gt_trade *[1]")
   local m = tonumber(C.gt_bt_trades(bt, tp))
   if s0 > 0 and m > 0 then
@@ -450,12 +460,12 @@ local function collect(bt, list, strategy, p, o, w, s0, inds)
   res._norders = tonumber(C.gt_bt_orders(bt, op))
   res._orders = op[0]
   -- drawdown and the buy-and-hold benchmark equity
-  local dd = ffi.new("double[?]", math.max(n, 1))
-  C.gt_drawdown(res.equity, n, dd)
+  local dd = gtseries.array(n)
+  C.gt_drawdown(res.equity.p, n, dd.p)
   res.drawdown = dd
   -- buy and hold of the same symbols in equal parts: the benchmark for the report and for
   -- beta, alpha and the buy-and-hold return
-  local bh = ffi.new("double[?]", math.max(n, 1))
+  local bh = gtseries.array(n)
   local bench = series.close
   if k == 1 then
     local c0 = series.close[0]
@@ -709,10 +719,19 @@ function M.run(strategy, data, opts)
       local sig = strategy.signals(list[j], p, inds[j])
       local target = type(sig) == "table" and sig.target
       if not is_array(target) then error(strategy.name .. ": signals() must return {target = <double array>}", 2) end
-      keep[#keep + 1], tp[j - 1] = target, target
+      local function raw(a, what)
+        local ptr, len = gtseries.raw(a)
+        if len and len < n then
+          error(("%s: signals() returned %d %s for %d bars"):format(strategy.name, len, what, n), 3)
+        end
+        return ptr
+      end
+      keep[#keep + 1], tp[j - 1] = target, raw(target, "targets")
       if sig.stop or sig.take then
         keep[#keep + 1], keep[#keep + 2] = sig.stop, sig.take
-        gtffi.check(C.gt_bt_set_exits(bt, j - 1, sig.stop, sig.take), 2)
+        local sp = sig.stop and raw(sig.stop, "stops") or nil
+        local tk = sig.take and raw(sig.take, "take-profits") or nil
+        gtffi.check(C.gt_bt_set_exits(bt, j - 1, sp, tk), 2)
       end
     end
     timings.signals = clock() - t0
@@ -797,7 +816,11 @@ function M.check_lookahead(strategy, data, opts)
   for j, series in ipairs(list) do
     local n = series.n
     local label = #list > 1 and (" [" .. (series.symbol or ("#" .. j)) .. "]") or ""
-    local full_ind = prepare(strategy, series, p)
+    local okind, full_ind = pcall(prepare, strategy, series, p)
+    if not okind then
+      find({ bar = series.n - 1, what = "indicators()", detail = "indicators() fails on all the data: " .. tostring(full_ind) })
+      full_ind = {}
+    end
     -- 1. the rule through windows
     if strategy.rule then
       local limit = ffi.new("int64_t[1]", -1)
@@ -824,8 +847,13 @@ function M.check_lookahead(strategy, data, opts)
     -- 2 and 3. indicators and targets on data cut at sampled bars
     local full_target
     if strategy.signals then
-      local sig = strategy.signals(series, p, full_ind)
-      full_target = sig and sig.target
+      local okf, sig = pcall(strategy.signals, series, p, full_ind)
+      if okf then
+        full_target = type(sig) == "table" and sig.target
+      elseif #report.findings == 0 then
+        -- a read past the last bar raises (columns are bounds-checked): the future again
+        find({ bar = series.n - 1, what = "signals()", detail = "signals() fails on all the data: " .. tostring(sig) })
+      end
     end
     local counter, cuts, seen_cut = { arrays = 0 }, 0, {}
     local ind_bad, tgt_bad

@@ -52,9 +52,12 @@ function M.run_file(path, args, first)
   local chunk, err
   if path == "-" then
     _G.gt = require "gt" -- as in the REPL
-    chunk, err = loadstring(io.read("*a"), "=stdin")
+    chunk, err = load(io.read("*a"), "=stdin", "t")
+    if not chunk and err and err:find("wrong mode", 1, true) then
+      err = "stdin: is precompiled bytecode; gtengine loads Lua source only"
+    end
   else
-    chunk, err = loadfile(path)
+    chunk, err = require("gt.paths").loadfile_source(path)
   end
   if not chunk then
     io.stderr:write("gtengine: ", err, "\n")

@@ -89,9 +89,10 @@ local function date_bars(s, tf)
   local t = timeframe.parse(tf)
   if t.suffix ~= "d" and t.suffix ~= "w" and t.suffix ~= "mo" then return end
   local day = gtime.DAY
+  local ts = s._c.ts -- columns are read-only to users; this writes the series' own memory
   for i = 0, s.n - 1 do
-    local us = tonumber(s.ts[i])
-    s.ts[i] = us - us % day
+    local us = tonumber(ts[i])
+    ts[i] = us - us % day
   end
 end
 
@@ -147,7 +148,7 @@ end
 -- Puts several series on one clock. mode "inner" (default) keeps common timestamps;
 -- "outer" keeps all from the first time every series has started, forward-filling gaps.
 -- Returns the aligned series (same order) and filled[j][i] (true where series j's bar i
--- was filled) as FFI uint8 arrays, one per series.
+-- was filled) as checked uint8 arrays (gt.series.bytes), one per series.
 function M.align(list, opts)
   local k = #list
   if k < 1 or k > 64 then error("gt.data.align: between 1 and 64 series", 2) end
@@ -168,8 +169,8 @@ function M.align(list, opts)
   local masks = {}
   for j = 1, k do
     outs[j]:_sync()
-    masks[j] = ffi.new("uint8_t[?]", math.max(n, 1))
-    ffi.copy(masks[j], filled + (j - 1) * n, n)
+    masks[j] = series.bytes(n)
+    ffi.copy(masks[j].p, filled + (j - 1) * n, n)
   end
   return outs, masks
 end
@@ -192,9 +193,10 @@ function M.synthetic(o)
   end
   local start = gtime.check(o.start or "2015-01-02", "start", 2)
   local out = ffi.new("gt_series *[1]")
-  local codes = ffi.new("uint8_t[?]", math.max(n, 1))
+  local codes = series.bytes(n) -- checked: regimes.codes[i] outside 0..n-1 raises
   local skip = not o.weekends -- weekends = true for markets that never close
-  gtffi.check(C.gt_synth_generate(n, o.seed or 1, start, t.us, skip and 1 or 0, o.price or 100, out, codes), 2)
+  gtffi.check(C.gt_synth_generate(n, o.seed or 1, start, t.us, skip and 1 or 0, o.price or 100, out,
+    codes.p), 2)
   local s = series.wrap(out[0], { symbol = o.symbol or "SYNTH", timeframe = tf })
   local regimes = { codes = codes, n = n, names = REGIMES }
   function regimes.name(_, i) return REGIMES[codes[i]] end

@@ -108,16 +108,19 @@ local function elem_ok(x)
   return type(x) == "number" or (type(x) == "cdata" and (ffi.istype("int64_t", x) or ffi.istype("uint64_t", x)))
 end
 
--- The length and element type name of an array-like cdata, or nil: a checked array (a
--- numeric field n and numbers at [i]), an FFI array (double[?], from its size), or a
--- column pointer of a live gt series (its bar count).
+-- The length and element type name of an array-like cdata, or nil: a checked column or
+-- array (a numeric field n and numbers at [i]) or an FFI array (double[?], from its size).
 function M.array_len(v)
   if type(v) ~= "cdata" then return nil end
   local ok, n = pcall(function() return v.n end)
   if ok and (type(n) == "number" or (type(n) == "cdata" and elem_ok(n))) then
     n = tonumber(n)
     local ok0, x = pcall(function() return v[0] end)
-    if n >= 0 and n % 1 == 0 and (n == 0 or (ok0 and elem_ok(x))) then return n, "array" end
+    if n >= 0 and n % 1 == 0 and (n == 0 or (ok0 and elem_ok(x))) then
+      local gs = package.loaded["gt.series"]
+      if gs and gs.is_bytes and gs.is_bytes(v) then return n, "uint8_t" end
+      return n, type(x) == "cdata" and "int64_t" or "double"
+    end
   end
   local ct = tostring(ffi.typeof(v))
   local elem = ct:match("^ctype<(.-) ?%[%d*%??%]>$")
@@ -126,12 +129,6 @@ function M.array_len(v)
     local ok2, x = pcall(function() return v[0] end)
     if ok1 and esize > 0 and ok2 and elem_ok(x) then return math.floor(ffi.sizeof(v) / esize), elem end
     return nil
-  end
-  elem = ct:match("^ctype<(.-) ?%*>$")
-  local series = package.loaded["gt.series"]
-  if elem and series and series.column_length then
-    n = series.column_length(v)
-    if n then return n, elem:gsub("^const ", "") end
   end
 end
 

@@ -2,17 +2,20 @@
 --
 -- Batch:  local out, n = gt.ind.sma(x, 30)
 --   x is a gt series (its close; multi-input indicators take its high/low/close/volume/ts
---   columns), a Lua table of numbers (copied), an FFI double array (its length is known),
---   or an FFI pointer followed by the parameters and then n: gt.ind.sma(s.close, 30, s.n).
+--   columns), a column (s.close) or checked array (an indicator output, gt.array), a Lua
+--   table of numbers (copied), an FFI double array (its length is known), or explicitly a
+--   raw pointer followed by the parameters and then n: gt.ind.sma(s.close.p, 30, s.n).
 --   Parameters are positional in gt.ind.list() order or one table of names:
 --   gt.ind.macd(x, {fast = 8}) (a missing one takes its default; n may go in it too).
 --   Multi-input indicators given arrays take them in order: gt.ind.atr(h, l, c, 14).
---   Returns an FFI double[n] (0-based, NaN during the warm-up) and n as the second value;
+--   Returns a checked array of n doubles (0-based, NaN during the warm-up; a[i] outside
+--   0..n-1 raises, a.n its length, a.p its raw pointer) and n as the second value;
 --   multi-output ones return a table of named arrays: macd -> {macd=, signal=, hist=}.
 --   One batch is exactly one FFI call into the C kernel.
 -- Stream: local s = gt.ind.stream.sma(30); s:update(x) -> value (NaN in the warm-up)
 --   multi-input: s:update(h, l, c); multi-output update returns every output in order.
---   s.state is the C struct (its fields hold the last outputs); s:close() frees it early.
+--   s.state is the C struct (its fields hold the last outputs); s:close() frees it early
+--   (twice is fine); any other use of a closed stream raises "... is closed".
 -- NaN inputs are missing bars: NaN out, state unchanged (see gt_ffi.h).
 -- gt.ind.list() describes every indicator: name, group, inputs, params (with defaults),
 -- outputs and a one-line description.
@@ -225,7 +228,12 @@ local function array_len(v, ct)
   return math.floor(ffi.sizeof(v) / ffi.sizeof(ct))
 end
 
--- Resolves one input to (pointer-compatible cdata, length or nil, keep-alive).
+local series_mod = require "gt.series"
+local Col, ColI64, Array = series_mod.Col, series_mod.ColI64, series_mod.ArrayType
+
+-- Resolves one input to (pointer-compatible cdata, length or nil, keep-alive). Checked
+-- columns and arrays give their raw pointer and their length; a bare pointer has no
+-- length and needs n.
 local function input(name, v, ct, fname)
   if type(v) == "table" then
     local len = #v
@@ -239,10 +247,22 @@ local function input(name, v, ct, fname)
     end
     return a, len
   elseif type(v) == "cdata" then
-    -- a bare column of a gt series knows its length too
-    return v, array_len(v, ct) or require("gt.series").column_length(v)
+    local want_ts = ct == "int64_t"
+    if ffi.istype(Col, v) or ffi.istype(Array, v) then
+      if want_ts then
+        error(("gt.ind.%s: input %s must be the ts column (int64), got a double array")
+          :format(fname, name), 4)
+      end
+      return series_mod.raw(v)
+    elseif ffi.istype(ColI64, v) then
+      if not want_ts then
+        error(("gt.ind.%s: input %s must be a price array, got the ts column"):format(fname, name), 4)
+      end
+      return v.p, v.n
+    end
+    return v, array_len(v, ct)
   end
-  error(("gt.ind.%s: input %s must be a series, a table or an FFI array, got %s")
+  error(("gt.ind.%s: input %s must be a series, a column, an array or a table, got %s")
     :format(fname, name, type(v)), 4)
 end
 
@@ -256,7 +276,7 @@ local function prepare(e, ...)
     for i, nm in ipairs(e.inputs) do
       local col = SERIES_COL[nm]
       if col == false then error(("gt.ind.%s: needs arrays, not a series"):format(e.name), 3) end
-      ins[i] = s[col or nm]
+      ins[i] = s[col or nm].p
     end
     n, pos = s.n, 2
   else
@@ -346,11 +366,12 @@ local function batch(e)
     local ins, n, p = prepare(e, ...)
     local ca = cargs(e, p)
     local outs, outarg = {}
-    for i = 1, nout do outs[i] = ffi.new("double[?]", n) end
+    for i = 1, nout do outs[i] = series_mod.array(n) end
     if nout == 1 then
-      outarg = outs[1]
+      outarg = outs[1].p
     else
-      outarg = ffi.new("double *[?]", nout, outs)
+      outarg = ffi.new("double *[?]", nout)
+      for i = 1, nout do outarg[i - 1] = outs[i].p end
     end
     local call = {}
     for i = 1, #ins do call[i] = ins[i] end
@@ -370,11 +391,28 @@ end
 -- FFI call with constant names (what the JIT compiles best).
 local Stream = {}
 Stream.__index = Stream
+
+-- A closed stream: close() again is fine, anything else raises (its C state is gone).
+local Closed = {
+  __index = function(self, k)
+    if k == "close" then return function() end end
+    error(("gt.ind.stream.%s is closed: '%s' used after close()")
+      :format(rawget(self, "name") or "?", tostring(k)), 2)
+  end,
+  __tostring = function(self) return ("gt.ind.stream.%s (closed)"):format(rawget(self, "name") or "?") end,
+}
+
+-- update through a reference fetched before close(): the state is gone, raise
+local function stream_closed(self)
+  error(("gt.ind.stream.%s is closed: update after close()")
+    :format(type(self) == "table" and rawget(self, "name") or "?"), 3)
+end
+
 function Stream:close()
-  if self._fini and self.state then
-    C[self._fini](ffi.gc(self.state, nil))
-  end
-  self.state = nil
+  local st, fini = self.state, self._fini
+  self.state, self._fini = nil, nil
+  setmetatable(self, Closed)
+  if fini and st then C[fini](ffi.gc(st, nil)) end
 end
 
 local function stream_ctor(e)
@@ -383,7 +421,8 @@ local function stream_ctor(e)
   local a = table.concat(argl, ", ")
   local src
   if #e.outputs == 1 then
-    src = ("local C = ...; return function(self, %s) return C.%s(self.state, %s) end")
+    src = ("local C, closed = ...; return function(self, %s) local st = self.state; " ..
+      "if st == nil then closed(self) end; return C.%s(st, %s) end")
       :format(a, e.update, a)
   else
     -- the fields hold this bar's outputs (ADX's DI lines are defined before the ADX
@@ -391,12 +430,12 @@ local function stream_ctor(e)
     local f, miss = {}, {}
     for i = 1, #e.outputs do f[i] = "st." .. e.outputs[i] end
     for i = 1, #e.inputs do miss[i] = ("a%d ~= a%d"):format(i, i) end
-    src = ("local C = ...; return function(self, %s) local st = self.state; " ..
-      "local v = C.%s(st, %s); if %s then return %s end; return %s end")
+    src = ("local C, closed = ...; return function(self, %s) local st = self.state; " ..
+      "if st == nil then closed(self) end; local v = C.%s(st, %s); if %s then return %s end; return %s end")
       :format(a, e.update, a, table.concat(miss, " or "), ("v, "):rep(#e.outputs - 1) .. "v",
         table.concat(f, ", "))
   end
-  local update = assert(loadstring(src, "=gt.ind.stream." .. e.name))(C)
+  local update = assert(loadstring(src, "=gt.ind.stream." .. e.name))(C, stream_closed)
   local mt = { __index = setmetatable({ update = update }, Stream) }
   return function(...)
     local nargs = select("#", ...)
@@ -436,9 +475,13 @@ for alias, name in pairs(M.aliases) do
   M.stream[alias] = M.stream[name]
 end
 
--- Copies an FFI array (or the first n values) into a Lua table, 1-based; NaN stays NaN.
+-- Copies an array or column (or the first n values) into a Lua table, 1-based; NaN
+-- stays NaN.
 function M.totable(arr, n)
-  n = n or array_len(arr, "double")
+  if n == nil then
+    local _, len = series_mod.raw(arr)
+    n = len or (type(arr) == "cdata" and array_len(arr, "double"))
+  end
   if not n then error("gt.ind.totable: a pointer needs n", 2) end
   local t = {}
   for i = 0, n - 1 do t[i + 1] = tonumber(arr[i]) end

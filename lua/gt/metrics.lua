@@ -10,6 +10,7 @@
 -- equity, a trade outside the bars, ...) returns nil, message.
 local ffi = require "ffi"
 local gtffi = require "gt.ffi"
+local series = require "gt.series"
 local C = gtffi.C
 
 local M = {}
@@ -72,9 +73,14 @@ local function misuse(msg)
 end
 
 -- A Lua list or an FFI array as `ctype[?]` (nil stays nil). conv maps one Lua value.
+-- A checked column or array gives its raw pointer, once its length covers n.
 local function array(v, name, n, ctype, conv)
   if v == nil then return nil end
-  if type(v) == "cdata" then return v end
+  if type(v) == "cdata" then
+    local p, len = series.raw(v)
+    if len and len < n then misuse(("%s has %d values, n is %d"):format(name, len, n)) end
+    return p
+  end
   if type(v) ~= "table" then misuse(("%s must be an FFI array or a Lua list"):format(name)) end
   if #v < n then misuse(("%s has %d values, n is %d"):format(name, #v, n)) end
   local a = ffi.new(ctype, n)
@@ -104,6 +110,8 @@ local function count(v, n, name)
   end
   if type(v) == "table" then return #v end
   if v == nil then return 0 end
+  local _, len = series.raw(v)
+  if len then return len end
   local arg = name == "equity" and "n" or "m"
   misuse(("%s is an FFI array: give its length (%s=)"):format(name, arg))
 end
@@ -161,12 +169,13 @@ function M.compute(opts)
   return st
 end
 
--- drawdown(equity, n) -> double[n] with equity[i] / max(equity[0..i]) - 1 (<= 0), 0-based.
+-- drawdown(equity, n) -> a checked array of n values, equity[i] / max(equity[0..i]) - 1
+-- (<= 0), 0-based.
 function M.drawdown(equity, n)
   n = count(equity, n, "equity")
   local eq = array(equity, "equity", n, "double[?]", num)
-  local out = ffi.new("double[?]", n)
-  if n > 0 then C.gt_drawdown(eq, n, out) end
+  local out = series.array(n)
+  if n > 0 then C.gt_drawdown(eq, n, out.p) end
   return out
 end
 

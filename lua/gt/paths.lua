@@ -66,10 +66,30 @@ function M.list(kind, roots)
   return out
 end
 
+-- Compiles a user file as Lua source only. Precompiled LuaJIT bytecode is refused:
+-- LuaJIT does not verify bytecode, so a crafted file could crash the process or read
+-- any memory. Returns the chunk, or nil and a message naming the file.
+function M.loadfile_source(path)
+  local f = io.open(path, "rb")
+  if f then
+    local head = f:read(4096) or ""
+    f:close()
+    head = head:gsub("^#[^\n]*\n?", "", 1) -- LuaJIT skips a first line starting with #
+    if head:sub(1, 1) == "\27" then
+      return nil, ("%s: is precompiled bytecode; gtengine loads Lua source only"):format(path)
+    end
+  end
+  local chunk, err = loadfile(path, "t")
+  if not chunk and err and err:find("wrong mode", 1, true) then
+    return nil, ("%s: is precompiled bytecode; gtengine loads Lua source only"):format(path)
+  end
+  return chunk, err
+end
+
 -- Loads a user file in its own environment where reading or writing an undeclared
--- global is an error (a typo in a strategy must not silently read nil).
+-- global is an error (a typo in a strategy must not silently read nil). Source only.
 function M.load_strict(path)
-  local chunk, err = loadfile(path)
+  local chunk, err = M.loadfile_source(path)
   if not chunk then return nil, err end
   local env = setmetatable({}, {
     __index = function(_, k)

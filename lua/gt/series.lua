@@ -1,55 +1,211 @@
--- gt.series: a C-owned columnar series as seen from Lua. The columns are FFI arrays,
--- 0-based, lent without copying: `s.close[i]`, `s.ts[i]` (int64), `s.n` (a number).
--- Bars are indexed 0 .. n-1 everywhere. slice/between make views that share memory.
+-- gt.series: a C-owned columnar series as seen from Lua. The columns are checked,
+-- 0-based views lent without copying: `s.close[i]`, `s.ts[i]` (int64), `s.n` (a number);
+-- an index outside 0..n-1 raises, `#col` / `col.n` is the length and `col.p` the raw
+-- pointer (for C calls and code that asks for it explicitly). A column keeps its memory
+-- alive after the series is freed or collected. slice/between make views that share
+-- memory. gt.array(n) makes a checked, writable double array.
 local ffi = require "ffi"
 local gtffi = require "gt.ffi"
 local C = gtffi.C
 
 local M = {}
 local Series = {}
-Series.__index = Series
 M.Series = Series
 
 local COLUMNS = { "ts", "open", "high", "low", "close", "volume" }
 M.COLUMNS = COLUMNS
+local COLUMN_INDEX = {}
+for i, name in ipairs(COLUMNS) do COLUMN_INDEX[name] = i - 1 end
 
--- Column pointer -> the series it belongs to, so gt.ind.sma(s.close, 30) knows the length
--- of a bare column. Weak values: a collected series drops out. A column address that two
--- live series of different lengths share (a view starting at bar 0) is ambiguous and gets
--- no length: the caller then passes n.
-local owners = setmetatable({}, { __mode = "v" })
-local ambiguous = {}
-local function addr(p) return tonumber(ffi.cast("uintptr_t", p)) end
+local floor, type = math.floor, type
 
-local function register(s)
-  local c = s._c
-  for _, name in ipairs(COLUMNS) do
-    local a = addr(c[name])
-    if a ~= 0 then
-      local prev = owners[a]
-      if prev and prev ~= s and not prev._freed and prev.n ~= s.n then ambiguous[a] = true end
-      owners[a] = s
-    end
+-- ---- checked columns and arrays ----
+-- A column is a gt_col (gt_col_i64 for ts) struct: p, n and a reference on the series it
+-- points into (see gt_ffi.h). Every index is checked: 0 <= i < n and an integer. In a
+-- compiled loop the check is two compares and a branch on values the JIT hoists.
+
+local function bad_index(i)
+  if type(i) ~= "number" then return ("%s"):format(tostring(i)) end
+  if i ~= i then return "nan" end
+  if i % 1 ~= 0 then return ("%.17g"):format(i) end
+  return ("%d"):format(i)
+end
+
+local function range_error(what, i, n, unit, level)
+  local why
+  if type(i) == "number" and i == i and i % 1 ~= 0 then
+    why = "index is not an integer"
+  else
+    why = "index out of range"
   end
+  if n == 0 then error(("%s[%s]: %s (0 %s)"):format(what, bad_index(i), why, unit), level + 1) end
+  error(("%s[%s]: %s 0..%d (%d %s)"):format(what, bad_index(i), why, n - 1, n, unit), level + 1)
 end
 
--- The number of bars behind a column pointer of a live series, or nil.
-function M.column_length(p)
-  if type(p) ~= "cdata" then return nil end
-  local a = addr(p)
-  if ambiguous[a] then return nil end
-  local s = owners[a]
-  if not s or s._freed then return nil end
-  return s.n
+local function col_index(c, i)
+  if type(i) == "number" and i >= 0 and i < c.n and floor(i) == i then return c.p[i] end
+  if type(i) ~= "number" then
+    error(("series column %s has no field '%s' (fields: p, n)"):format(COLUMNS[c.which + 1], tostring(i)), 2)
+  end
+  range_error(COLUMNS[c.which + 1], i, c.n, "bars", 2)
 end
 
--- Caches the column pointers and length on the Lua object (one table lookup per use).
+local function col_newindex(c, i)
+  error(("%s[%s]: series columns are read-only (copy with gt.array)")
+    :format(COLUMNS[c.which + 1], bad_index(i)), 2)
+end
+
+local col_mt = {
+  __index = col_index,
+  __newindex = col_newindex,
+  __len = function(c) return c.n end,
+  __tostring = function(c) return ("column %s: %d bars"):format(COLUMNS[c.which + 1], c.n) end,
+}
+local Col = ffi.metatype("gt_col", col_mt)
+local ColI64 = ffi.metatype("gt_col_i64", col_mt)
+M.Col, M.ColI64 = Col, ColI64
+
+local function release(c) C.gt_series_free(c.owner) end
+
+-- A checked column over column `name` of the gt_series* c, holding a reference on c.
+local INT32_MAX = 2147483647
+local function column(c, name)
+  local ct = name == "ts" and ColI64 or Col
+  if c.n > INT32_MAX then
+    error(("series of %d bars: a checked column holds at most %d (use the raw s._c.%s)")
+      :format(tonumber(c.n), INT32_MAX, name), 3)
+  end
+  local col = ct(c[name], tonumber(c.n), c, COLUMN_INDEX[name])
+  C.gt_series_retain(c)
+  return ffi.gc(col, release)
+end
+
+-- Checked arrays owned by Lua (indicator outputs, targets, scratch, masks): the values
+-- live inside the cdata, so the GC sees their size. Lua-only: C is given a.p. n is an
+-- int32 for the same reason as a column's: the JIT's bounds check is then an integer
+-- compare.
+ffi.cdef [[
+typedef struct gt_lua_array { const int32_t n; double v[?]; } gt_lua_array;
+typedef struct gt_lua_bytes { const int32_t n; uint8_t v[?]; } gt_lua_bytes;
+typedef struct gt_lua_i64 { const int32_t n; int64_t v[?]; } gt_lua_i64;
+]]
+
+local function array_type(ctname, ptrtype)
+  local mt = {
+    __index = function(a, i)
+      if type(i) == "number" and i >= 0 and i < a.n and floor(i) == i then return a.v[i] end
+      if i == "p" then return ffi.cast(ptrtype, a.v) end
+      if type(i) ~= "number" then
+        error(("array has no field '%s' (fields: p, n)"):format(tostring(i)), 2)
+      end
+      range_error("array", i, a.n, "values", 2)
+    end,
+    __newindex = function(a, i, x)
+      if type(i) == "number" and i >= 0 and i < a.n and floor(i) == i then a.v[i] = x; return end
+      if type(i) ~= "number" then
+        error(("array has no field '%s' (fields: p, n)"):format(tostring(i)), 2)
+      end
+      range_error("array", i, a.n, "values", 2)
+    end,
+    __len = function(a) return a.n end,
+    __tostring = function(a) return ("array: %d values"):format(a.n) end,
+  }
+  return ffi.metatype(ctname, mt)
+end
+local Array = array_type("gt_lua_array", "double *")
+local Bytes = array_type("gt_lua_bytes", "uint8_t *")
+local I64 = array_type("gt_lua_i64", "int64_t *")
+M.ArrayType, M.BytesType, M.I64Type = Array, Bytes, I64
+
+-- A checked array of n int64 values (zero), for timestamps handed to Lua code.
+function M.i64(n)
+  if type(n) ~= "number" or n < 0 or n % 1 ~= 0 or n > INT32_MAX then
+    error(("gt.series.i64: n must be a non-negative integer, got %s"):format(tostring(n)), 2)
+  end
+  return I64(n, n)
+end
+
+-- A checked array of n bytes (zero), for masks and codes handed to Lua code.
+function M.bytes(n)
+  if type(n) ~= "number" or n < 0 or n % 1 ~= 0 or n > INT32_MAX then
+    error(("gt.series.bytes: n must be a non-negative integer, got %s"):format(tostring(n)), 2)
+  end
+  return Bytes(n, n)
+end
+
+-- gt.array(n [, fill]) -> a checked double array of n values (fill, default 0);
+-- gt.array(t) copies a Lua list of numbers.
+function M.array(n, fill)
+  if type(n) == "table" then
+    local t = n
+    local a = Array(#t, #t)
+    for i = 1, #t do
+      if type(t[i]) ~= "number" then
+        error(("gt.array: element %d is %s, not a number"):format(i, type(t[i])), 2)
+      end
+      a.v[i - 1] = t[i]
+    end
+    return a
+  end
+  if type(n) ~= "number" or n < 0 or n % 1 ~= 0 or n > INT32_MAX then
+    error(("gt.array: n must be a non-negative integer, got %s"):format(tostring(n)), 2)
+  end
+  if fill ~= nil and type(fill) ~= "number" then
+    error(("gt.array: fill must be a number, got %s"):format(type(fill)), 2)
+  end
+  local a = Array(n, n)
+  if fill and fill ~= 0 then
+    for i = 0, n - 1 do a.v[i] = fill end
+  end
+  return a
+end
+
+function M.is_array(v) return type(v) == "cdata" and ffi.istype(Array, v) end
+function M.is_bytes(v) return type(v) == "cdata" and ffi.istype(Bytes, v) end
+function M.is_i64(v) return type(v) == "cdata" and ffi.istype(I64, v) end
+function M.is_column(v) return type(v) == "cdata" and (ffi.istype(Col, v) or ffi.istype(ColI64, v)) end
+
+-- The raw pointer and length behind a column or checked array (n is nil for anything
+-- else; an FFI array or pointer is returned as it is). For C calls.
+function M.raw(v)
+  if type(v) == "cdata" then
+    if ffi.istype(Array, v) then return ffi.cast("double *", v.v), v.n end
+    if ffi.istype(Bytes, v) then return ffi.cast("uint8_t *", v.v), v.n end
+    if ffi.istype(I64, v) then return ffi.cast("int64_t *", v.v), v.n end
+    if ffi.istype(Col, v) or ffi.istype(ColI64, v) then return v.p, v.n end
+  end
+  return v, nil
+end
+
+-- ---- the Lua series object ----
+
+-- Columns are made on first use and cached in the object (one table lookup per use
+-- after that); a push drops the cache, since the columns may have moved.
+Series.__index = function(s, k)
+  local m = Series[k]
+  if m ~= nil then return m end
+  if COLUMN_INDEX[k] then
+    local col = column(rawget(s, "_c"), k)
+    rawset(s, k, col)
+    return col
+  end
+  return nil
+end
+
+-- A freed series: every use but free() and tostring raises.
+local Closed = {
+  __index = function(_, k)
+    if k == "free" then return function() end end
+    error(("series is closed: '%s' used after free()"):format(tostring(k)), 2)
+  end,
+  __tostring = function(s) return ("series %s (closed)"):format(rawget(s, "symbol") or "?") end,
+}
+
+-- Refreshes the length after C or push changed the series, and drops cached columns.
 function Series:_sync()
-  local c = self._c
+  local c = rawget(self, "_c")
   self.n = tonumber(c.n)
-  self.ts, self.open, self.high, self.low, self.close, self.volume =
-    c.ts, c.open, c.high, c.low, c.close, c.volume
-  if self.n > 0 then register(self) end
+  for _, name in ipairs(COLUMNS) do rawset(self, name, nil) end
   return self
 end
 
@@ -58,7 +214,7 @@ end
 function M.wrap(ptr, meta, owned)
   if ptr == nil then error("gt.series.wrap: NULL series", 2) end
   if owned ~= false then ptr = ffi.gc(ptr, C.gt_series_free) end
-  local s = setmetatable({ _c = ptr }, Series)
+  local s = setmetatable({ _c = ptr, _borrowed = owned == false or nil }, Series)
   if meta then s.symbol, s.timeframe = meta.symbol, meta.timeframe end
   return s:_sync()
 end
@@ -102,19 +258,19 @@ function Series:time(i)
   return tonumber(self.ts[i])
 end
 
--- Bars i .. j-1 (0-based, half-open) as a view sharing memory with self.
+-- Bars i .. j-1 (0-based, half-open, clamped to the series) as a view sharing memory
+-- with self; the view keeps that memory alive on its own.
 function Series:slice(i, j)
   j = j or self.n
+  if type(i) ~= "number" or type(j) ~= "number" then error("series:slice: i and j must be numbers", 2) end
+  i, j = floor(i), floor(j)
   if i < 0 then i = 0 end
   if j > self.n then j = self.n end
   if j < i then j = i end
-  local v = ffi.new("gt_series")
-  local c = self._c
-  v.ts, v.open, v.high, v.low, v.close, v.volume =
-    c.ts + i, c.open + i, c.high + i, c.low + i, c.close + i, c.volume + i
-  v.n, v.cap = j - i, 0
-  local s = setmetatable({ _c = v, _parent = self, _view = true, _offset = (self._offset or 0) + i,
-    symbol = self.symbol, timeframe = self.timeframe }, Series)
+  local v = C.gt_series_view(self._c, i, j)
+  if v == nil then error(gtffi.errmsg(), 2) end
+  local s = setmetatable({ _c = ffi.gc(v, C.gt_series_free), _view = true,
+    _offset = (self._offset or 0) + i, symbol = self.symbol, timeframe = self.timeframe }, Series)
   return s:_sync()
 end
 
@@ -127,8 +283,8 @@ end
 
 -- Copies a column into a Lua table (1-based), for small data and tests.
 function Series:column(name)
+  if not COLUMN_INDEX[name] then error("series: no column '" .. tostring(name) .. "'", 2) end
   local col = self[name]
-  if not col or type(col) ~= "cdata" then error("series: no column '" .. tostring(name) .. "'", 2) end
   local t = {}
   for i = 0, self.n - 1 do t[i + 1] = tonumber(col[i]) end
   return t
@@ -155,22 +311,27 @@ function Series:compress(k)
   return M.wrap(out[0], { symbol = self.symbol })
 end
 
--- Simple (or log, with log = true) returns of a column (default close): a new double
+-- Simple (or log, with log = true) returns of a column (default close): a new checked
 -- array of length n, NaN at bar 0.
 function Series:returns(opts)
-  local col = self[(opts and opts.column) or "close"]
-  local out = ffi.new("double[?]", math.max(self.n, 1))
-  C.gt_returns(col, self.n, (opts and opts.log) and 1 or 0, out)
+  local name = (opts and opts.column) or "close"
+  if not COLUMN_INDEX[name] or name == "ts" then
+    error(("series:returns: no price column '%s'"):format(tostring(name)), 2)
+  end
+  local out = M.array(self.n)
+  C.gt_returns(self[name].p, self.n, (opts and opts.log) and 1 or 0, out.p)
   return out
 end
 
+-- Drops the series' own reference to its memory; columns fetched before keep theirs and
+-- stay valid. Every later use of the series raises "series is closed". Twice is fine.
 function Series:free()
-  if not self._view and not self._freed then
-    C.gt_series_free(ffi.gc(self._c, nil))
-  end
-  self._freed = true
-  self._c = ffi.new("gt_series") -- empty, so later use sees n = 0 rather than freed memory
-  self:_sync()
+  local c, borrowed = rawget(self, "_c"), rawget(self, "_borrowed")
+  local symbol = rawget(self, "symbol")
+  for k in pairs(self) do rawset(self, k, nil) end
+  self.symbol = symbol
+  setmetatable(self, Closed)
+  if c and not borrowed then C.gt_series_free(ffi.gc(c, nil)) end -- its owner frees a borrowed one
 end
 
 function Series:__tostring()

@@ -194,12 +194,13 @@ function Store:save_run(rec, trades, m, points, np)
   return tonumber(id)
 end
 
--- The full equity curve of a run saved before schema 4, as a double array and its length.
+-- The full equity curve of a run saved before schema 4, as a checked array (gt.array) and
+-- its length.
 function Store:run_equity(id)
   local n = C.gt_store_run_equity(handle(self), id, nil, 0)
   if n < 0 then return fail(tonumber(n)) end
-  local out = ffi.new("double[?]", math.max(tonumber(n), 1))
-  C.gt_store_run_equity(handle(self), id, out, n)
+  local out = require("gt.series").array(tonumber(n))
+  C.gt_store_run_equity(handle(self), id, out.p, n)
   return out, tonumber(n)
 end
 
@@ -299,9 +300,10 @@ function Store:result(id)
   end
   local n = r.bars
   local nan = 0 / 0
-  local ts = ffi.new("int64_t[?]", math.max(n, 1))
-  local close, equity = ffi.new("double[?]", math.max(n, 1), nan), ffi.new("double[?]", math.max(n, 1), nan)
-  local dd, bench = ffi.new("double[?]", math.max(n, 1), nan), ffi.new("double[?]", math.max(n, 1), nan)
+  -- checked arrays: a reopened run reads no further than its bars
+  local gs = require "gt.series"
+  local ts = gs.i64(n)
+  local close, equity, dd, bench = gs.array(n, nan), gs.array(n, nan), gs.array(n, nan), gs.array(n, nan)
   local p, k, last = r.points, 0, r.first_ts
   for i = 0, n - 1 do
     if k < r.np and p[k].bar == i then
@@ -335,7 +337,7 @@ function Store:result(id)
       return nil, ("store %s: run %d: the chart column is not the JSON gtengine writes"):format(self.path, r.id)
     end
     for _, l in ipairs(chart.lines) do
-      local v = ffi.new("double[?]", math.max(n, 1), nan)
+      local v = gs.array(n, nan)
       for k = 0, r.np - 1 do
         local x = type(l.values) == "table" and l.values[k + 1]
         v[tonumber(p[k].bar)] = type(x) == "number" and x or nan

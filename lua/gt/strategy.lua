@@ -3,7 +3,6 @@
 -- params (defaults), grid, indicators(d, p), and rule(d, ind, i, p) and/or signals() and/or
 -- init()/on_bar(). This module checks that shape and derives the missing forms; gt.backtest
 -- runs it.
-local ffi = require "ffi"
 local paths = require "gt.paths"
 
 local M = {}
@@ -46,9 +45,7 @@ end
 M.check_target = check_target
 
 local function nan_array(n)
-  local a = ffi.new("double[?]", math.max(n, 1))
-  for i = 0, n - 1 do a[i] = NAN end
-  return a
+  return require("gt.series").array(n, NAN) -- bounds-checked, writable
 end
 
 -- A strategy written as one rule, rule(d, ind, i, p) -> target[, stop, take], gets both

@@ -123,7 +123,7 @@ describe("gt.ind API", function()
     local p = ffi.cast("double *", arr)
     local b, nb = ind.sma(p, 3, 4) -- a pointer: n after the parameters
     assert.equal(4, nb)
-    assert.equal(4, ffi.sizeof(b) / 8)
+    assert.equal(4, b.n)
     near(ind.sma(p, { period = 2, n = 3 }), { false, 1.5, 2.5 })
     local DAY = 86400 * 1000000
     local s = series.from_columns({ ts = { 0, DAY, 2 * DAY, 3 * DAY }, open = { 1, 2, 3, 4 },

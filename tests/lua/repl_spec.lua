@@ -68,15 +68,11 @@ describe("gt.repl", function()
     assert.equal("{x = double[12] {1, 2, ..., 11, 12}} (#0)", repl.show({ x = a }))
   end)
 
-  it("shows a checked array (cdata with p, n and a[i]) like an FFI array", function()
-    -- the shape of the checked column type: a struct with p and n, indexed through __index
-    pcall(ffi.cdef, "typedef struct repl_spec_arr { double *p; int64_t n; } repl_spec_arr;")
-    local Arr = ffi.metatype("repl_spec_arr", { __index = function(s, i) return s.p[i] end,
-      __len = function(s) return tonumber(s.n) end })
-    local buf = ffi.new("double[4]", { 10, 20, 30, 40 })
-    local v = Arr(buf, 4)
-    assert.equal("array[4] {10, 20, 30, 40}", repl.show(v))
-    assert.equal("array[0] {}", repl.show(Arr(buf, 0)))
+  it("shows a checked array and a column like an FFI array", function()
+    assert.equal("double[4] {10, 20, 30, 40}", repl.show(gt.array { 10, 20, 30, 40 }))
+    assert.equal("double[0] {}", repl.show(gt.array(0)))
+    local s = gt.data.synthetic { n = 30, seed = 1 }
+    assert.matches("^double%[30%] {[%d.]+, [%d.]+, [%d.]+, [%d.]+, [%d.]+, %.%.%., ", repl.show(s.close))
   end)
 
   it("shows a series column with its series' length, and times as dates", function()
