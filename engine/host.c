@@ -258,6 +258,7 @@ static void push_host_table(lua_State *L)
  * template ending in ?.lua also gets its ?/init.lua sibling so `require "gt"` works. */
 static const char setup_paths[] =
     "local loaders, embedded, dev = package.loaders, ...\n"
+    "package.loaded['gt.host'].searcher = embedded\n"
     "if dev and dev ~= '' then\n"
     "  local t = {}\n"
     "  for tpl in dev:gmatch('[^;]+') do\n"

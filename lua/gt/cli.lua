@@ -243,6 +243,7 @@ local function wants_help(cmd, args)
 end
 
 function M.main(args)
+  require("gt.paths").source_only_globals()
   local first = args[1]
   if first == nil then
     if host.isatty(0) then return cmd_repl() end

@@ -69,6 +69,7 @@ end
 -- Compiles a user file as Lua source only. Precompiled LuaJIT bytecode is refused:
 -- LuaJIT does not verify bytecode, so a crafted file could crash the process or read
 -- any memory. Returns the chunk, or nil and a message naming the file.
+local raw_loadfile = loadfile -- before source_only_globals replaces the global
 function M.loadfile_source(path)
   local f = io.open(path, "rb")
   if f then
@@ -79,11 +80,57 @@ function M.loadfile_source(path)
       return nil, ("%s: is precompiled bytecode; gtengine loads Lua source only"):format(path)
     end
   end
-  local chunk, err = loadfile(path, "t")
+  local chunk, err = raw_loadfile(path, "t")
   if not chunk and err and err:find("wrong mode", 1, true) then
     return nil, ("%s: is precompiled bytecode; gtengine loads Lua source only"):format(path)
   end
   return chunk, err
+end
+
+-- Makes every loader a script can reach source-only: load, loadstring, loadfile, dofile and
+-- require of Lua files refuse precompiled bytecode (mutated bytecode crashes LuaJIT; the
+-- embedded library is loaded by the host, not through these). Idempotent.
+local raw_load = load
+local BYTECODE = "precompiled bytecode; gtengine loads Lua source only"
+function M.source_only_globals()
+  if rawget(_G, "__gt_source_only") then return end
+  rawset(_G, "__gt_source_only", true)
+  local function text_only(chunk, err, name)
+    if not chunk and err and err:find("wrong mode", 1, true) then
+      return nil, ("%s: is %s"):format(name or "chunk", BYTECODE)
+    end
+    return chunk, err
+  end
+  _G.load = function(chunk, name, _, env)
+    local f, err = raw_load(chunk, name, "t", env)
+    return text_only(f, err, name)
+  end
+  _G.loadstring = function(s, name)
+    local chunk, err = raw_load(s, name, "t")
+    return text_only(chunk, err, name)
+  end
+  _G.loadfile = function(path, _, env)
+    local chunk, err = M.loadfile_source(path)
+    if chunk and env then setfenv(chunk, env) end
+    return chunk, err
+  end
+  _G.dofile = function(path)
+    local chunk, err = M.loadfile_source(path)
+    if not chunk then error(err, 2) end
+    return chunk()
+  end
+  -- require: the Lua-file searcher (the first after preload that is not the host's
+  -- embedded-module searcher) reads source only
+  local loaders = package.loaders or package.searchers
+  local slot = 2
+  while loaders[slot] and loaders[slot] == host.searcher do slot = slot + 1 end
+  loaders[slot] = function(name)
+    local path, err = package.searchpath(name, package.path)
+    if not path then return err end
+    local chunk, lerr = M.loadfile_source(path)
+    if not chunk then error(("error loading module '%s' from file '%s':\n\t%s"):format(name, path, lerr), 0) end
+    return chunk, path
+  end
 end
 
 -- Loads a user file in its own environment where reading or writing an undeclared

@@ -279,3 +279,30 @@ describe("memory safety: source only", function()
     assert.matches(f .. ": is precompiled bytecode; gtengine loads Lua source only", err, 1, true)
   end)
 end)
+
+describe("memory safety: every loader a script can reach is source-only", function()
+  it("load, loadstring, loadfile, dofile and require refuse bytecode; source still loads", function()
+    local dir = support.tmpdir()
+    local f = assert(io.open(dir .. "/bc.lua", "wb")); f:write(string.dump(function() return 1 end)); f:close()
+    f = assert(io.open(dir .. "/src.lua", "wb")); f:write("return 7"); f:close()
+    local code = ([[
+      package.path = %q .. "/?.lua;" .. package.path
+      local bc = string.dump(function() return 1 end)
+      local out = {}
+      out[#out + 1] = select(2, load(bc)) or "loaded"
+      out[#out + 1] = select(2, loadstring(bc, "s")) or "loaded"
+      out[#out + 1] = select(2, loadfile(%q)) or "loaded"
+      out[#out + 1] = select(2, pcall(dofile, %q))
+      out[#out + 1] = select(2, pcall(require, "bc"))
+      out[#out + 1] = tostring(load("return 7")() + loadstring("return 7")() + loadfile(%q)() + dofile(%q) + require("src"))
+      print(table.concat(out, "\n"))
+    ]]):format(dir, dir .. "/bc.lua", dir .. "/bc.lua", dir .. "/src.lua", dir .. "/src.lua")
+    local out, err, rc = child(code)
+    assert.equal(0, rc, err)
+    local n = 0
+    for _ in out:gmatch("is precompiled bytecode; gtengine loads Lua source only") do n = n + 1 end
+    assert.equal(5, n, out)
+    assert.matches("\n35\n", "\n" .. out, 1, true)
+    os.execute("rm -rf " .. support.quote(dir))
+  end)
+end)
