@@ -522,7 +522,40 @@ void gt_clear_interrupt(void)
     F(gt_ind_ichimoku_state, tenkan)                             \
     F(gt_ind_ichimoku_state, kijun)                              \
     F(gt_ind_ichimoku_state, span_a)                             \
-    F(gt_ind_ichimoku_state, span_b)
+    F(gt_ind_ichimoku_state, span_b)                         \
+    S(gt_sizing_params)                                      \
+    F(gt_sizing_params, method)                              \
+    F(gt_sizing_params, slots)                               \
+    F(gt_sizing_params, kelly_fraction)                      \
+    F(gt_sizing_params, max_position)                        \
+    F(gt_sizing_params, min_position)                        \
+    F(gt_sizing_params, confidence_threshold)                \
+    F(gt_sizing_params, fixed_fraction)                      \
+    F(gt_sizing_params, risk_fraction)                       \
+    F(gt_sizing_params, atr_multiple)                        \
+    F(gt_sizing_params, regime_mult)                         \
+    S(gt_sizing_input)                                       \
+    F(gt_sizing_input, price)                                \
+    F(gt_sizing_input, equity)                               \
+    F(gt_sizing_input, win_rate)                             \
+    F(gt_sizing_input, avg_win)                              \
+    F(gt_sizing_input, avg_loss)                             \
+    F(gt_sizing_input, confidence)                           \
+    F(gt_sizing_input, atr)                                  \
+    F(gt_sizing_input, strategy_multiplier)                  \
+    F(gt_sizing_input, regime)                               \
+    F(gt_sizing_input, pad)                                  \
+    S(gt_sizing_out)                                         \
+    F(gt_sizing_out, shares)                                 \
+    F(gt_sizing_out, value)                                  \
+    F(gt_sizing_out, fraction)                               \
+    F(gt_sizing_out, target)                                 \
+    F(gt_sizing_out, kelly)                                  \
+    F(gt_sizing_out, confidence_adj)                         \
+    F(gt_sizing_out, regime_adj)                             \
+    F(gt_sizing_out, risk)                                   \
+    F(gt_sizing_out, notes)                                  \
+    F(gt_sizing_out, pad)
 
 #define LAYOUT_S(t) {#t, NULL, -1, (int64_t)sizeof(t)},
 #define LAYOUT_F(t, f) {#t, #f, (int64_t)offsetof(t, f), (int64_t)sizeof(((t *)0)->f)},
