@@ -40,8 +40,7 @@ static int kelly_b(double p, double avg_win, double avg_loss, double *out, int *
     if (!isfinite(avg_win) || avg_win < 0)
         return gt_seterr(GT_EINVAL, "sizing: avg_win %g must be a finite number >= 0", avg_win);
     if (!isfinite(avg_loss) || avg_loss >= 0)
-        return gt_seterr(GT_EINVAL,
-                         "sizing: avg_loss %g must be a finite negative number (a loss)",
+        return gt_seterr(GT_EINVAL, "sizing: avg_loss %g must be a finite negative number (a loss)",
                          avg_loss);
     double b = fabs(avg_win / avg_loss);
     *capped = b > GT_SIZING_MAX_B;
@@ -84,11 +83,9 @@ double gt_sizing_shares(double equity, double fraction, double price, double min
     if (!isfinite(price) || price <= 0)
         return gt_seterr(GT_EINVAL, "sizing: price %g must be a finite number > 0", price);
     if (!isfinite(fraction) || fraction < 0)
-        return gt_seterr(GT_EINVAL, "sizing: fraction %g must be a finite number >= 0",
-                         fraction);
+        return gt_seterr(GT_EINVAL, "sizing: fraction %g must be a finite number >= 0", fraction);
     if (!(min_pos >= 0 && max_pos >= min_pos && max_pos <= 1))
-        return gt_seterr(GT_EINVAL,
-                         "sizing: need 0 <= min_position (%g) <= max_position (%g) <= 1",
+        return gt_seterr(GT_EINVAL, "sizing: need 0 <= min_position (%g) <= max_position (%g) <= 1",
                          min_pos, max_pos);
     int32_t n = 0;
     /* A zero size stays zero: clamping it up to the minimum would trade on no signal. */
@@ -122,9 +119,8 @@ static int check_params(const gt_sizing_params *p)
     if (p->method == GT_SIZING_FIXED && !(p->fixed_fraction >= 0 && p->fixed_fraction <= 1))
         return gt_seterr(GT_EINVAL, "sizing: fixed_fraction %g must be in [0, 1]",
                          p->fixed_fraction);
-    if (p->method == GT_SIZING_VOLATILITY &&
-        !(p->risk_fraction > 0 && p->risk_fraction <= 1 && p->atr_multiple > 0 &&
-          isfinite(p->atr_multiple)))
+    if (p->method == GT_SIZING_VOLATILITY && !(p->risk_fraction > 0 && p->risk_fraction <= 1 &&
+                                               p->atr_multiple > 0 && isfinite(p->atr_multiple)))
         return gt_seterr(GT_EINVAL,
                          "sizing: risk_fraction %g must be in (0, 1] and atr_multiple %g > 0",
                          p->risk_fraction, p->atr_multiple);
@@ -132,13 +128,12 @@ static int check_params(const gt_sizing_params *p)
         return gt_seterr(GT_EINVAL, "sizing: slots %d must be >= 1", p->slots);
     for (int i = 0; i < GT_REGIME_COUNT; i++)
         if (!(p->regime_mult[i] >= 0 && isfinite(p->regime_mult[i])))
-            return gt_seterr(GT_EINVAL, "sizing: regime_mult[%d] %g must be finite and >= 0",
-                             i, p->regime_mult[i]);
+            return gt_seterr(GT_EINVAL, "sizing: regime_mult[%d] %g must be finite and >= 0", i,
+                             p->regime_mult[i]);
     return GT_OK;
 }
 
-double gt_sizing_fraction(const gt_sizing_params *p, const gt_sizing_input *in,
-                          gt_sizing_out *out)
+double gt_sizing_fraction(const gt_sizing_params *p, const gt_sizing_input *in, gt_sizing_out *out)
 {
     int rc = check_params(p);
     if (rc < 0)
@@ -224,8 +219,7 @@ double gt_sizing_fraction(const gt_sizing_params *p, const gt_sizing_input *in,
         o.notes |= GT_SIZING_NOTE_NO_STATS;
     o.target = target;
     double shares;
-    if (p->method == GT_SIZING_VOLATILITY && target >= p->min_position &&
-        target <= p->max_position)
+    if (p->method == GT_SIZING_VOLATILITY && target >= p->min_position && target <= p->max_position)
         shares = o.shares; /* already whole shares within the limits */
     else if ((shares = gt_sizing_shares(in->equity, target, in->price, p->min_position,
                                         p->max_position, &o.notes)) < 0)
