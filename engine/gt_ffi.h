@@ -1333,7 +1333,7 @@ typedef struct gt_risk_limits {
     double vol_periods_per_year; /* 252 when 0/NaN */
     int64_t max_ref_age_us;     /* staleness limit of the reference price */
     int64_t dup_window_us;      /* identical orders closer than this are refused */
-    int64_t stopout_window_us;  /* max_stopouts within this -> HALTED */
+    int64_t stopout_window_us;  /* max_stopouts within this -> HALTED (0: no window) */
     int64_t vol_cooldown_us;    /* minimum time a volatility trip lasts */
     int32_t max_per_sec;        /* accepted orders per second (<= 1024) */
     int32_t max_per_min;        /* accepted orders per minute (<= 1024) */

@@ -468,6 +468,18 @@ static void test_stopouts_rejects(void)
     is_int(gt_risk_state(r), GT_RISK_STATE_HALTED, "3 stop-outs within 60 min: HALTED");
     gt_risk_free(r);
 
+    l.stopout_window_us = 0; /* no window: the 3rd stop-out since a resume trips */
+    r = gate(l);
+    gt_risk_on_stopout(r, T0);
+    gt_risk_on_stopout(r, T0 + 86400 * SEC);
+    is_int(gt_risk_state(r), GT_RISK_ACTIVE, "no window: 2 stop-outs days apart: ACTIVE");
+    gt_risk_on_stopout(r, T0 + 30 * 86400 * SEC);
+    is_int(gt_risk_state(r), GT_RISK_STATE_HALTED, "no window: the 3rd a month later: HALTED");
+    gt_risk_resume(r);
+    gt_risk_on_stopout(r, T0 + 31 * 86400 * SEC);
+    is_int(gt_risk_state(r), GT_RISK_ACTIVE, "resume forgets earlier stop-outs");
+    gt_risk_free(r);
+
     l = none();
     l.max_consec_rejects = 3;
     r = gate(l);
