@@ -20,16 +20,7 @@ _Static_assert(sizeof(((gt_risk_status *)0)->refused) / sizeof(int64_t) == GT_RI
                "gt_risk_status.refused has one counter per rule");
 
 #define MAGIC 0x4b525447u /* "GTRK" */
-#define VERSION 1u
-
-typedef struct order_mem {
-    int64_t t;
-    uint64_t sym;
-    double qty;
-    double price;
-    int32_t side;
-    int32_t type;
-} order_mem;
+#define VERSION 2u
 
 /* Everything that changes; a snapshot is this struct's bytes. */
 typedef struct state {
@@ -54,7 +45,8 @@ typedef struct state {
     int32_t ohead, ocount; /* ohead: next slot to write */
     int32_t shead, scount;
     int32_t vhead, vcount;
-    order_mem orders[GT_RISK_ORDER_RING];
+    int64_t otime[GT_RISK_ORDER_RING]; /* accepted orders: when, and a 64-bit key of */
+    uint64_t okey[GT_RISK_ORDER_RING]; /* (symbol, side, type, qty, price) */
     int64_t stops[GT_RISK_STOP_RING];
     double rets[GT_RISK_VOL_RING];
     char halt_reason[160];
@@ -260,13 +252,35 @@ static int deny(gt_risk *r, int rule, int variant, const gt_risk_order *o, const
     return rule;
 }
 
-/* The i-th most recent accepted order (0 = newest); i < ocount. */
-static const order_mem *recent(const state *st, int32_t i)
+/* When the i-th most recent accepted order was accepted (0 = newest); i < ocount. */
+static int64_t recent(const state *st, int32_t i)
 {
     int32_t k = st->ohead - 1 - i;
     if (k < 0)
         k += GT_RISK_ORDER_RING;
-    return &st->orders[k];
+    return st->otime[k];
+}
+
+static uint64_t mix(uint64_t h, uint64_t x)
+{
+    h = (h ^ x) * 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 29);
+}
+
+/* What makes two orders identical, in 64 bits: the symbol's FNV-1a hash mixed with side,
+ * type, and the bits of qty and price (every NaN and -0.0 made canonical). Two different
+ * orders share a key with probability ~2^-64; the cost of that is one order refused as a
+ * duplicate, never one let through. */
+static uint64_t order_key(const char *sym, int32_t side, int32_t type, double qty, double px)
+{
+    uint64_t q, p;
+    if (isnan(px))
+        px = NAN;
+    px += 0.0; /* -0.0 -> +0.0 */
+    memcpy(&q, &qty, sizeof q);
+    memcpy(&p, &px, sizeof p);
+    uint64_t h = mix(hash_symbol(sym), (uint64_t)(uint32_t)side << 8 | (uint32_t)type);
+    return mix(mix(h, q), p);
 }
 
 static double collar_band(const gt_risk_limits *l, double ref)
@@ -342,22 +356,23 @@ int gt_risk_check(gt_risk *r, const gt_risk_order *o, const gt_risk_account *a)
     double notional = qty * (o->type == GT_RISK_MARKET ? ref : px);
     if (isinf(notional) || (on(l->max_notional) && notional > l->max_notional))
         return deny(r, GT_RISK_MAX_NOTIONAL, 0, o, a, 0);
-    uint64_t h = hash_symbol(sym);
+    uint64_t key = order_key(sym, o->side, o->type, qty, px);
     if (l->dup_window_us > 0) {
+        int64_t now = o->now, win = l->dup_window_us;
+        int32_t k = st->ohead;
         for (int32_t i = 0; i < st->ocount; i++) {
-            const order_mem *m = recent(st, i);
-            if (o->now - m->t >= l->dup_window_us)
+            k = k == 0 ? GT_RISK_ORDER_RING - 1 : k - 1;
+            if (now - st->otime[k] >= win)
                 break;
-            if (m->sym == h && m->side == o->side && m->type == o->type && m->qty == qty &&
-                (m->price == px || (isnan(m->price) && isnan(px))))
-                return deny(r, GT_RISK_DUPLICATE, 0, o, a, o->now - m->t);
+            if (st->okey[k] == key)
+                return deny(r, GT_RISK_DUPLICATE, 0, o, a, now - st->otime[k]);
         }
     }
     if (l->max_per_sec > 0 && st->ocount >= l->max_per_sec &&
-        o->now - recent(st, l->max_per_sec - 1)->t < 1000000)
+        o->now - recent(st, l->max_per_sec - 1) < 1000000)
         return deny(r, GT_RISK_THROTTLE_SEC, 0, o, a, 0);
     if (l->max_per_min > 0 && st->ocount >= l->max_per_min &&
-        o->now - recent(st, l->max_per_min - 1)->t < 60000000)
+        o->now - recent(st, l->max_per_min - 1) < 60000000)
         return deny(r, GT_RISK_THROTTLE_MIN, 0, o, a, 0);
     if (!reduces) {
         double after = fabs(pos + o->side * qty);
@@ -372,13 +387,8 @@ int gt_risk_check(gt_risk *r, const gt_risk_order *o, const gt_risk_account *a)
         if (on(l->max_positions) && pos == 0 && a->n_positions >= l->max_positions)
             return deny(r, GT_RISK_MAX_POSITIONS, 0, o, a, 0);
     }
-    order_mem *m = &st->orders[st->ohead];
-    m->t = o->now;
-    m->sym = h;
-    m->qty = qty;
-    m->price = px;
-    m->side = o->side;
-    m->type = o->type;
+    st->otime[st->ohead] = o->now;
+    st->okey[st->ohead] = key;
     st->ohead = st->ohead + 1 == GT_RISK_ORDER_RING ? 0 : st->ohead + 1;
     if (st->ocount < GT_RISK_ORDER_RING)
         st->ocount++;
