@@ -120,7 +120,7 @@ end
 local function num(v, what, default)
   if v == nil then return default end
   if type(v) ~= "number" then
-    error(("gt.risk: %s must be a number, got %s"):format(what, type(v)), 4)
+    error(("gt.risk: %s must be a number, got %s"):format(what, type(v)), 3)
   end
   return v
 end

@@ -68,6 +68,9 @@ describe("gt.risk gate", function()
     assert.has_error(function() g:check(buy(1, { now = "now" }), ACCOUNT) end,
       "gt.risk: order.now and order.ref_ts must be epoch microseconds")
     assert.has_error(function() g:check(buy(1)) end, "gt.risk: check expects an account table")
+    local ok, err = pcall(g.check, g, buy("10"), ACCOUNT)
+    assert.is_false(ok)
+    assert.truthy(err:find("gt.risk: order.qty must be a number, got string", 1, true), err)
   end)
 
   it("trips the daily loss limit at exactly 2 % and lets only reducing orders through", function()
