@@ -561,7 +561,104 @@ void gt_clear_interrupt(void)
     F(gt_ind_ichimoku_state, tenkan)                             \
     F(gt_ind_ichimoku_state, kijun)                              \
     F(gt_ind_ichimoku_state, span_a)                             \
-    F(gt_ind_ichimoku_state, span_b)
+    F(gt_ind_ichimoku_state, span_b)                         \
+    S(gt_sizing_params)                                      \
+    F(gt_sizing_params, method)                              \
+    F(gt_sizing_params, slots)                               \
+    F(gt_sizing_params, kelly_fraction)                      \
+    F(gt_sizing_params, max_position)                        \
+    F(gt_sizing_params, min_position)                        \
+    F(gt_sizing_params, confidence_threshold)                \
+    F(gt_sizing_params, fixed_fraction)                      \
+    F(gt_sizing_params, risk_fraction)                       \
+    F(gt_sizing_params, atr_multiple)                        \
+    F(gt_sizing_params, regime_mult)                         \
+    S(gt_sizing_input)                                       \
+    F(gt_sizing_input, price)                                \
+    F(gt_sizing_input, equity)                               \
+    F(gt_sizing_input, win_rate)                             \
+    F(gt_sizing_input, avg_win)                              \
+    F(gt_sizing_input, avg_loss)                             \
+    F(gt_sizing_input, confidence)                           \
+    F(gt_sizing_input, atr)                                  \
+    F(gt_sizing_input, strategy_multiplier)                  \
+    F(gt_sizing_input, regime)                               \
+    F(gt_sizing_input, pad)                                  \
+    S(gt_sizing_out)                                         \
+    F(gt_sizing_out, shares)                                 \
+    F(gt_sizing_out, value)                                  \
+    F(gt_sizing_out, fraction)                               \
+    F(gt_sizing_out, target)                                 \
+    F(gt_sizing_out, kelly)                                  \
+    F(gt_sizing_out, confidence_adj)                         \
+    F(gt_sizing_out, regime_adj)                             \
+    F(gt_sizing_out, risk)                                   \
+    F(gt_sizing_out, notes)                                  \
+    F(gt_sizing_out, pad)                                    \
+    S(gt_risk_limits)                                        \
+    F(gt_risk_limits, max_qty)                               \
+    F(gt_risk_limits, max_notional)                          \
+    F(gt_risk_limits, max_position)                          \
+    F(gt_risk_limits, max_gross)                             \
+    F(gt_risk_limits, min_cash_reserve)                      \
+    F(gt_risk_limits, max_positions)                         \
+    F(gt_risk_limits, collar_low)                            \
+    F(gt_risk_limits, collar_mid)                            \
+    F(gt_risk_limits, collar_high)                           \
+    F(gt_risk_limits, collar_tier1)                          \
+    F(gt_risk_limits, collar_tier2)                          \
+    F(gt_risk_limits, max_daily_loss)                        \
+    F(gt_risk_limits, max_drawdown)                          \
+    F(gt_risk_limits, vol_warn)                              \
+    F(gt_risk_limits, vol_reduce)                            \
+    F(gt_risk_limits, vol_halt)                              \
+    F(gt_risk_limits, vol_periods_per_year)                  \
+    F(gt_risk_limits, max_ref_age_us)                        \
+    F(gt_risk_limits, dup_window_us)                         \
+    F(gt_risk_limits, stopout_window_us)                     \
+    F(gt_risk_limits, vol_cooldown_us)                       \
+    F(gt_risk_limits, max_per_sec)                           \
+    F(gt_risk_limits, max_per_min)                           \
+    F(gt_risk_limits, max_stopouts)                          \
+    F(gt_risk_limits, max_consec_rejects)                    \
+    F(gt_risk_limits, vol_window)                            \
+    F(gt_risk_limits, pad)                                   \
+    S(gt_risk_order)                                         \
+    F(gt_risk_order, symbol)                                 \
+    F(gt_risk_order, side)                                   \
+    F(gt_risk_order, type)                                   \
+    F(gt_risk_order, qty)                                    \
+    F(gt_risk_order, price)                                  \
+    F(gt_risk_order, stop_price)                             \
+    F(gt_risk_order, ref_price)                              \
+    F(gt_risk_order, ref_ts)                                 \
+    F(gt_risk_order, now)                                    \
+    F(gt_risk_order, reduces)                                \
+    F(gt_risk_order, pad)                                    \
+    S(gt_risk_account)                                       \
+    F(gt_risk_account, equity)                               \
+    F(gt_risk_account, cash)                                 \
+    F(gt_risk_account, position_qty)                         \
+    F(gt_risk_account, position_price)                       \
+    F(gt_risk_account, gross_exposure)                       \
+    F(gt_risk_account, open_exposure)                        \
+    F(gt_risk_account, n_positions)                          \
+    F(gt_risk_account, pad)                                  \
+    S(gt_risk_status)                                        \
+    F(gt_risk_status, state)                                 \
+    F(gt_risk_status, causes)                                \
+    F(gt_risk_status, vol_warning)                           \
+    F(gt_risk_status, consec_rejects)                        \
+    F(gt_risk_status, day)                                   \
+    F(gt_risk_status, checks)                                \
+    F(gt_risk_status, accepted)                              \
+    F(gt_risk_status, equity)                                \
+    F(gt_risk_status, peak)                                  \
+    F(gt_risk_status, day_start)                             \
+    F(gt_risk_status, daily_loss)                            \
+    F(gt_risk_status, drawdown)                              \
+    F(gt_risk_status, vol)                                   \
+    F(gt_risk_status, refused)
 
 #define LAYOUT_S(t) {#t, NULL, -1, (int64_t)sizeof(t)},
 #define LAYOUT_F(t, f) {#t, #f, (int64_t)offsetof(t, f), (int64_t)sizeof(((t *)0)->f)},
