@@ -30,6 +30,13 @@ struct gt_bt {
     double *equity;
     uint8_t *in_market;
     const double **exit_stop, **exit_take; /* per symbol, per bar exit levels (vector path) */
+    /* sizing (gt_bt_set_sizing): targets sized by sizing.c from the trades closed so far */
+    gt_sizing_params sizing;
+    int sizing_on;
+    int32_t min_trades;
+    int64_t stat_from;            /* first trade not yet counted (trades close in order) */
+    int64_t nstat, nwin, nloss;
+    double sum_win, sum_loss;     /* trade returns as fractions */
 };
 
 gt_bt *gt_bt_new(const gt_bt_config *cfg, const gt_series *const *series, int32_t k)
@@ -182,6 +189,8 @@ int gt_bt_end_bar(gt_bt *bt, int64_t bar)
     bt->in_market[bar] = (uint8_t)held;
     bt->marked = bar;
     bt->in_bar = 0;
+    if (bt->sim.risk)
+        gt_risk_on_bar(bt->sim.risk, bt->ser[0]->ts[bar], e, bt->ser[0]->close[bar]);
     return GT_OK;
 }
 
@@ -350,6 +359,90 @@ static int add_exit_legs(gt_bt *bt, gt_order *entry, int dir, double stop, doubl
     return GT_OK;
 }
 
+/* Win statistics of the trades closed so far (trades close in the order they opened for
+ * one symbol; with several, a still-open trade holds back the count of later ones until it
+ * closes: late, never early). */
+static void count_closed_trades(gt_bt *bt)
+{
+    const gt_ledger *L = &bt->led;
+    while (bt->stat_from < L->ntrades && L->trades[bt->stat_from].exit_bar >= 0) {
+        double r = L->trades[bt->stat_from].return_pct / 100;
+        if (r > 0) {
+            bt->nwin++;
+            bt->sum_win += r;
+        } else if (r < 0) {
+            bt->nloss++;
+            bt->sum_loss += r;
+        }
+        bt->nstat++;
+        bt->stat_from++;
+    }
+}
+
+/* The fraction of equity sizing.c gives a new position in symbol at price: win statistics
+ * from the trades closed so far (Kelly from min_trades of them, else the method's fallback),
+ * ATR as the mean true range of the last 14 bars. Negative status on bad input. */
+static double sized_fraction(gt_bt *bt, int64_t symbol, double price)
+{
+    count_closed_trades(bt);
+    gt_sizing_input in = {0};
+    in.price = price;
+    in.equity = mark_equity(bt, bt->bar);
+    in.win_rate = in.avg_win = in.avg_loss = NAN;
+    if (bt->nstat >= bt->min_trades && bt->nwin > 0 && bt->nloss > 0) {
+        double p = (double)bt->nwin / (double)bt->nstat;
+        in.win_rate = p < 0.01 ? 0.01 : p > 0.99 ? 0.99 : p;
+        in.avg_win = bt->sum_win / (double)bt->nwin;
+        in.avg_loss = bt->sum_loss / (double)bt->nloss;
+    }
+    in.confidence = NAN;
+    in.strategy_multiplier = NAN;
+    in.regime = -1;
+    const gt_series *s = bt->ser[symbol];
+    int64_t i0 = bt->bar >= 14 ? bt->bar - 13 : 1;
+    double tr = 0;
+    int64_t cnt = 0;
+    for (int64_t i = i0; i <= bt->bar; i++, cnt++) {
+        double h = s->high[i], l = s->low[i], pc = s->close[i - 1];
+        double a = h - l, b = fabs(h - pc), c = fabs(l - pc);
+        tr += a > b ? (a > c ? a : c) : (b > c ? b : c);
+    }
+    in.atr = cnt > 0 && tr > 0 ? tr / (double)cnt : NAN;
+    gt_sizing_out out;
+    double f = gt_sizing_fraction(&bt->sizing, &in, &out);
+    if (f < 0)
+        return f;
+    return out.target > 0 && isfinite(out.target) ? out.target : 0;
+}
+
+int gt_bt_set_risk(gt_bt *bt, gt_risk *risk, const char *const *names)
+{
+    bt->sim.risk = risk;
+    bt->sim.names = names;
+    return GT_OK;
+}
+
+int gt_bt_set_sizing(gt_bt *bt, const gt_sizing_params *p, int32_t min_trades)
+{
+    if (!p) {
+        bt->sizing_on = 0;
+        return GT_OK;
+    }
+    if (p->method < 0 || p->method >= GT_SIZING_METHOD_COUNT)
+        return gt_seterr(GT_EINVAL, "backtest: unknown sizing method %d", p->method);
+    if (min_trades < 0)
+        return gt_seterr(GT_EINVAL, "backtest: min_trades must be >= 0, got %d", min_trades);
+    bt->sizing = *p;
+    bt->sizing_on = 1;
+    bt->min_trades = min_trades;
+    return GT_OK;
+}
+
+int64_t gt_bt_risk_refused(const gt_bt *bt)
+{
+    return bt->sim.risk_refused;
+}
+
 int64_t gt_bt_target(gt_bt *bt, int64_t symbol, double fraction, int32_t rebalance)
 {
     return gt_bt_target_exits(bt, symbol, fraction, rebalance, NAN, NAN);
@@ -390,6 +483,16 @@ int64_t gt_bt_target_exits(gt_bt *bt, int64_t symbol, double fraction, int32_t r
         gt_ledger_compact_work(&bt->led);
     }
     double price = bt->ser[symbol]->close[bt->bar];
+    if (bt->sizing_on && dir != 0) {
+        double f = sized_fraction(bt, symbol, price);
+        if (f < 0)
+            return (int64_t)f;
+        fraction = dir * f;
+        if (f == 0) /* no edge or too small: no new position (an opposite one still closes) */
+            dir = 0;
+        if (!rebalance && dir == cur)
+            return 0;
+    }
     double want = 0;
     if (dir != 0) {
         /* size from equity after closing the current position, net of costs */
@@ -456,6 +559,7 @@ run_block(gt_bt *bt, const double *const *targets, double scale, int64_t start, 
           int64_t i1, int32_t rebalance, int32_t k, double *cash, double *q0)
 {
     const double *t0 = targets[0], *close0 = bt->ser[0]->close;
+    gt_risk *risk = bt->sim.risk;
     double *eq = bt->equity;
     uint8_t *im = bt->in_market;
     for (int64_t i = i0; i < i1; i++) {
@@ -499,6 +603,8 @@ run_block(gt_bt *bt, const double *const *targets, double scale, int64_t start, 
         }
         eq[i] = e;
         im[i] = held;
+        if (risk)
+            gt_risk_on_bar(risk, bt->ser[0]->ts[i], e, close0[i]);
     }
     return GT_OK;
 }
@@ -670,6 +776,8 @@ const char *gt_bt_reject_text(int32_t reason)
         return "limit, stop or trail price missing or not positive";
     case GT_REJECT_BAD_QTY:
         return "quantity must be positive (and whole unless fractional units are on)";
+    case GT_REJECT_RISK:
+        return "refused by the risk gate";
     }
     return "unknown reason";
 }

@@ -275,6 +275,8 @@ void gt_clear_interrupt(void)
     F(gt_order, origin) \
     F(gt_order, triggered) \
     F(gt_order, active_bar) \
+    F(gt_order, risk_rule) \
+    F(gt_order, reserved) \
     S(gt_bar) \
     F(gt_bar, ts) \
     F(gt_bar, open) \

@@ -478,7 +478,8 @@ enum gt_reject {
     GT_REJECT_FUNDS = 1,     /* not enough cash or buying power for even one unit */
     GT_REJECT_NO_SHORT = 2,  /* shorting is off */
     GT_REJECT_BAD_PRICE = 3, /* missing, non-finite or non-positive limit/stop/trail */
-    GT_REJECT_BAD_QTY = 4    /* non-finite, non-positive, or fractional when units are whole */
+    GT_REJECT_BAD_QTY = 4,   /* non-finite, non-positive, or fractional when units are whole */
+    GT_REJECT_RISK = 5       /* refused by the pre-trade risk gate (gt_order.risk_rule says why) */
 };
 
 typedef struct gt_bt_config {
@@ -540,6 +541,8 @@ typedef struct gt_order {
     int32_t origin;      /* 0 user order, 1 created by gt_bt_target, 2 a target's exit leg */
     int32_t triggered;   /* STOP_LIMIT: the stop has been hit */
     int32_t active_bar;  /* internal: 1 while being processed in the bar it became active */
+    int32_t risk_rule;   /* GT_REJECT_RISK: the gate's enum gt_risk_rule */
+    int32_t reserved;    /* 0 */
 } gt_order;
 
 /* One execution. qty is signed: positive bought, negative sold. */
@@ -1537,5 +1540,20 @@ const char *gt_risk_halt_reason(const gt_risk *r);
  * is enough. restore: GT_OK, or GT_EPARSE naming what does not match. */
 int64_t gt_risk_snapshot(const gt_risk *r, uint8_t *buf, int64_t cap);
 int gt_risk_restore(gt_risk *r, const uint8_t *buf, int64_t len);
+
+/* ---- a backtest with the sizing and risk units (bt.c, sim.c) ---- */
+/* Every order the backtest books (a strategy's, a target's, an exit leg) passes
+ * gt_risk_check first; a refusal is kept as a rejected order with GT_REJECT_RISK and the
+ * rule. The gate hears of each bar (equity, the first symbol's close), fill, broker reject
+ * and stop-out for its breakers. names: k symbol names for the gate (borrowed, like risk);
+ * risk NULL detaches it. */
+int gt_bt_set_risk(gt_bt *bt, gt_risk *risk, const char *const *names);
+/* Targets sized by the sizing unit: a target's sign is the direction, the quantity is
+ * gt_sizing_fraction's, with win statistics from the trades closed so far (never later
+ * ones; Kelly needs at least min_trades of them, before that the method's fallback
+ * applies). p is copied; NULL switches sizing off. */
+int gt_bt_set_sizing(gt_bt *bt, const gt_sizing_params *p, int32_t min_trades);
+/* What the gate did in this backtest: orders it refused. */
+int64_t gt_bt_risk_refused(const gt_bt *bt);
 
 #endif

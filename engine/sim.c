@@ -170,7 +170,13 @@ static double execute(gt_sim *sim, gt_order *o, int64_t bar, double want, double
     if (want <= 0)
         return 0;
     dq = o->side * want;
+    int reduces = st->qty != 0 && (st->qty > 0) != (dq > 0);
     gt_ledger_apply_fill(sim->led, o, o->symbol, bar, sim->bars[0].ts, dq, price, gt_sim_commission(sim, want, price));
+    if (sim->risk) {
+        gt_risk_on_fill(sim->risk, sim->bars[o->symbol].ts);
+        if (reduces && (o->type == GT_ORDER_STOP || o->type == GT_ORDER_TRAILING_STOP))
+            gt_risk_on_stopout(sim->risk, sim->bars[o->symbol].ts);
+    }
     return want;
 }
 
@@ -354,8 +360,11 @@ void gt_sim_process(gt_sim *sim)
                 double got = execute(sim, o, i, o->qty - o->filled, px, costly, 0);
                 if (got > 0)
                     after_fill(sim, o, i);
-                else if (o->reject) /* cut to nothing by cash or the no-short rule */
+                else if (o->reject) { /* cut to nothing by cash or the no-short rule */
                     o->status = o->filled > 0 ? GT_ORDER_FILLED : GT_ORDER_REJECTED;
+                    if (sim->risk && o->status == GT_ORDER_REJECTED)
+                        gt_risk_on_reject(sim->risk, sim->bars[o->symbol].ts);
+                }
             }
         }
     }
@@ -378,6 +387,67 @@ void gt_sim_process(gt_sim *sim)
 int gt_sim_check_price(double p)
 {
     return isfinite(p) && p > 0;
+}
+
+/* The pre-trade gate for o, decided at the close of sim->bar: what the order asks for, the
+ * reference price and clock of that close, and the account as it stands (equity and gross
+ * exposure at the closes, working orders that add exposure at their limit or the close). */
+static int risk_gate(gt_sim *sim, const gt_order *o)
+{
+    const gt_ledger *L = sim->led;
+    const gt_bar *b = &sim->bars[o->symbol];
+    const gt_ledger_pos *st = &L->pos[o->symbol];
+    gt_risk_order ro = {0};
+    ro.symbol = sim->names ? sim->names[o->symbol] : "";
+    ro.side = o->side;
+    ro.qty = o->qty;
+    ro.price = ro.stop_price = NAN;
+    switch (o->type) {
+    case GT_ORDER_LIMIT:
+        ro.type = GT_RISK_LIMIT;
+        ro.price = o->limit;
+        break;
+    case GT_ORDER_STOP:
+    case GT_ORDER_TRAILING_STOP:
+        ro.type = GT_RISK_STOP;
+        ro.price = o->stop;
+        break;
+    case GT_ORDER_STOP_LIMIT:
+        ro.type = GT_RISK_STOP_LIMIT;
+        ro.price = o->limit;
+        ro.stop_price = o->stop;
+        break;
+    default:
+        ro.type = GT_RISK_MARKET;
+    }
+    ro.ref_price = b->close;
+    ro.ref_ts = ro.now = b->ts;
+    ro.reduces = st->qty != 0 && (st->qty > 0) != (o->side == GT_BUY) && o->qty <= fabs(st->qty) + 1e-9;
+    gt_risk_account a = {0};
+    a.cash = L->cash;
+    a.equity = L->cash;
+    a.position_qty = st->qty;
+    a.position_price = st->qty != 0 ? st->avg : 0;
+    for (int32_t j = 0; j < sim->k; j++) {
+        double q = L->pos[j].qty;
+        if (q != 0) {
+            a.equity += q * sim->bars[j].close;
+            a.gross_exposure += fabs(q) * sim->bars[j].close;
+            a.n_positions++;
+        }
+    }
+    for (int64_t r = 0; r < L->nwork; r++) {
+        const gt_order *w = &L->orders[L->work[r]];
+        if (w == o || w->status == GT_ORDER_PENDING)
+            continue;
+        double q = L->pos[w->symbol].qty;
+        int reducing = q != 0 && (q > 0) != (w->side == GT_BUY);
+        if (!reducing) {
+            double px = gt_sim_check_price(w->limit) ? w->limit : sim->bars[w->symbol].close;
+            a.open_exposure += (w->qty - w->filled) * px;
+        }
+    }
+    return gt_risk_check(sim->risk, &ro, &a);
 }
 
 int64_t gt_sim_new_order(gt_sim *sim, const gt_order_req *req, int32_t status, int32_t origin)
@@ -420,6 +490,12 @@ int64_t gt_sim_new_order(gt_sim *sim, const gt_order_req *req, int32_t status, i
         double d = isnan(o->trail) ? o->extreme * o->trail_pct : o->trail;
         o->stop = o->side == GT_SELL ? o->extreme - d : o->extreme + d;
     }
+    if (sim->risk && (o->risk_rule = risk_gate(sim, o)) != 0) {
+        o->status = GT_ORDER_REJECTED;
+        o->reject = GT_REJECT_RISK;
+        sim->risk_refused++;
+        return o->id;
+    }
     if (gt_ledger_add_work(sim->led, o->id - 1))
         return GT_ENOMEM;
     return o->id;
@@ -428,6 +504,8 @@ int64_t gt_sim_new_order(gt_sim *sim, const gt_order_req *req, int32_t status, i
 /* In close mode a market order fills at once, at the decision bar's close. */
 void gt_sim_fill_at_close(gt_sim *sim, gt_order *o)
 {
+    if (o->status != GT_ORDER_OPEN) /* refused at the door (validation, risk) */
+        return;
     double px = sim->bars[o->symbol].close;
     if (o->origin == 1 && !isnan(o->frac) && !size_at_fill(sim, o, px)) {
         gt_ledger_compact_work(sim->led);
@@ -441,6 +519,8 @@ void gt_sim_fill_at_close(gt_sim *sim, gt_order *o)
         o->status = o->filled > 0 ? GT_ORDER_FILLED : GT_ORDER_REJECTED;
         if (!o->reject)
             o->reject = GT_REJECT_FUNDS;
+        if (sim->risk && o->status == GT_ORDER_REJECTED)
+            gt_risk_on_reject(sim->risk, sim->bars[o->symbol].ts);
     }
     gt_ledger_compact_work(sim->led);
 }

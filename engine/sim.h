@@ -24,6 +24,9 @@ typedef struct gt_sim {
     int32_t k;            /* symbols */
     const gt_bar *bars;   /* the bar being processed, one per symbol (borrowed) */
     int64_t bar;          /* its index, for the records */
+    gt_risk *risk;        /* the pre-trade gate every order passes, or NULL (borrowed) */
+    const char *const *names; /* k symbol names for the gate (borrowed) */
+    int64_t risk_refused; /* orders the gate refused */
 } gt_sim;
 
 void gt_sim_init(gt_sim *sim, const gt_bt_config *cfg, gt_ledger *led, int32_t k);

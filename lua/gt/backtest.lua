@@ -33,6 +33,10 @@ M.DEFAULTS = {
   stop_pct = 0,         -- > 0: every entry gets a stop this fraction away from its fill
   take_pct = 0,         -- > 0: and a take-profit limit this fraction away
   start = nil,          -- first bar to trade (epoch us or "YYYY-MM-DD"); earlier bars warm up
+  sizing = nil,         -- a gt.sizing method ("kelly", "intelligent", ...) or {method =, ...}:
+                        -- targets give the direction, sizing the quantity
+  min_trades = 20,      -- closed trades before Kelly statistics apply (sizing)
+  risk = nil,           -- a gt.risk preset ("default", "paper", "live"), limits, or a gate
 }
 
 local comm_kinds = { pct = C.GT_COMM_PCT, per_share = C.GT_COMM_PER_SHARE, fixed = C.GT_COMM_FIXED }
@@ -379,7 +383,8 @@ function lazy.orders(res)
     orders[i + 1] = { id = tonumber(x.id), bar = tonumber(x.created_bar) - (res._off or 0), side = x.side > 0 and "buy" or "sell",
       type = TYPES[x.type], qty = x.qty, filled = x.filled, avg_price = nan_nil(x.avg_price),
       limit = nan_nil(x.limit), stop = nan_nil(x.stop), status = STATUSES[x.status], fees = x.fees,
-      reject = x.reject ~= 0 and ffi.string(C.gt_bt_reject_text(x.reject)) or nil }
+      reject = x.reject ~= 0 and ffi.string(C.gt_bt_reject_text(x.reject)) or nil,
+      risk_rule = x.reject == C.GT_REJECT_RISK and ffi.string(C.gt_risk_rule_name(x.risk_rule)) or nil }
   end
   return orders
 end
@@ -568,9 +573,23 @@ function Result:summary(opts)
       trades[i] = c
     end
   end
+  local risk
+  if self.risk then
+    -- what the gate did: its state at the end, refusals by rule, and each refused order
+    local json = require "gt.json"
+    risk = { state = self.risk.state, causes = json.array(self.risk.causes), refused = self.risk.refused,
+      refused_orders = self.risk.refused_orders, refusals = json.array {} }
+    for _, o in ipairs(self.orders) do
+      if o.risk_rule then
+        risk.refusals[#risk.refusals + 1] = { bar = o.bar, side = o.side, type = o.type, qty = o.qty,
+          rule = o.risk_rule, time = iso(tonumber(self.ts[o.bar] or 0)) }
+      end
+    end
+  end
   return { strategy = self.strategy, params = self.params, symbol = self.symbol,
     timeframe = self.timeframe, bars = self.n, first = iso(tonumber(self.ts[0])),
-    last = iso(tonumber(self.ts[self.n - 1])), options = self.options, stats = stats, trades = trades }
+    last = iso(tonumber(self.ts[self.n - 1])), options = self.options, stats = stats, trades = trades,
+    risk = risk }
 end
 
 ---------------------------------------------------------------------------------------
@@ -592,7 +611,8 @@ end
 
 local function check_options(opts)
   for key in pairs(opts or {}) do
-    if M.DEFAULTS[key] == nil and key ~= "params" and key ~= "start" then
+    if M.DEFAULTS[key] == nil and key ~= "params" and key ~= "start" and key ~= "sizing"
+      and key ~= "risk" then
       error(("backtest.run: unknown option '%s'"):format(tostring(key)), 3)
     end
   end
@@ -689,6 +709,22 @@ function M.run(strategy, data, opts)
   local bt = C.gt_bt_new(cfg, arr, k)
   if bt == nil then error(gtffi.errmsg(), 2) end
   bt = ffi.gc(bt, C.gt_bt_free)
+  -- the sizing and risk units, in C on the path of every order
+  local gate, gate_names
+  if o.risk ~= nil and o.risk ~= false and o.risk ~= "off" then
+    gate = (type(o.risk) == "table" and o.risk.h) and o.risk or require("gt.risk").new(o.risk)
+    gate_names = ffi.new("const char *[?]", k)
+    local keep = {}
+    for j = 1, k do keep[j] = list[j].symbol or ("#" .. j); gate_names[j - 1] = keep[j] end
+    gate._names_keep = keep
+    C.gt_bt_set_risk(bt, gate.h, gate_names)
+    o.risk = type(o.risk) == "string" and o.risk or gate.limits -- data, for the saved options
+  end
+  if o.sizing ~= nil and o.sizing ~= false then
+    local sp = require("gt.sizing").params(o.sizing)
+    local mt = type(o.sizing) == "table" and o.sizing.min_trades or o.min_trades
+    gtffi.check(C.gt_bt_set_sizing(bt, sp, mt), 2)
+  end
   local n = series.n
   local clock = os.clock
   local timings = {}
@@ -745,6 +781,11 @@ function M.run(strategy, data, opts)
   if o.close_at_end ~= "none" then C.gt_bt_finish(bt) end
   t0 = clock()
   local res = collect(bt, list, strategy, p, o, w, s0, inds)
+  if gate then
+    res._gate, res._gate_names = gate, gate_names
+    res.risk = gate:state()
+    res.risk.refused_orders = tonumber(C.gt_bt_risk_refused(bt))
+  end
   timings.results = clock() - t0
   res.timings = timings -- CPU seconds per phase
   return res

@@ -65,6 +65,52 @@ local pbuf = ffi.new("gt_sizing_params")
 local ibuf = ffi.new("gt_sizing_input")
 local obuf = ffi.new("gt_sizing_out")
 
+-- The C parameters for a method name or a table {method =, <param> = ...} (the seed's
+-- defaults for what is not given), into out (a new gt_sizing_params when nil).
+local function params_into(t, out, level)
+  if type(t) == "string" then t = { method = t } end
+  local method = t.method or "intelligent"
+  local code = M.METHODS[method]
+  if not code then
+    error(("gt.sizing: method %q is not one of kelly, fractional_kelly, fixed, " ..
+      "volatility, equal_weight, intelligent"):format(tostring(method)), level + 1)
+  end
+  C.gt_sizing_params_init(out, code)
+  for k in pairs(PARAM_KEYS) do
+    if t[k] ~= nil then out[k] = num(t[k], k, level + 1) end
+  end
+  if t.slots ~= nil and (t.slots % 1 ~= 0 or t.slots < 1 or t.slots > 1e6) then
+    error(("gt.sizing: slots %s must be a whole number >= 1"):format(tostring(t.slots)), level + 1)
+  end
+  if t.fixed_fraction == nil and t.max_position ~= nil then
+    out.fixed_fraction = 0.3 * out.max_position -- the seed's FIXED = 0.3 * max
+  end
+  if t.regime_multipliers ~= nil then
+    for name, v in pairs(t.regime_multipliers) do
+      local i = M.REGIMES[name]
+      if not i then error(("gt.sizing: regime_multipliers: unknown regime %q")
+        :format(tostring(name)), level + 1) end
+      out.regime_mult[i] = num(v, "regime_multipliers." .. name, level + 1)
+    end
+  end
+  return out, method
+end
+
+-- A gt_sizing_params for a method name or a table of parameters (for gt.backtest).
+function M.params(spec)
+  if type(spec) ~= "string" and type(spec) ~= "table" then
+    error("gt.sizing.params: a method name or a table {method =, ...}", 2)
+  end
+  if type(spec) == "table" then
+    for k in pairs(spec) do
+      if not (PARAM_KEYS[k] or k == "method" or k == "regime_multipliers" or k == "min_trades") then
+        error(("gt.sizing.params: unknown key %q"):format(tostring(k)), 2)
+      end
+    end
+  end
+  return (params_into(spec, ffi.new("gt_sizing_params"), 2))
+end
+
 function M.size(t)
   if type(t) ~= "table" then error("gt.sizing.size: expected a table of arguments", 2) end
   for k in pairs(t) do
@@ -72,30 +118,7 @@ function M.size(t)
       error(("gt.sizing.size: unknown key %q"):format(tostring(k)), 2)
     end
   end
-  local method = t.method or "intelligent"
-  local code = M.METHODS[method]
-  if not code then
-    error(("gt.sizing.size: method %q is not one of kelly, fractional_kelly, fixed, " ..
-      "volatility, equal_weight, intelligent"):format(tostring(method)), 2)
-  end
-  C.gt_sizing_params_init(pbuf, code)
-  for k in pairs(PARAM_KEYS) do
-    if t[k] ~= nil then pbuf[k] = num(t[k], k, 2) end
-  end
-  if t.slots ~= nil and (t.slots % 1 ~= 0 or t.slots < 1 or t.slots > 1e6) then
-    error(("gt.sizing.size: slots %s must be a whole number >= 1"):format(tostring(t.slots)), 2)
-  end
-  if t.fixed_fraction == nil and t.max_position ~= nil then
-    pbuf.fixed_fraction = 0.3 * pbuf.max_position -- the seed's FIXED = 0.3 * max
-  end
-  if t.regime_multipliers ~= nil then
-    for name, v in pairs(t.regime_multipliers) do
-      local i = M.REGIMES[name]
-      if not i then error(("gt.sizing.size: regime_multipliers: unknown regime %q")
-        :format(tostring(name)), 2) end
-      pbuf.regime_mult[i] = num(v, "regime_multipliers." .. name, 2)
-    end
-  end
+  local _, method = params_into(t, pbuf, 2)
   for k in pairs(INPUT_KEYS) do
     local v = t[k]
     if v == nil then v = 0 / 0 end

@@ -19,6 +19,10 @@ M.help = [[
   --fractional            trade fractional units (default: whole units)
   --stop-pct 0.05         every entry gets a stop this fraction from its fill (0 = none)
   --take-pct 0.10         ... and a take-profit this fraction from its fill (0 = none)
+  --sizing METHOD         size entries with gt.sizing: kelly, fractional_kelly, fixed,
+                          volatility, equal_weight, intelligent (targets give the direction;
+                          Kelly statistics from the trades closed so far, after 20)
+  --risk PRESET           pass every order through the risk gate: default, paper, live, off
   --close-at-end close|open|none
                           close what is open after the last bar at its close (default), its
                           open (backtesting.py), or leave it open
@@ -62,7 +66,7 @@ local SPEC = { strategy = "string", data = "list", symbol = "list", timeframe = 
   short = "flag", mode = "string", start = "string", ["end"] = "string", risk_free = "number",
   json = "flag", report = "string", check_lookahead = "flag", no_save = "flag", volume_cap = "number",
   size_at = "string", close_at_end = "string", fractional = "flag", leverage = "number",
-  stop_pct = "number", take_pct = "number" }
+  stop_pct = "number", take_pct = "number", sizing = "string", risk = "string" }
 
 -- Numeric options: the accepted range of each, checked before anything runs (exit 2).
 local RANGES = {
@@ -173,7 +177,11 @@ function M.main(args)
     commission_kind = o.commission_kind, slippage_bps = o.slippage_bps, spread_bps = o.spread_bps,
     fill = o.fill, mode = o.mode, risk_free = o.risk_free, volume_cap = o.volume_cap, size_at = o.size_at,
     close_at_end = o.close_at_end, fractional = o.fractional or nil, leverage = o.leverage,
-    stop_pct = o.stop_pct, take_pct = o.take_pct, start = start }
+    stop_pct = o.stop_pct, take_pct = o.take_pct, start = start, sizing = o.sizing, risk = o.risk }
+  if o.sizing and not require("gt.sizing").METHODS[o.sizing] then
+    cli.usage("--sizing is kelly, fractional_kelly, fixed, volatility, equal_weight or intelligent")
+  end
+  if o.risk and not require("gt.risk").PRESETS[o.risk] then cli.usage("--risk is default, paper, live or off") end
   local r, rerr = require("gt.backtest").run(strategy, list, opts)
   if not r then io.stderr:write("gtengine ", rerr, "\n"); return 1 end
   if not o.no_save then
@@ -199,6 +207,15 @@ function M.main(args)
     s.timeframe or "", first, last, fmt.num(s.n), r.options.fill, r.options.mode,
     #ps > 0 and ("\nparams: " .. table.concat(ps, " ")) or ""))
   io.write(fmt.stats_table(r.stats))
+  if r.risk then
+    local by = {}
+    for rule, count in pairs(r.risk.refused) do by[#by + 1] = ("%s %d"):format(rule, count) end
+    table.sort(by)
+    io.write(("\nrisk gate (%s): %s at the end%s; %d orders refused%s\n"):format(
+      type(o.risk) == "string" and o.risk or "limits", r.risk.state,
+      #r.risk.causes > 0 and (" (" .. table.concat(r.risk.causes, ", ") .. ")") or "",
+      r.risk.refused_orders, #by > 0 and (": " .. table.concat(by, ", ")) or ""))
+  end
   if fmt.isatty(1) then
     io.write("\n", require("gt.textchart").summary(r), "\n")
   end
