@@ -134,12 +134,13 @@ end
 local Model = {}
 Model.__index = Model
 
--- A state's regime: the rule thresholds applied to its annualised mean return (compounded
--- over 252 bars, as trend_ann compounds ret60) and its volatility (std of the return
--- dimension, annualised percent); crisis is extreme volatility with a falling mean.
-local function state_name(mu, sd)
-  local vol = sd * math.sqrt(252) * 100
-  local ann = (1 + mu) ^ 252 - 1
+-- A state's regime: the rule thresholds applied to its annualised mean return (the return
+-- dimension's mean compounded over 252 bars, as trend_ann compounds ret60) and volatility
+-- (that dimension's std, annualised percent); crisis is extreme volatility with a falling
+-- mean. (Naming by the 20-bar drift dimension instead scored worse on synthetic data.)
+local function state_name(mean, var, s, d)
+  local vol = math.sqrt(var[s * d]) * math.sqrt(252) * 100
+  local ann = (1 + mean[s * d]) ^ 252 - 1
   local quiet = vol < 25
   if vol >= 40 and ann <= -0.05 then return CRISIS end
   if ann > 0.05 then return quiet and 0 or 1 end
@@ -163,7 +164,7 @@ function Model:_read()
   self.code = ffi.new("int8_t[?]", k)
   self.leave = ffi.new("double[?]", k)
   for s = 0, k - 1 do
-    self.code[s] = state_name(mean[s * d], math.sqrt(var[s * d]))
+    self.code[s] = state_name(mean, var, s, d)
   end
   for s = 0, k - 1 do
     local p = 0
@@ -572,6 +573,35 @@ function M.score(truth, pred, n)
   for r = 2, NREG do if cnt[r] > cnt[maj] then maj = r end end
   return { n = tot, correct = ok, accuracy = tot > 0 and ok / tot or 0 / 0, confusion = conf,
     majority = { code = maj - 1, name = M.NAMES[maj - 1], accuracy = tot > 0 and cnt[maj] / tot or 0 / 0 } }
+end
+
+-- Pooled accuracy of one method over synthetic paths: opts {method, seeds = {1, ...},
+-- n = bars per path, plus history options}. Returns M.score's table over all paths, with
+-- per_seed = {{seed, accuracy, majority}, ...}; the majority baseline is each path's own
+-- most frequent true regime (over its scored bars), pooled.
+function M.accuracy(opts)
+  opts = opts or {}
+  local seeds, n = opts.seeds or { 1, 2, 3, 4, 5, 6, 7, 8 }, opts.n or 5000
+  local ho = {}
+  for k, v in pairs(opts) do if k ~= "seeds" and k ~= "n" then ho[k] = v end end
+  local data = require "gt.data"
+  local pooled, per, maj = nil, {}, 0
+  for _, seed in ipairs(seeds) do
+    local s, truth = data.synthetic { n = n, seed = seed }
+    local sc = M.score(truth.codes, M.history(s, ho).codes, n)
+    per[#per + 1] = { seed = seed, accuracy = sc.accuracy, majority = sc.majority.accuracy, n = sc.n }
+    maj = maj + sc.majority.accuracy * sc.n
+    if not pooled then pooled = sc else
+      pooled.n, pooled.correct = pooled.n + sc.n, pooled.correct + sc.correct
+      for r = 1, NREG do for c = 1, NREG do
+        pooled.confusion[r][c] = pooled.confusion[r][c] + sc.confusion[r][c]
+      end end
+    end
+  end
+  pooled.accuracy = pooled.correct / pooled.n
+  pooled.majority = { accuracy = maj / pooled.n }
+  pooled.per_seed, pooled.method = per, ho.method or "rules"
+  return pooled
 end
 
 return M
