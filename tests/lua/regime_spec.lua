@@ -228,3 +228,48 @@ describe("gt.regime accuracy on synthetic ground truth", function()
     end)
   end
 end)
+
+describe("gtengine regime", function()
+  local t = require "tests.lua.support"
+  local json = require "gt.json"
+  local dir = t.tmpdir()
+  local s = gt.data.synthetic { n = 300, seed = 5 }
+  local lines = { "Date,Open,High,Low,Close,Volume" }
+  for i = 0, s.n - 1 do
+    lines[#lines + 1] = ("%s,%.17g,%.17g,%.17g,%.17g,%d"):format(gt.time.format(s:time(i)),
+      s.open[i], s.high[i], s.low[i], s.close[i], s.volume[i])
+  end
+  local csv = t.write(dir .. "/SYN.csv", table.concat(lines, "\n") .. "\n")
+
+  it("prints the record of the last bar as JSON, the same as gt.regime.detect", function()
+    local out, err, code = t.run(("regime --data %s --json"):format(csv))
+    assert.equal(0, code, err)
+    local doc = json.decode(out)
+    local want = regime.detect((gt.data.load(csv)))
+    assert.equal(want.regime, doc.regime)
+    assert.equal(want.duration, doc.duration)
+    assert.near(want.confidence, doc.confidence, 1e-12)
+    assert.equal(299, doc.bar)
+    assert.equal("SYN", doc.symbol)
+  end)
+
+  it("prints a table with the recent labels; --at uses bars up to it", function()
+    local out, err, code = t.run(("regime --data %s --method ensemble --at 200 --last 3"):format(csv))
+    assert.equal(0, code, err)
+    local h = regime.history(gt.data.load(csv):slice(0, 201), { method = "ensemble" })
+    assert.matches("bar 200, method ensemble%): " .. h.labels[200]:upper(), out)
+    assert.matches(h.labels[198], out, 1, true)
+  end)
+
+  it("refuses a bad method or no data with a usage error", function()
+    local _, err, code = t.run(("regime --data %s --method magic"):format(csv))
+    assert.equal(2, code)
+    assert.matches("--method must be rules, hmm or ensemble, not 'magic'", err, 1, true)
+    _, err, code = t.run("regime")
+    assert.equal(2, code)
+    assert.matches("regime needs --data FILE or --symbol S", err, 1, true)
+    _, err, code = t.run(("regime --data %s --at 30"):format(csv))
+    assert.equal(1, code)
+    assert.matches("no rules regime at bar 30 yet", err, 1, true)
+  end)
+end)
