@@ -214,7 +214,7 @@ const char *gt_csv_report_note(const gt_csv_report *r, int32_t i);
  * is start <= ts < stop; each bound applies only when its bit is set in `bounds`. Calls
  * return a count (>= 0) or a negative GT_E* code with gt_errmsg() naming the path. */
 typedef struct gt_store gt_store;
-enum { GT_STORE_SCHEMA_VERSION = 3 }; /* the newest schema (PRAGMA user_version) known */
+enum { GT_STORE_SCHEMA_VERSION = 4 }; /* the newest schema (PRAGMA user_version) known */
 enum gt_store_bounds { GT_STORE_START = 1, GT_STORE_STOP = 2 };
 /* Opens or creates the database and migrates its schema forward. */
 int gt_store_open(const char *path, gt_store **out);
@@ -1244,5 +1244,13 @@ int gt_hmm_forward(const gt_hmm *m, const double *x, int64_t n, double *post, do
 int gt_hmm_smooth(const gt_hmm *m, const double *x, int64_t n, double *post, double *loglik);
 /* Most likely state path (log-space Viterbi; uses the whole sequence). */
 int gt_hmm_viterbi(const gt_hmm *m, const double *x, int64_t n, int32_t *path, double *logp);
+
+/* Strategy-selection models (store.c, schema 4; gt.ml): one JSON document each. save
+ * returns the new id; find the newest id with that name (GT_ENOTFOUND when none); doc copies
+ * the document into buf (cap bytes, NUL-terminated) and returns its full length. */
+int64_t gt_store_save_model(gt_store *st, const char *name, const char *doc, int64_t first_ts,
+                            int64_t last_ts);
+int64_t gt_store_model_find(gt_store *st, const char *name);
+int64_t gt_store_model_doc(gt_store *st, int64_t id, char *buf, int64_t cap);
 
 #endif
