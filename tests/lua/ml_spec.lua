@@ -164,3 +164,54 @@ describe("gt.ml train, predict, save and load", function()
     assert.matches("no model named 'nope'", err, 1, true)
   end)
 end)
+
+describe("gtengine ml", function()
+  local t = require "tests.lua.support"
+  local json = require "gt.json"
+  local dir = t.tmpdir()
+  local function csv(name, seed)
+    local s = gt.data.synthetic { n = 1200, seed = seed }
+    local lines = { "Date,Open,High,Low,Close,Volume" }
+    for i = 0, s.n - 1 do
+      lines[#lines + 1] = ("%s,%.17g,%.17g,%.17g,%.17g,%d"):format(gt.time.format(s:time(i)),
+        s.open[i], s.high[i], s.low[i], s.close[i], s.volume[i])
+    end
+    return t.write(dir .. "/" .. name .. ".csv", table.concat(lines, "\n") .. "\n")
+  end
+  local a, b = csv("AAA", 3), csv("BBB", 4)
+  local db = dir .. "/ml.db"
+
+  it("trains, saves, and predicts from the saved model", function()
+    local out, err, code = t.run(("ml train --data %s --data %s --folds 3 --db %s --json"):format(a, b, db))
+    assert.equal(0, code, err)
+    local doc = json.decode(out)
+    assert.equal(1, doc.id)
+    assert.is_true(doc.validation.tested > 50)
+    out, err, code = t.run(("ml predict --data %s --db %s --top 2 --json"):format(a, db))
+    assert.equal(0, code, err)
+    local p = json.decode(out)
+    local m = assert(ml.load(db))
+    local want = ml.predict(m, (gt.data.load(a)), { top_n = 2 })
+    assert.equal(want.selected, p.selected)
+    assert.equal(2, #p.ranked)
+    assert.near(want.ranked[1].confidence, p.ranked[1].confidence, 1e-12)
+  end)
+
+  it("prints the out-of-sample table", function()
+    local out, err, code = t.run(("ml evaluate --data %s --data %s --folds 3"):format(a, b))
+    assert.equal(0, code, err)
+    for _, want in ipairs({ "walk-forward, out of sample: AAA, BBB", "model", "always momentum", "buy and hold",
+      "random pick", "calibration" }) do
+      assert.matches(want, out, 1, true)
+    end
+  end)
+
+  it("says what is wrong", function()
+    local _, err, code = t.run("ml")
+    assert.equal(2, code)
+    assert.matches("ml needs a subcommand: train, evaluate or predict", err, 1, true)
+    _, err, code = t.run(("ml predict --data %s --db %s --name nothing"):format(a, db))
+    assert.equal(1, code)
+    assert.matches("no model named 'nothing'", err, 1, true)
+  end)
+end)
