@@ -332,7 +332,7 @@ function M.stream(opts)
     st.ring = ffi.new("double[?]", st.window * HD) -- the last `window` observation rows
     st.flat = ffi.new("double[?]", st.window * HD)
     st.nobs = 0          -- complete observation rows seen
-    st.since_fit = 0
+    st.next_fit = st.min_fit -- complete rows at which the next fit is due
     st.obs = ffi.new("double[?]", HD)
     st.alpha = ffi.new("double[?]", 16)
     st.alpha_first = true
@@ -367,11 +367,10 @@ local function hmm_step(st)
   for j = 0, HD - 1 do st.ring[slot + j] = o[j] end
   st.nobs = st.nobs + 1
   if not st.fixed then
-    st.since_fit = st.since_fit + 1
-    if (st.model == nil and st.nobs >= st.min_fit) or (st.model and st.since_fit >= st.refit) then
+    if st.nobs >= st.next_fit then
       local nr = flatten(st)
       local m = fit_rows(st.flat, nr, st.fit_opts)
-      st.since_fit = 0
+      st.next_fit = st.nobs + st.refit -- a failed fit (degenerate window) is retried then
       if m then
         st.model, st.fits = m, st.fits + 1
         -- the filter over the fitted window under the new parameters: alpha at this bar
@@ -505,6 +504,9 @@ end
 function M.history(s, opts)
   check_series(s, "gt.regime.history")
   opts = opts or {}
+  for key in pairs(opts) do
+    if not STREAM_OPTS[key] then error("gt.regime.history: unknown option '" .. tostring(key) .. "'", 2) end
+  end
   local method = check_method(opts, "gt.regime.history")
   local n = s.n
   local bench = bench_col(s, opts.benchmark, "gt.regime.history")

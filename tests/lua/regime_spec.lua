@@ -198,16 +198,19 @@ describe("gt.regime online use", function()
     local s = gt.data.synthetic { n = 400, seed = 4 }
     local o = { method = "hmm" }
     for k, v in pairs(HMM_OPTS) do o[k] = v end
+    local h = regime.history(s, o)
     o.at = 399
     local r = assert(regime.detect(s, o))
-    assert.equal(regime.history(s, o).labels[399], r.regime)
+    assert.equal(h.labels[399], r.regime)
     assert.is_true(r.transition_probability >= 0 and r.transition_probability < 0.5)
     assert.is_true(r.confidence > 0 and r.confidence <= 1 + 1e-12)
   end)
 
-  it("refuses unknown stream options", function()
+  it("refuses unknown options", function()
     assert.has_error(function() regime.stream { methd = "hmm" } end,
       "gt.regime.stream: unknown option 'methd'")
+    assert.has_error(function() regime.history(gt.data.synthetic { n = 10 }, { at = 3 }) end,
+      "gt.regime.history: unknown option 'at'")
   end)
 end)
 
