@@ -1,8 +1,10 @@
 /*
  * regime.c: per-bar regime features as a streaming state and the seed's rule classifier.
  * The windows are short (at most 61 closes), so each feature is recomputed from its window
- * with a direct loop instead of a running sum: the result is the textbook formula to the
- * last bit, whatever happened before, which is what the hand-derived tests check.
+ * with a direct loop instead of a running sum: the result is the textbook formula, whatever
+ * happened before, which is what the hand-derived tests check. Each window is a ring stored
+ * twice over (a value goes to slot p and p + cap), so the newest k values are always one
+ * contiguous run and the loops index without a modulo.
  */
 #include "regime.h"
 
@@ -12,16 +14,31 @@
 
 #include "ind.h"
 
+/* A ring of CAP values kept twice: the newest k are v[pos + cap - k + 1 .. pos + cap]. */
+#define WIN(name, cap)                                                                             \
+    struct {                                                                                       \
+        double v[2 * (cap)];                                                                       \
+        int32_t pos;                                                                               \
+    } name
+
 struct gt_regime_feat {
-    double close[RF_HISTORY]; /* ring of the last closes */
-    double ret[RF_CORR_WINDOW]; /* ring of the last simple returns */
-    double bret[RF_CORR_WINDOW]; /* benchmark returns at the same bars (NaN: none) */
-    double sd10[RF_VOV_WINDOW];  /* ring of the rolling 10-return sample std */
-    int64_t bars;    /* closes seen */
-    int64_t nsd;     /* rolling stds seen */
+    WIN(close, RF_HISTORY);
+    WIN(ret, RF_CORR_WINDOW);  /* simple returns */
+    WIN(bret, RF_CORR_WINDOW); /* benchmark returns at the same bars (NaN: none) */
+    WIN(sd10, RF_VOV_WINDOW);  /* the rolling 10-return sample std */
+    int64_t bars;              /* closes seen */
+    int64_t nsd;               /* rolling stds seen */
     double prev_bench;
     gt_ind_adx_state adx;
 };
+
+#define WIN_PUSH(w, cap, x)                                                                        \
+    do {                                                                                           \
+        (w).pos = (w).pos + 1 == (cap) ? 0 : (w).pos + 1;                                          \
+        (w).v[(w).pos] = (w).v[(w).pos + (cap)] = (x);                                             \
+    } while (0)
+/* Pointer to the oldest of the newest k values (oldest first). */
+#define WIN_LAST(w, cap, k) ((w).v + (w).pos + (cap) - (k) + 1)
 
 gt_regime_feat *gt_regime_feat_new(void)
 {
@@ -40,62 +57,43 @@ void gt_regime_feat_free(gt_regime_feat *f)
     free(f);
 }
 
-/* k-th most recent value of a ring of cap holding `count` pushes so far, 0 = newest. */
-static double back(const double *ring, int64_t cap, int64_t count, int64_t k)
+static double mean(const double *x, int n)
 {
-    return ring[(count - 1 - k) % cap];
+    double m = 0;
+    for (int k = 0; k < n; k++)
+        m += x[k];
+    return m / n;
 }
 
-/* Sample (n - 1) standard deviation of the newest n values of a ring. */
-static double ring_std(const double *ring, int64_t cap, int64_t count, int64_t n)
+/* Sample (n - 1) standard deviation. */
+static double sample_std(const double *x, int n)
 {
-    double m = 0, ss = 0;
-    for (int64_t k = 0; k < n; k++)
-        m += back(ring, cap, count, k);
-    m /= (double)n;
-    for (int64_t k = 0; k < n; k++) {
-        double d = back(ring, cap, count, k) - m;
-        ss += d * d;
-    }
-    return sqrt(ss / (double)(n - 1));
+    double m = mean(x, n), ss = 0;
+    for (int k = 0; k < n; k++)
+        ss += (x[k] - m) * (x[k] - m);
+    return sqrt(ss / (n - 1));
 }
 
-static double sma(const gt_regime_feat *f, int64_t n)
+/* Least-squares slope of y against x = 0 .. n-1. */
+static double slope(const double *y, int n)
 {
-    double s = 0;
-    for (int64_t k = 0; k < n; k++)
-        s += back(f->close, RF_HISTORY, f->bars, k);
-    return s / (double)n;
-}
-
-/* Least-squares slope of the last n closes against x = 0 .. n-1 (oldest first). */
-static double slope(const gt_regime_feat *f, int64_t n)
-{
-    double mx = (double)(n - 1) / 2.0, my = sma(f, n), sxy = 0, sxx = 0;
-    for (int64_t k = 0; k < n; k++) {
-        double dx = (double)(n - 1 - k) - mx;
-        sxy += dx * (back(f->close, RF_HISTORY, f->bars, k) - my);
+    double mx = (n - 1) / 2.0, my = mean(y, n), sxy = 0, sxx = 0;
+    for (int k = 0; k < n; k++) {
+        double dx = k - mx;
+        sxy += dx * (y[k] - my);
         sxx += dx * dx;
     }
     return sxy / sxx;
 }
 
-static double corr(const gt_regime_feat *f)
+static double corr(const double *a, const double *b, int n)
 {
-    int64_t n = RF_CORR_WINDOW;
-    double ma = 0, mb = 0;
-    for (int64_t k = 0; k < n; k++) {
-        double b = f->bret[k];
-        if (!isfinite(b))
+    for (int k = 0; k < n; k++)
+        if (!isfinite(b[k]))
             return NAN;
-        ma += f->ret[k];
-        mb += b;
-    }
-    ma /= (double)n;
-    mb /= (double)n;
-    double sab = 0, saa = 0, sbb = 0;
-    for (int64_t k = 0; k < n; k++) {
-        double da = f->ret[k] - ma, db = f->bret[k] - mb;
+    double ma = mean(a, n), mb = mean(b, n), sab = 0, saa = 0, sbb = 0;
+    for (int k = 0; k < n; k++) {
+        double da = a[k] - ma, db = b[k] - mb;
         sab += da * db;
         saa += da * da;
         sbb += db * db;
@@ -115,49 +113,48 @@ int gt_regime_feat_update(gt_regime_feat *f, double high, double low, double clo
                          (long long)f->bars, close);
     for (int k = 0; k < GT_RF_COUNT; k++)
         out[k] = NAN;
-    double a = gt_ind_adx_update(&f->adx, high, low, close);
-    out[GT_RF_ADX] = a;
+    out[GT_RF_ADX] = gt_ind_adx_update(&f->adx, high, low, close);
     if (f->bars > 0) {
-        int64_t nret = f->bars; /* returns seen before this one */
-        double prev = back(f->close, RF_HISTORY, f->bars, 0);
-        f->ret[nret % RF_CORR_WINDOW] = close / prev - 1.0;
-        f->bret[nret % RF_CORR_WINDOW] =
-            isfinite(bench) && isfinite(f->prev_bench) && f->prev_bench > 0
-                ? bench / f->prev_bench - 1.0
-                : NAN;
+        double prev = f->close.v[f->close.pos];
+        WIN_PUSH(f->ret, RF_CORR_WINDOW, close / prev - 1.0);
+        double b = isfinite(bench) && isfinite(f->prev_bench) && f->prev_bench > 0
+                       ? bench / f->prev_bench - 1.0
+                       : NAN;
+        WIN_PUSH(f->bret, RF_CORR_WINDOW, b);
     }
     f->prev_bench = bench;
-    f->close[f->bars % RF_HISTORY] = close;
+    WIN_PUSH(f->close, RF_HISTORY, close);
     f->bars++;
-    int64_t nr = f->bars - 1; /* returns so far; ring index of return j is j % cap */
-    /* The return ring counts from return 1, stored at index 1 % cap for the first: shift
-     * so back() sees count = nr + 1 pushes with the newest at nr % cap. */
-    int64_t rc = nr + 1;
+    int64_t nr = f->bars - 1; /* returns so far */
     if (nr >= RF_VOL_SHORT) {
-        double sd = ring_std(f->ret, RF_CORR_WINDOW, rc, RF_VOL_SHORT);
+        double sd = sample_std(WIN_LAST(f->ret, RF_CORR_WINDOW, RF_VOL_SHORT), RF_VOL_SHORT);
         out[GT_RF_VOL10] = sd * sqrt(252.0) * 100.0;
-        f->sd10[f->nsd % RF_VOV_WINDOW] = sd;
-        f->nsd++;
-        if (f->nsd >= RF_VOV_WINDOW)
-            out[GT_RF_VOL_OF_VOL] = ring_std(f->sd10, RF_VOV_WINDOW, f->nsd, RF_VOV_WINDOW);
+        WIN_PUSH(f->sd10, RF_VOV_WINDOW, sd);
+        if (++f->nsd >= RF_VOV_WINDOW)
+            out[GT_RF_VOL_OF_VOL] =
+                sample_std(WIN_LAST(f->sd10, RF_VOV_WINDOW, RF_VOV_WINDOW), RF_VOV_WINDOW);
     }
     if (nr >= RF_VOL_LONG) {
-        out[GT_RF_VOL30] = ring_std(f->ret, RF_CORR_WINDOW, rc, RF_VOL_LONG) * sqrt(252.0) * 100.0;
-        out[GT_RF_CORR] = corr(f);
+        const double *r = WIN_LAST(f->ret, RF_CORR_WINDOW, RF_VOL_LONG);
+        out[GT_RF_VOL30] = sample_std(r, RF_VOL_LONG) * sqrt(252.0) * 100.0;
+        out[GT_RF_CORR] =
+            corr(r, WIN_LAST(f->bret, RF_CORR_WINDOW, RF_CORR_WINDOW), RF_CORR_WINDOW);
     }
+    const double *c = f->close.v + f->close.pos + RF_HISTORY; /* c[0] newest, c[-k] k back */
     static const int lags[4] = {1, 5, 20, 60};
     for (int j = 0; j < 4; j++)
         if (nr >= lags[j])
-            out[GT_RF_RET1 + j] = close / back(f->close, RF_HISTORY, f->bars, lags[j]) - 1.0;
+            out[GT_RF_RET1 + j] = close / c[-lags[j]] - 1.0;
     if (nr >= 60)
         out[GT_RF_TREND_ANN] = pow(1.0 + out[GT_RF_RET60], 365.0 / 60.0) - 1.0;
     if (f->bars >= 20) {
-        double s20 = sma(f, 20);
-        out[GT_RF_SPREAD5_20] = (sma(f, 5) - s20) / s20;
-        double t = slope(f, RF_TREND_WINDOW) / s20 * 100.0 * RF_TREND_WINDOW;
+        const double *w20 = c - 19;
+        double s20 = mean(w20, 20);
+        out[GT_RF_SPREAD5_20] = (mean(c - 4, 5) - s20) / s20;
+        double t = slope(w20, RF_TREND_WINDOW) / s20 * 100.0 * RF_TREND_WINDOW;
         out[GT_RF_TREND_STRENGTH] = t > 100 ? 100 : t < -100 ? -100 : t;
         if (f->bars >= 60) {
-            double s60 = sma(f, 60);
+            double s60 = mean(c - 59, 60);
             out[GT_RF_SPREAD20_60] = (s20 - s60) / s60;
         }
     }

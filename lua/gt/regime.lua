@@ -499,7 +499,7 @@ local function stream_opts(opts)
 end
 
 -- Per-bar labels, online. Returns {n, method, codes (int8, -1 in the warm-up), confidence
--- (double, NaN in the warm-up), labels (0-based table of names, nil in the warm-up),
+-- (double, NaN in the warm-up), labels (labels[i] a name, nil in the warm-up; read-only),
 -- name = function(h, i)}.
 function M.history(s, opts)
   check_series(s, "gt.regime.history")
@@ -524,8 +524,10 @@ function M.history(s, opts)
       conf[i] = st.confidence
     end
   end
-  local labels = {}
-  for i = 0, n - 1 do if codes[i] >= 0 then labels[i] = M.NAMES[codes[i]] end end
+  -- names on demand from the codes: no million-entry table for a million bars
+  local labels = setmetatable({}, { __index = function(_, i)
+    if type(i) == "number" and i >= 0 and i < n and i % 1 == 0 and codes[i] >= 0 then return M.NAMES[codes[i]] end
+  end })
   return { n = n, method = method, codes = codes, confidence = conf, labels = labels,
     name = function(_, i) return labels[i] end }
 end
