@@ -20,7 +20,23 @@
 struct gt_hmm {
     int32_t k, d;
     double *pi, *a, *mean, *var;
+    double *ivar;  /* 1 / var, k * d */
+    double *lnorm; /* -0.5 * sum_j log(2 pi var_sj), k: the density's constant part */
 };
+
+/* Refreshes the per-state constants of the density after the parameters change. */
+static void prep(gt_hmm *m)
+{
+    for (int32_t s = 0; s < m->k; s++) {
+        double c = 0;
+        for (int32_t j = 0; j < m->d; j++) {
+            double v = m->var[s * m->d + j];
+            m->ivar[s * m->d + j] = 1.0 / v;
+            c -= 0.5 * log(2.0 * M_PI * v);
+        }
+        m->lnorm[s] = c;
+    }
+}
 
 gt_hmm *gt_hmm_new(int32_t k, int32_t d)
 {
@@ -30,7 +46,7 @@ gt_hmm *gt_hmm_new(int32_t k, int32_t d)
         return NULL;
     }
     gt_hmm *m = calloc(1, sizeof *m);
-    double *buf = calloc((size_t)(k + k * k + 2 * k * d), sizeof *buf);
+    double *buf = calloc((size_t)(2 * k + k * k + 3 * k * d), sizeof *buf);
     if (!m || !buf) {
         free(m);
         free(buf);
@@ -43,6 +59,8 @@ gt_hmm *gt_hmm_new(int32_t k, int32_t d)
     m->a = buf + k;
     m->mean = m->a + k * k;
     m->var = m->mean + k * d;
+    m->ivar = m->var + k * d;
+    m->lnorm = m->ivar + k * d;
     for (int32_t i = 0; i < k; i++) {
         m->pi[i] = 1.0 / k;
         for (int32_t j = 0; j < k; j++)
@@ -50,6 +68,7 @@ gt_hmm *gt_hmm_new(int32_t k, int32_t d)
         for (int32_t j = 0; j < d; j++)
             m->var[i * d + j] = 1.0;
     }
+    prep(m);
     return m;
 }
 
@@ -105,6 +124,7 @@ int gt_hmm_set(gt_hmm *m, const double *pi, const double *a, const double *mean,
     memcpy(m->a, a, sizeof *a * (size_t)(k * k));
     memcpy(m->mean, mean, sizeof *mean * (size_t)(k * d));
     memcpy(m->var, var, sizeof *var * (size_t)(k * d));
+    prep(m);
     return GT_OK;
 }
 
@@ -124,13 +144,13 @@ void gt_hmm_get(const gt_hmm *m, double *pi, double *a, double *mean, double *va
 /* log N(x; mean_s, diag var_s) */
 static double log_density(const gt_hmm *m, int32_t s, const double *x)
 {
-    const double *mu = m->mean + s * m->d, *v = m->var + s * m->d;
-    double l = 0;
+    const double *mu = m->mean + s * m->d, *iv = m->ivar + s * m->d;
+    double q = 0;
     for (int32_t j = 0; j < m->d; j++) {
         double z = x[j] - mu[j];
-        l -= 0.5 * (log(2.0 * M_PI * v[j]) + z * z / v[j]);
+        q += z * z * iv[j];
     }
-    return l;
+    return m->lnorm[s] - 0.5 * q;
 }
 
 static int obs_missing(const gt_hmm *m, const double *x)
@@ -403,6 +423,7 @@ static void m_step(gt_hmm *m, const double *x, int64_t n, const work *w, const d
             m->var[i * d + j] = s2 > floor_v[j] ? s2 : floor_v[j];
         }
     }
+    prep(m);
 }
 
 int gt_hmm_fit(gt_hmm *m, const double *x, int64_t n, int32_t restarts, int32_t iters,
@@ -455,6 +476,7 @@ int gt_hmm_fit(gt_hmm *m, const double *x, int64_t n, int32_t restarts, int32_t 
                 cur->var[i * d + j] = gvar[j];
             }
         }
+        prep(cur);
         double prev = -INFINITY, ll = -INFINITY;
         int ok = 1;
         for (int32_t it = 0; it < iters; it++) {
@@ -480,6 +502,7 @@ int gt_hmm_fit(gt_hmm *m, const double *x, int64_t n, int32_t restarts, int32_t 
         goto out;
     }
     gt_hmm_get(best, m->pi, m->a, m->mean, m->var);
+    prep(m);
     if (loglik)
         *loglik = best_ll;
     gt_clearerr();

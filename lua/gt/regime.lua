@@ -483,6 +483,8 @@ end
 ---------------------------------------------------------------------------------------------
 -- Batch
 
+local fixed_batch
+
 local function check_method(opts, who)
   local method = opts.method or "rules"
   if not M.METHODS[method] then
@@ -496,6 +498,58 @@ local function stream_opts(opts)
   for k, v in pairs(opts) do if k ~= "at" then o[k] = v end end
   o.benchmark = nil
   return o
+end
+
+-- History with a fixed HMM in three passes (features in C, the forward filter in C, the
+-- naming in Lua) instead of per-bar calls: the same arithmetic as the stream, in the same
+-- order, so the same bits (the spec holds them equal). Returns false when the filter meets
+-- a row impossible under every state, which the stream handles by restarting: then the
+-- caller runs the stream.
+function fixed_batch(s, bench, m, method, codes, conf)
+  if getmetatable(m) ~= Model then error("gt.regime.history: model must come from fit_hmm or hmm_model", 3) end
+  local n, k = s.n, m.k
+  local feat = ffi.new("double[?]", math.max(n, 1) * RF)
+  local info = ffi.new("double[?]", math.max(n, 1) * RI)
+  local rc = ffi.new("int8_t[?]", math.max(n, 1))
+  gtffi.check(C.gt_regime_rules(ptr(s.high), ptr(s.low), ptr(s.close), bench, n, feat, rc, info), 3)
+  local x = ffi.new("double[?]", math.max(n, 1) * HD)
+  local first = n
+  for i = 0, n - 1 do
+    local o = x + i * HD
+    obs_from_feat(feat + i * RF, o)
+    if first == n and o[0] == o[0] and o[1] == o[1] and o[2] == o[2] then first = i end
+  end
+  local post = ffi.new("double[?]", math.max(n - first, 1) * k)
+  if n > first and C.gt_hmm_forward(m.h, x + first * HD, n - first, post, nil) < 0 then
+    C.gt_clearerr()
+    return false
+  end
+  local sc = ffi.new("double[?]", NREG)
+  local wh, wr = M.ENSEMBLE_W.hmm, M.ENSEMBLE_W.rules
+  for i = 0, n - 1 do
+    local r = rc[i]
+    local code, cf = r, r >= 0 and info[i * RI] or 0 / 0
+    if i >= first then
+      for j = 0, NREG - 1 do sc[j] = 0 end
+      local a = post + (i - first) * k
+      for st = 0, k - 1 do sc[m.code[st]] = sc[m.code[st]] + a[st] end
+      if method == "hmm" then
+        code = 0
+        for j = 1, NREG - 1 do if sc[j] > sc[code] then code = j end end
+        cf = sc[code]
+      elseif r >= 0 then
+        for j = 0, NREG - 1 do sc[j] = sc[j] * wh end
+        sc[r] = sc[r] + wr
+        code = 0
+        for j = 1, NREG - 1 do if sc[j] > sc[code] then code = j end end
+        cf = sc[code]
+      end
+    elseif method == "hmm" then
+      code, cf = -1, 0 / 0
+    end
+    codes[i], conf[i] = code, cf
+  end
+  return true
 end
 
 -- Per-bar labels, online. Returns {n, method, codes (int8, -1 in the warm-up), confidence
@@ -516,7 +570,7 @@ function M.history(s, opts)
     local info = ffi.new("double[?]", math.max(n, 1) * RI)
     gtffi.check(C.gt_regime_rules(ptr(s.high), ptr(s.low), ptr(s.close), bench, n, nil, codes, info), 2)
     for i = 0, n - 1 do conf[i] = info[i * RI] end
-  else
+  elseif not (opts.model and fixed_batch(s, bench, opts.model, method, codes, conf)) then
     local st = M.stream(stream_opts(opts))
     local h, l, c = s.high, s.low, s.close
     for i = 0, n - 1 do

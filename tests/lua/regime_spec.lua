@@ -171,6 +171,27 @@ describe("gt.regime online use", function()
     end)
   end
 
+  for _, method in ipairs({ "hmm", "ensemble" }) do
+    it(method .. " with a fixed model: batch history equals the stream, and ignores the future", function()
+      local s = gt.data.synthetic { n = 700, seed = 8 }
+      local m = assert(regime.fit_hmm(s:slice(0, 400), { states = 3, restarts = 2 }))
+      local h = regime.history(s, { method = method, model = m })
+      local st = regime.stream { method = method, model = m }
+      local labelled = 0
+      for i = 0, s.n - 1 do
+        local name = st:update { high = s.high[i], low = s.low[i], close = s.close[i] }
+        assert.equal(h.labels[i], name)
+        assert.equal(h.confidence[i] == h.confidence[i] and h.confidence[i] or "nan",
+          st.confidence == st.confidence and st.confidence or "nan")
+        if name then labelled = labelled + 1 end
+      end
+      assert.is_true(labelled > 600)
+      local a, b = altered(700, 8, 500)
+      local ha, hb = regime.history(a, { method = method, model = m }), regime.history(b, { method = method, model = m })
+      for i = 0, 499 do assert.equal(ha.codes[i], hb.codes[i]) end
+    end)
+  end
+
   it("detect gives the history label at `at`, with the measured duration", function()
     local s = gt.data.synthetic { n = 500, seed = 2 }
     local h = regime.history(s)
