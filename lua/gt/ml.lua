@@ -37,7 +37,7 @@ local RF = tonumber(C.GT_RF_COUNT)
 local FIDX = {}
 for k, name in ipairs(regime.FEATURES) do FIDX[name] = k - 1 end
 
-local function ptr(col) return ffi.cast("const double *", col) end
+local ptr = regime.ptr -- series column -> const double * (one place for both modules)
 
 -- Input rows of a series: x[i] (Lua table of NX numbers) for bars whose features are all
 -- defined, else nil. Bar i's row uses bars 0..i.

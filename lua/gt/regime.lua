@@ -47,6 +47,7 @@ M.ENSEMBLE_W = { hmm = 4 / 7, rules = 3 / 7 }
 -- The one place a series column becomes a C pointer (becomes `col.p` with bounds-checked
 -- columns).
 local function ptr(col) return ffi.cast("const double *", col) end
+M.ptr = ptr -- gt.ml passes columns to C through this too
 
 local function nan_nil(v) if v ~= v then return nil end return v end
 
