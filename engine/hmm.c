@@ -41,8 +41,8 @@ static void prep(gt_hmm *m)
 gt_hmm *gt_hmm_new(int32_t k, int32_t d)
 {
     if (k < 1 || k > HMM_MAX_STATES || d < 1 || d > HMM_MAX_DIMS) {
-        gt_seterr(GT_EINVAL, "hmm: %d states, %d dimensions: need 1..%d states, 1..%d dims", k,
-                  d, HMM_MAX_STATES, HMM_MAX_DIMS);
+        gt_seterr(GT_EINVAL, "hmm: %d states, %d dimensions: need 1..%d states, 1..%d dims", k, d,
+                  HMM_MAX_STATES, HMM_MAX_DIMS);
         return NULL;
     }
     gt_hmm *m = calloc(1, sizeof *m);
@@ -105,8 +105,7 @@ static int check_prob(const double *p, int32_t k, const char *what, int32_t row)
     return GT_OK;
 }
 
-int gt_hmm_set(gt_hmm *m, const double *pi, const double *a, const double *mean,
-               const double *var)
+int gt_hmm_set(gt_hmm *m, const double *pi, const double *a, const double *mean, const double *var)
 {
     int32_t k = m->k, d = m->d;
     int rc = check_prob(pi, k, "pi", 0);
@@ -426,8 +425,8 @@ static void m_step(gt_hmm *m, const double *x, int64_t n, const work *w, const d
     prep(m);
 }
 
-int gt_hmm_fit(gt_hmm *m, const double *x, int64_t n, int32_t restarts, int32_t iters,
-               double tol, uint64_t seed, double *loglik)
+int gt_hmm_fit(gt_hmm *m, const double *x, int64_t n, int32_t restarts, int32_t iters, double tol,
+               uint64_t seed, double *loglik)
 {
     int rc = check_seq(m, x, n, x);
     if (rc < 0)

@@ -161,8 +161,8 @@ int gt_regime_feat_update(gt_regime_feat *f, double high, double low, double clo
     return GT_OK;
 }
 
-static int check_bars(const char *who, const double *high, const double *low,
-                      const double *close, int64_t n)
+static int check_bars(const char *who, const double *high, const double *low, const double *close,
+                      int64_t n)
 {
     if (n < 0)
         return gt_seterr(GT_EINVAL, "regime: %s: negative length %lld", who, (long long)n);
@@ -181,14 +181,19 @@ int gt_regime_features(const double *high, const double *low, const double *clos
 
 static int vol_class(double vol30)
 {
-    return vol30 < 15 ? GT_RVOL_LOW : vol30 < 25 ? GT_RVOL_MEDIUM : vol30 < 40 ? GT_RVOL_HIGH
-                                                                              : GT_RVOL_EXTREME;
+    return vol30 < 15   ? GT_RVOL_LOW
+           : vol30 < 25 ? GT_RVOL_MEDIUM
+           : vol30 < 40 ? GT_RVOL_HIGH
+                        : GT_RVOL_EXTREME;
 }
 
 static int trend_class(double t)
 {
-    return t > 0.20 ? GT_RTREND_STRONG_UP : t > 0.05 ? GT_RTREND_UP
-           : t > -0.05 ? GT_RTREND_SIDEWAYS : t > -0.20 ? GT_RTREND_DOWN : GT_RTREND_STRONG_DOWN;
+    return t > 0.20    ? GT_RTREND_STRONG_UP
+           : t > 0.05  ? GT_RTREND_UP
+           : t > -0.05 ? GT_RTREND_SIDEWAYS
+           : t > -0.20 ? GT_RTREND_DOWN
+                       : GT_RTREND_STRONG_DOWN;
 }
 
 /* NaN correlation (no benchmark) makes both comparisons false. */
@@ -247,8 +252,8 @@ int32_t gt_regime_classify(const double *feat, double *info)
     return reg;
 }
 
-int gt_regime_rules(const double *high, const double *low, const double *close,
-                    const double *bench, int64_t n, double *feat, int8_t *codes, double *info)
+int gt_regime_rules(const double *high, const double *low, const double *close, const double *bench,
+                    int64_t n, double *feat, int8_t *codes, double *info)
 {
     int rc = check_bars("rules", high, low, close, n);
     if (rc < 0)
