@@ -62,10 +62,27 @@ local function inputs(s)
   return rows
 end
 
+-- symbols = {"ORCL", ...} are loaded from the store (db =, timeframe =) into o.series once.
+local function resolve_symbols(o, who)
+  if o.symbols == nil or o.series ~= nil then return true end
+  if type(o.symbols) ~= "table" or #o.symbols < 1 then error(who .. ": symbols must be a list of names", 3) end
+  local data = require "gt.data"
+  local list = {}
+  for j, sym in ipairs(o.symbols) do
+    local s, err = data.load({ symbol = sym, timeframe = o.timeframe or "1d", db = o.db })
+    if not s then return nil, ("%s: symbol %s: %s"):format(who, tostring(sym), err) end
+    list[j] = s
+  end
+  o.series = list
+  return true
+end
+
 local function check_opts(o, who)
   if type(o) ~= "table" then error(who .. ": options must be a table", 3) end
   local list = o.series
-  if type(list) ~= "table" or #list < 1 then error(who .. ": need series = {s1, ...} (gt series)", 3) end
+  if type(list) ~= "table" or #list < 1 then
+    error(who .. ": need series = {s1, ...} (gt series) or symbols = {name, ...} (stored bars)", 3)
+  end
   for j, s in ipairs(list) do
     if type(s) ~= "table" or not s._c then error(("%s: series[%d] is not a gt series"):format(who, j), 3) end
   end
@@ -80,6 +97,8 @@ end
 
 -- The training set: rows {sym, d, ts, tend, x, ret = {...}, sharpe = {...}, best, bh}.
 function M.dataset(o)
+  local ok, rerr = resolve_symbols(o, "gt.ml")
+  if not ok then return nil, rerr end
   local list, H, step, strategies = check_opts(o, "gt.ml.dataset")
   local bt = require "gt.backtest"
   local rows = {}

@@ -165,6 +165,23 @@ describe("gt.ml train, predict, save and load", function()
   end)
 end)
 
+describe("gt.ml with stored symbols", function()
+  it("loads symbols = {...} from the store", function()
+    local dir = require("tests.lua.support").tmpdir()
+    local db = require("gt.store").open(dir .. "/bars.db")
+    local s = gt.data.synthetic { n = 900, seed = 6, symbol = "SYMA" }
+    assert.equal(900, db:put(s))
+    db:close()
+    local rows = assert(ml.dataset { symbols = { "SYMA" }, db = dir .. "/bars.db", horizon = 10, step = 10 })
+    local direct = assert(ml.dataset { series = { s }, horizon = 10, step = 10 })
+    assert.equal(#direct, #rows)
+    assert.same(direct[5].ret, rows[5].ret)
+    local none, err = ml.dataset { symbols = { "NOPE" }, db = dir .. "/bars.db" }
+    assert.is_nil(none)
+    assert.matches("gt.ml: symbol NOPE: store " .. dir .. "/bars.db: no NOPE 1d bars stored", err, 1, true)
+  end)
+end)
+
 describe("gtengine ml", function()
   local t = require "tests.lua.support"
   local json = require "gt.json"
