@@ -1229,7 +1229,8 @@ int gt_hmm_set(gt_hmm *m, const double *pi, const double *a, const double *mean,
 void gt_hmm_get(const gt_hmm *m, double *pi, double *a, double *mean, double *var);
 /* Baum-Welch from `restarts` seeded starts (means at observations drawn by the seed),
  * at most iters iterations each, stops when the log-likelihood gains < tol; keeps the best
- * start. Writes its log-likelihood. */
+ * start. restarts = 0 is one start from m's current parameters (a warm start). Writes its
+ * log-likelihood. */
 int gt_hmm_fit(gt_hmm *m, const double *x, int64_t n, int32_t restarts, int32_t iters,
                double tol, uint64_t seed, double *loglik);
 /* One forward-filter step: alpha[k] is P(state | obs 0..t-1) filtered at t-1 (ignored when

@@ -435,8 +435,8 @@ int gt_hmm_fit(gt_hmm *m, const double *x, int64_t n, int32_t restarts, int32_t 
     if (n < 2 * k)
         return gt_seterr(GT_EINVAL, "hmm: fit needs at least %d rows (2 per state), got %lld",
                          2 * k, (long long)n);
-    if (restarts < 1 || iters < 1)
-        return gt_seterr(GT_EINVAL, "hmm: fit needs restarts >= 1 and iters >= 1");
+    if (restarts < 0 || iters < 1)
+        return gt_seterr(GT_EINVAL, "hmm: fit needs restarts >= 0 and iters >= 1");
     for (int64_t i = 0; i < n * d; i++)
         if (!isfinite(x[i]))
             return gt_seterr(GT_EINVAL, "hmm: fit: row %lld column %lld is %g: need finite",
@@ -462,10 +462,12 @@ int gt_hmm_fit(gt_hmm *m, const double *x, int64_t n, int32_t restarts, int32_t 
     }
     double best_ll = -INFINITY;
     uint64_t st = seed;
-    for (int32_t r = 0; r < restarts; r++) {
+    for (int32_t r = 0; r < (restarts > 0 ? restarts : 1); r++) {
         /* Start: means at k observations drawn at random, the data's variance, sticky
-         * transitions (0.9 stay), uniform pi. */
-        for (int32_t i = 0; i < k; i++) {
+         * transitions (0.9 stay), uniform pi; or, with no restarts, m itself. */
+        if (restarts == 0)
+            gt_hmm_get(m, cur->pi, cur->a, cur->mean, cur->var);
+        for (int32_t i = 0; restarts > 0 && i < k; i++) {
             int64_t t = (int64_t)(splitmix64(&st) % (uint64_t)n);
             cur->pi[i] = 1.0 / k;
             for (int32_t j = 0; j < k; j++)

@@ -213,6 +213,20 @@ static void test_hmm_recovery(void)
     gt_hmm_fit(m2, x, N, 3, 200, 1e-8, 7, &ll2);
     ok(ll2 == ll, "deterministic for a seed");
 
+    /* restarts = 0 is one warm start from m itself: the seed plays no part, and starting at
+     * the optimum it stays there (the likelihood cannot fall under Baum-Welch). */
+    gt_hmm *w1 = gt_hmm_new(2, 1), *w2 = gt_hmm_new(2, 1);
+    gt_hmm_set(w1, pi, a, mu, v);
+    gt_hmm_set(w2, pi, a, mu, v);
+    double lw1 = 0, lw2 = 0;
+    is_int(gt_hmm_fit(w1, x, N, 0, 200, 1e-8, 1, &lw1), GT_OK, "warm start");
+    gt_hmm_fit(w2, x, N, 0, 200, 1e-8, 99, &lw2);
+    ok(lw1 == lw2, "warm start ignores the seed");
+    ok(lw1 >= ll - 1e-6 * fabs(ll), "warm start from the fit keeps its likelihood (%.6f, %.6f)",
+       lw1, ll);
+    gt_hmm_free(w1);
+    gt_hmm_free(w2);
+
     /* Causality: the filtered posterior at t depends on rows 0..t only. */
     double *p1 = malloc(sizeof *p1 * N * 2), *p2 = malloc(sizeof *p2 * N * 2);
     gt_hmm_forward(m, x, N, p1, NULL);
