@@ -8,8 +8,9 @@
 -- default costs); at each decision bar d on a grid (every `step` bars once the features are
 -- defined) the inputs are the regime features at d (bars 0..d only) and the targets each
 -- strategy's realised outcome over the next H bars: the return of its equity from d to
--- d + H and the Sharpe of its per-bar equity returns there. "Best" is the strategy with
--- the highest forward return.
+-- d + H and the Sharpe of its per-bar equity returns there (following the strategy from d
+-- means holding whatever position it holds at d; costs are those of the backtest). "Best"
+-- is the strategy with the highest forward return.
 -- Model: a multinomial logistic regression (L2, full-batch gradient descent from zero, so
 -- deterministic) gives P(best = j); ridge regressions per strategy give expected forward
 -- return and Sharpe. Inputs are standardised by the training rows' mean and std.

@@ -4,20 +4,24 @@
 --   gt.regime.detect(series, {method = "rules"|"hmm"|"ensemble", at = i}) -> record at bar i
 --   gt.regime.history(series, opts) -> {n =, codes = int8[n], confidence = double[n],
 --                                        labels = {[i] = name or nil}, name = function(h, i)}
---   gt.regime.stream(opts) -> obj; obj:update(bar) -> current regime name (nil in warm-up)
+--   gt.regime.stream(opts) -> obj; obj:update(bar) -> current regime name (nil in warm-up);
+--                             obj:record() -> the detect record of the current bar
 --   gt.regime.fit_hmm(series, opts) -> model (fitted on the whole series: for offline use)
 --   gt.regime.viterbi(model, series) -> codes (hindsight: the whole series decides each bar)
+--   gt.regime.accuracy{method =, seeds =, n =} -> per-bar accuracy and confusion on
+--                             gt.data.synthetic paths against their true regimes
 --
 -- Every label is computed online: the label at bar i uses bars 0..i only. history() for
 -- "rules" is one C call over the series; for "hmm" and "ensemble" it drives the same
--- stream object that :update() does, so the two cannot disagree.
+-- stream object that :update() does, so the two cannot disagree (with a fixed `model` it
+-- runs batch passes in the stream's order of operations; the spec holds them equal).
 --
 -- The HMM without a given model is fitted online: first at `min_fit` valid bars (Baum-Welch,
 -- `restarts` seeded starts), then every `refit` bars on the last `window` bars, starting
 -- from the previous fit (warm = false: seeded starts every time; warm starts scored higher
 -- on synthetic data and run ~20x faster); after each fit the filter is re-run over that
--- window with the new parameters. Its states are
--- named by the rule thresholds applied to each state's mean return and volatility.
+-- window with the new parameters. Its states are named by the rule thresholds applied to
+-- each state's mean return and volatility.
 local ffi = require "ffi"
 local gtffi = require "gt.ffi"
 local C = gtffi.C
