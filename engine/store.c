@@ -99,6 +99,18 @@ static const char *const migrations[] = {
     /* the report's other lines at the same bars (each further symbol's close, the
      * strategy's declared indicators) as JSON; '' when the report has none */
     "ALTER TABLE runs ADD COLUMN chart TEXT NOT NULL DEFAULT '';",
+    /* 4 -> 5: strategy-selection models (gt.ml): the whole model as one JSON document
+     * (inputs, standardisation, weights, training range, validation scores), so a loaded
+     * model predicts exactly what the saved one did. */
+    "CREATE TABLE models ("
+    "  id INTEGER PRIMARY KEY,"
+    "  created_at INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  first_ts INTEGER,"
+    "  last_ts INTEGER,"
+    "  doc TEXT NOT NULL"
+    ");"
+    "CREATE INDEX models_name ON models(name, id);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(NMIGRATIONS == GT_STORE_SCHEMA_VERSION,
@@ -981,4 +993,78 @@ int64_t gt_store_cover_missing(gt_store *st, const char *symbol, const char *tim
         n++;
     }
     return n;
+}
+
+/* ---- models (gt.ml) ---- */
+
+int64_t gt_store_save_model(gt_store *st, const char *name, const char *doc, int64_t first_ts,
+                            int64_t last_ts)
+{
+    if (!st || !name || !*name || !doc)
+        return gt_seterr(GT_EINVAL, "store: save_model needs a handle, a name and a document");
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT INTO models(created_at, name, first_ts, last_ts, doc)"
+                           " VALUES (?, ?, ?, ?, ?)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(st->path, st->db, "saving a model");
+    sqlite3_bind_int64(q, 1, now_us());
+    sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, first_ts);
+    sqlite3_bind_int64(q, 4, last_ts);
+    sqlite3_bind_text(q, 5, doc, -1, SQLITE_STATIC);
+    int64_t id = sqlite3_step(q) == SQLITE_DONE ? sqlite3_last_insert_rowid(st->db)
+                                                : dberr(st->path, st->db, "saving a model");
+    sqlite3_finalize(q);
+    return id;
+}
+
+int64_t gt_store_model_find(gt_store *st, const char *name)
+{
+    if (!st || !name)
+        return gt_seterr(GT_EINVAL, "store: model_find needs a handle and a name");
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT MAX(id) FROM models WHERE name = ?", -1, &q, NULL) !=
+        SQLITE_OK)
+        return dberr(st->path, st->db, "finding a model");
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    int64_t id;
+    if (sqlite3_step(q) != SQLITE_ROW)
+        id = dberr(st->path, st->db, "finding a model");
+    else if (sqlite3_column_type(q, 0) == SQLITE_NULL)
+        id = gt_seterr(GT_ENOTFOUND, "store %s: no model named '%s' (train one first)", st->path,
+                       name);
+    else
+        id = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return id;
+}
+
+int64_t gt_store_model_doc(gt_store *st, int64_t id, char *buf, int64_t cap)
+{
+    if (!st || cap < 0 || (cap > 0 && !buf))
+        return gt_seterr(GT_EINVAL, "store: model_doc needs a handle and a buffer");
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT doc FROM models WHERE id = ?", -1, &q, NULL) !=
+        SQLITE_OK)
+        return dberr(st->path, st->db, "reading a model");
+    sqlite3_bind_int64(q, 1, id);
+    int64_t len;
+    int s = sqlite3_step(q);
+    if (s == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(q, 0);
+        len = sqlite3_column_bytes(q, 0);
+        if (cap > 0) {
+            int64_t k = len < cap - 1 ? len : cap - 1;
+            if (t)
+                memcpy(buf, t, (size_t)k);
+            buf[k] = '\0';
+        }
+    } else if (s == SQLITE_DONE) {
+        len = gt_seterr(GT_ENOTFOUND, "store %s: no model %lld", st->path, (long long)id);
+    } else {
+        len = dberr(st->path, st->db, "reading a model");
+    }
+    sqlite3_finalize(q);
+    return len;
 }

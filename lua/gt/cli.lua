@@ -193,6 +193,8 @@ M.commands = {
   { name = "analyze", synopsis = "analyze (--data FILE | --symbol S) [--json]", summary = "indicators, levels, patterns and a scored recommendation", handler = "gt.cmd.analyze" },
   { name = "backtest", synopsis = "backtest --strategy NAME (--data FILE | --symbol S) ...", summary = "run a strategy over history; stats table, --json, --report FILE", handler = "gt.cmd.backtest" },
   { name = "runs", synopsis = "runs [--id N [--report FILE]] [--json]", summary = "saved backtest runs, newest first; one in full with --id", handler = "gt.cmd.runs" },
+  { name = "regime", synopsis = "regime (--data FILE | --symbol S) [--method rules|hmm|ensemble] [--json]", summary = "the market regime (seven seed regimes) at the last bar, and recent labels", handler = "gt.cmd.regime" },
+  { name = "ml", synopsis = "ml train|evaluate|predict (--data FILE... | --symbol S...) [--horizon 20]", summary = "strategy selection learned from backtests; out-of-sample table, saved models", handler = "gt.cmd.ml" },
   { name = "strategies", synopsis = "strategies [--json]", summary = "list strategies with their parameters", handler = function(args) return require("gt.cmd.backtest").strategies(args) end },
   { name = "help", synopsis = "help [CMD]", summary = "this list, or one command's options", handler = cmd_help },
 }
