@@ -11,6 +11,7 @@
 #include "gt_version.h"
 
 static _Thread_local char errbuf[1024];
+static _Thread_local int errcode;
 
 volatile int gt_interrupted;
 
@@ -20,6 +21,7 @@ int gt_seterr(int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(errbuf, sizeof errbuf, fmt, ap);
     va_end(ap);
+    errcode = code;
     return code;
 }
 
@@ -28,9 +30,15 @@ const char *gt_errmsg(void)
     return errbuf;
 }
 
+int gt_errcode(void)
+{
+    return errcode;
+}
+
 void gt_clearerr(void)
 {
     errbuf[0] = '\0';
+    errcode = 0;
 }
 
 const char *gt_status_name(int code)

@@ -31,11 +31,11 @@
     X(GT_ESTATE, -14, "wrong state for this call")          \
     X(GT_EDENIED, -15, "denied")
 
-enum gt_status {
-#define GT_STATUS_ENUM(name, code, msg) name = code,
-    GT_STATUS_LIST(GT_STATUS_ENUM)
-#undef GT_STATUS_ENUM
-};
+/* The enum itself is in gt_ffi.h, where Lua sees it; each value must agree with the list. */
+#define GT_STATUS_ASSERT(name, code, msg) \
+    _Static_assert(name == code, #name " differs between gt_ffi.h and GT_STATUS_LIST");
+GT_STATUS_LIST(GT_STATUS_ASSERT)
+#undef GT_STATUS_ASSERT
 
 /* Sets the calling thread's last-error message (printf-style) and returns code, so a
  * failure is one line: `return gt_seterr(GT_EPARSE, "%s:%ld: ...", ...);` */

@@ -14,9 +14,33 @@
 enum { GT_ABI_VERSION = 2 };
 
 /* ---- core (gt.c) ---- */
+/* Status codes: 0 is success, failures are negative. The names and messages are in gt.h's
+ * GT_STATUS_LIST, which static-asserts these values; Lua reads them as C.GT_EINVAL etc. */
+enum gt_status {
+    GT_OK = 0,
+    GT_ENOMEM = -1,
+    GT_EINVAL = -2,
+    GT_EIO = -3,
+    GT_EPARSE = -4,
+    GT_ERANGE = -5,
+    GT_ENOTFOUND = -6,
+    GT_EDB = -7,
+    GT_ENET = -8,
+    GT_ETIMEOUT = -9,
+    GT_EHTTP = -10,
+    GT_EDATA = -11,
+    GT_EINTR = -12,
+    GT_ETOOBIG = -13,
+    GT_ESTATE = -14,
+    GT_EDENIED = -15
+};
 int gt_abi_version(void);
 const char *gt_version(void);
+/* The calling thread's last failure: its message and its code (0 when none since the last
+ * gt_clearerr). A message belongs to the failure whose code it carries, so a caller reads
+ * it only when gt_errcode() equals the status it got: never a stale one. */
 const char *gt_errmsg(void);
+int gt_errcode(void);
 const char *gt_status_name(int code);
 const char *gt_strerror(int code);
 void gt_clearerr(void);

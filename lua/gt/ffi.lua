@@ -14,22 +14,42 @@ if abi ~= C.GT_ABI_VERSION then
     :format(abi, C.GT_ABI_VERSION))
 end
 
--- The message for a failed call: the specific one C left, else the code's generic text.
+-- The message for a failed call rc: the specific one C left for this failure (its code
+-- matches rc), else the code's generic text; never a message left by an earlier failure.
+-- Reading it clears it.
 function M.errmsg(rc)
-  local m = ffi.string(C.gt_errmsg())
+  local m = ""
+  if rc == nil or C.gt_errcode() == rc then m = ffi.string(C.gt_errmsg()) end
   if m == "" and rc then m = ffi.string(C.gt_strerror(rc)) end
+  C.gt_clearerr()
   return m
 end
 
--- For environmental failures: returns nil, message when rc < 0, else rc.
+-- The one rule for every binding (DESIGN.md section 2): a status that means the caller
+-- misused the API (an invalid argument, a value out of range, a call in the wrong state)
+-- raises at the caller's caller; any other failure (file, network, data, database, memory)
+-- returns nil, message, code name for the caller to handle; success returns rc.
+local MISUSE = { [C.GT_EINVAL] = true, [C.GT_ERANGE] = true, [C.GT_ESTATE] = true }
+M.MISUSE = MISUSE
+function M.result(rc, level)
+  if rc >= 0 then return rc end
+  rc = tonumber(rc)
+  if MISUSE[rc] then error(M.errmsg(rc), (level or 1) + 1) end
+  return nil, M.errmsg(rc), ffi.string(C.gt_status_name(rc))
+end
+
+-- For environmental failures: returns nil, message, code name when rc < 0, else rc.
 function M.try(rc)
-  if rc < 0 then return nil, M.errmsg(rc), ffi.string(C.gt_status_name(rc)) end
+  if rc < 0 then
+    rc = tonumber(rc)
+    return nil, M.errmsg(rc), ffi.string(C.gt_status_name(rc))
+  end
   return rc
 end
 
 -- For misuse: raises at the caller's caller when rc < 0.
 function M.check(rc, level)
-  if rc < 0 then error(M.errmsg(rc), (level or 1) + 1) end
+  if rc < 0 then error(M.errmsg(tonumber(rc)), (level or 1) + 1) end
   return rc
 end
 

@@ -17,14 +17,12 @@ local Store = {}
 Store.__index = Store
 M.Store = Store
 
-local GT_EINVAL = -2
-local GT_ENOTFOUND = -6
+local GT_ENOTFOUND = C.GT_ENOTFOUND
 
--- A failed call: misuse (GT_EINVAL) raises at the caller of the method, anything else
--- (SQLite, bad data, interrupt) is returned as nil, message.
+-- A failed call, by gt.ffi's one rule: misuse raises at the caller of the method, anything
+-- else (SQLite, bad data, interrupt) is returned as nil, message.
 local function fail(rc)
-  local msg = gtffi.errmsg(rc)
-  if rc == GT_EINVAL then error(msg, 3) end
+  local _, msg = gtffi.result(rc, 3)
   return nil, msg
 end
 

@@ -61,4 +61,27 @@ describe("gt.ffi", function()
     assert.has_error(function() gtffi.check(-1) end, "out of memory")
     assert.equal("GT_EDENIED", ffi.string(C.gt_status_name(-15)))
   end)
+
+  it("names status codes in the contract, never a stale message, and applies one rule", function()
+    local C = gtffi.C
+    assert.equal(-2, C.GT_EINVAL); assert.equal(-6, C.GT_ENOTFOUND); assert.equal(-15, C.GT_EDENIED)
+    -- a failure with a specific message...
+    local out = ffi.new("gt_store *[1]")
+    local rc = C.gt_store_open("/nonexistent-dir/x/y.db", out)
+    assert.is_true(rc < 0)
+    assert.equal(tonumber(rc), C.gt_errcode())
+    assert.matches("/nonexistent%-dir/x/y%.db", ffi.string(C.gt_errmsg()))
+    -- ...is not reported for a later failure with another code that left none
+    assert.equal("out of memory", gtffi.errmsg(C.GT_ENOMEM))
+    -- reading it clears it
+    rc = C.gt_store_open("/nonexistent-dir/x/y.db", out)
+    assert.matches("y%.db", gtffi.errmsg(tonumber(rc)))
+    assert.equal("", ffi.string(C.gt_errmsg())); assert.equal(0, C.gt_errcode())
+    -- misuse raises, environmental failure returns nil, message, code
+    assert.has_error(function() gtffi.result(C.GT_EINVAL) end, "invalid argument")
+    assert.has_error(function() gtffi.result(C.GT_ESTATE) end)
+    local v, msg, name = gtffi.result(C.GT_EIO)
+    assert.is_nil(v); assert.equal("input/output error", msg); assert.equal("GT_EIO", name)
+    assert.equal(5, gtffi.result(5))
+  end)
 end)
