@@ -95,7 +95,9 @@ $(B)/%.o: engine/%.c $(B)/flags $(B)/gt_version.h
 $(B)/embedded.c: engine/embed.lua engine/gt_ffi.h $(LUA_SRCS) | check-deps
 	@mkdir -p $(@D)
 	@echo "  EMBED   lua/ engine/gt_ffi.h"
-	$(Q)$(LUAJIT) engine/embed.lua $@ engine/gt_ffi.h $(LUA_SRCS)
+	$(Q)$(LUAJIT) engine/embed.lua $@ $(B)/gt_layout.h engine/gt_ffi.h $(LUA_SRCS)
+$(B)/gt_layout.h: $(B)/embedded.c
+$(B)/gt.o: $(B)/gt_layout.h
 
 $(B)/embedded.o: $(B)/embedded.c $(B)/flags
 	$(Q)$(CC) $(CFLAGS_ALL) -Iengine -w -c $< -o $@

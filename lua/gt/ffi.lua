@@ -56,16 +56,7 @@ end
 -- Structs and fields as Lua sees them, parsed from the cdef text. Convention in
 -- gt_ffi.h: `typedef struct NAME { ... } NAME;` with one field per declaration line.
 function M.cdef_structs(text)
-  local out = {}
-  for name, body in (text or host.cdef):gmatch("typedef%s+struct%s+([%w_]+)%s*(%b{})") do
-    local fields = {}
-    for decl in body:sub(2, -2):gsub("/%*.-%*/", ""):gmatch("[^;]+;") do
-      local field = decl:match("([%a_][%w_]*)%s*%[[^%]]*%]%s*;") or decl:match("([%a_][%w_]*)%s*;")
-      if field then fields[#fields + 1] = field end
-    end
-    out[#out + 1] = { name = name, fields = fields }
-  end
-  return out
+  return require("gt.cstructs").parse(text or host.cdef)
 end
 
 -- C's layout table as Lua rows {type=, field=, offset=, size=}.
