@@ -13,7 +13,7 @@ ifeq ($(CI),true)
 WARN     += -Werror
 endif
 OPT      ?= -O2
-CFLAGS_ALL = -std=c11 $(OPT) -g -D_GNU_SOURCE $(WARN) -MMD -MP -Ibuild $(SAN) \
+CFLAGS_ALL = -std=c11 $(OPT) -g -D_GNU_SOURCE $(WARN) -MMD -MP -I$(B) $(SAN) \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 # -rdynamic: LuaJIT's ffi.C finds the engine's symbols in the executable itself.
 LDFLAGS_ALL = -rdynamic $(SAN) $(LDFLAGS)
