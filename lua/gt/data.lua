@@ -96,9 +96,13 @@ local function date_bars(s, tf)
 end
 
 -- Fetches bars from a provider into the store, asking only for the parts of
--- [start, stop) never fetched before (the store keeps what was asked for, so weekends and
--- holidays with no bars are not asked for again), then returns the requested range from
--- the store. The most recent bar period is never marked as fetched: it may be unfinished.
+-- [start, stop) never fetched before, then returns the requested range from the store.
+-- Coverage (what is never asked for again) is recorded only where it is known: a window
+-- that returned bars is covered up to the start of today (UTC; weekends and holidays
+-- inside it are not asked for again), and into today only up to the end of the last
+-- complete bar received. A window that returned no bars records nothing (a wrong symbol
+-- or an outage must not hide the range for good). o.refresh = true asks for the whole
+-- range again (stored bars are replaced by the provider's, keep-last).
 function M.fetch(o)
   if type(o) ~= "table" or not o.provider or not o.symbol then
     error("gt.data.fetch{provider=, symbol=, timeframe=, start=, stop=}", 2)
@@ -110,16 +114,23 @@ function M.fetch(o)
   if stop <= start then error("gt.data.fetch: stop must be after start", 2) end
   local db, err = open_store(o)
   if not db then return nil, err end
-  local wanted, merr = db:missing(o.symbol, tf, start, stop)
-  if not wanted then db:close(); return nil, merr end
+  local wanted, merr
+  if o.refresh then
+    wanted = { { start, stop } }
+  else
+    wanted, merr = db:missing(o.symbol, tf, start, stop)
+    if not wanted then db:close(); return nil, merr end
+  end
   local providers = require "gt.providers"
   local report = { provider = o.provider, symbol = o.symbol, timeframe = tf, requests = 0,
     fetched = 0, ranges = {} }
-  local settled = gtime.now() - tfi.us -- bars before this are complete
+  local now = gtime.now()
+  local settled = now - tfi.us -- bars that start before this are complete
+  local today = now - now % gtime.DAY -- days before this one are closed
   for _, w in ipairs(wanted) do
     local req = {}
     for k, v in pairs(o) do req[k] = v end
-    req.db = nil
+    req.db, req.refresh = nil, nil
     req.timeframe, req.start, req.stop = tf, w[1], w[2]
     local s, rep = providers.fetch(req)
     if not s then db:close(); return nil, rep end
@@ -131,7 +142,12 @@ function M.fetch(o)
       local ok, perr = db:put(s, { symbol = o.symbol, timeframe = tf, source = o.provider })
       if not ok then db:close(); return nil, perr end
     end
-    local covered = math.min(w[2], settled)
+    local covered = w[1]
+    if s.n > 0 then
+      covered = math.min(w[2], today)
+      local last_end = tonumber(s.ts[s.n - 1]) + tfi.us
+      covered = math.max(covered, math.min(w[2], last_end, settled))
+    end
     if covered > w[1] then
       local ok, cerr = db:cover(o.symbol, tf, w[1], covered)
       if not ok then db:close(); return nil, cerr end
@@ -139,7 +155,13 @@ function M.fetch(o)
   end
   local s, lerr = db:load({ symbol = o.symbol, timeframe = tf, start = start, stop = stop })
   db:close()
-  if not s then return nil, lerr end
+  if not s then
+    if report.requests > 0 and report.fetched == 0 then
+      lerr = lerr .. ("; %s returned no bars for it, and nothing was recorded as fetched, so the "
+        .. "next fetch asks again"):format(o.provider)
+    end
+    return nil, lerr, report
+  end
   report.bars = s.n
   return s, report
 end

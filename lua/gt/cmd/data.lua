@@ -12,8 +12,9 @@ subcommands:
         read CSV files (Yahoo, backtrader, backtesting.py, ISO/epoch timestamps), validate every
         bar and store them (symbol defaults from the file name, timeframe from the bar spacing)
   fetch --provider yahoo|alpaca|coinbase --symbol S --start DATE [--end DATE] [--timeframe TF]
-        [--db PATH] [--base-url URL] [--feed iex|sip] [--key-file FILE]
+        [--db PATH] [--base-url URL] [--feed iex|sip] [--key-file FILE] [--refresh]
         download bars into the store; only the range the store lacks is requested
+        (--refresh asks for the whole range again and replaces the stored bars)
   list [--db PATH] [--json]
         stored symbols with timeframe, bar count and date range
   export --symbol S [--timeframe TF] [--start DATE] [--end DATE] [--format csv|json] [--out FILE] [--db PATH]
@@ -75,7 +76,7 @@ end
 local function fetch(args)
   local o = cli.parse(args, { provider = "string", symbol = "string", start = "string", ["end"] = "string",
     timeframe = "string", db = "string", base_url = "string", feed = "string", key_file = "string",
-    adjustment = "string", json = "flag" }, 3)
+    adjustment = "string", json = "flag", refresh = "flag" }, 3)
   if not o.provider then cli.usage("data fetch needs --provider yahoo|alpaca|coinbase") end
   if not o.symbol then cli.usage("data fetch needs --symbol") end
   if not o.start then cli.usage("data fetch needs --start DATE") end
@@ -89,7 +90,7 @@ local function fetch(args)
   local p = fmt.progress("fetching " .. o.symbol)
   local s, rep = require("gt.data").fetch { provider = o.provider, symbol = o.symbol, start = start,
     stop = stop, timeframe = o.timeframe or "1d", db = o.db, base_url = o.base_url, feed = o.feed,
-    key_file = o.key_file, adjustment = o.adjustment,
+    key_file = o.key_file, adjustment = o.adjustment, refresh = o.refresh,
     progress = function(info) p(info.bars or 0, nil, "bars") end }
   p.done()
   if not s then
