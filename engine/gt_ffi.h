@@ -208,6 +208,23 @@ int32_t gt_csv_report_adjusted(const gt_csv_report *r);
 int32_t gt_csv_report_nnotes(const gt_csv_report *r);
 const char *gt_csv_report_note(const gt_csv_report *r, int32_t i);
 
+/* ---- files gtengine writes (fsio.c) ---- */
+/* A report or export written whole or not at all: a temporary file created exclusively in
+ * the target's directory, renamed over the target on commit. A target that exists and is
+ * not a regular file (device, symlink, directory, FIFO) is refused. Messages name path. */
+typedef struct gt_file gt_file;
+int gt_file_create(const char *path, gt_file **out);
+int gt_file_write(gt_file *f, const char *buf, int64_t len);
+/* Flushes, renames into place and frees f; on failure removes the temporary file. */
+int gt_file_commit(gt_file *f);
+/* Removes the temporary file and frees f (NULL-safe); the target is untouched. */
+void gt_file_abort(gt_file *f);
+int gt_file_write_atomic(const char *path, const char *buf, int64_t len);
+/* What is at path (following symlinks): its type and, for a regular file, *size (else
+ * -1). A missing path is GT_FILE_NONE, not an error. */
+enum gt_file_type { GT_FILE_NONE = 0, GT_FILE_REGULAR = 1, GT_FILE_DIR = 2, GT_FILE_OTHER = 3 };
+int gt_file_stat(const char *path, int64_t *size, int32_t *type);
+
 /* ---- store (store.c) ---- */
 /* SQLite storage: bars keyed by (symbol, timeframe, ts) in one database file. A handle is
  * one connection: one thread at a time, never across fork() (see store.h). A time range
@@ -543,6 +560,11 @@ int gt_store_cover_add(gt_store *st, const char *symbol, const char *timeframe, 
  * returns how many there are. */
 int64_t gt_store_cover_missing(gt_store *st, const char *symbol, const char *timeframe,
                                int64_t start, int64_t stop, int64_t *out, int64_t cap);
+/* How many bars of s are already stored at the same (symbol, timeframe, ts) with a
+ * different open, high, low, close or volume: what gt_store_put would overwrite. Sets
+ * *first_ts (may be NULL) to the oldest such ts. Writes nothing. */
+int64_t gt_store_changed(gt_store *st, const char *symbol, const char *timeframe,
+                         const gt_series *s, int64_t *first_ts);
 
 /* ---- saved runs (store.c) ---- */
 /* A backtest run as stored (store.c, schema 2): what ran on which data, and its results.

@@ -941,3 +941,54 @@ int64_t gt_store_cover_missing(gt_store *st, const char *symbol, const char *tim
     }
     return n;
 }
+
+int64_t gt_store_changed(gt_store *st, const char *symbol, const char *timeframe,
+                         const gt_series *s, int64_t *first_ts)
+{
+    int rc;
+    if (!st || !s)
+        return gt_seterr(GT_EINVAL, "store: gt_store_changed needs a handle and a series");
+    if ((rc = check_key(st, symbol, timeframe)) != GT_OK)
+        return rc;
+    if (first_ts)
+        *first_ts = 0;
+    if (s->n == 0)
+        return 0;
+    sqlite3_stmt *q = stmt(st, S_LOAD);
+    if (!q)
+        return GT_EDB;
+    /* One range scan over the stored bars merged with the (strictly increasing) series:
+     * a million-bar file costs one pass, not a million lookups. */
+    bind_range(q, symbol, timeframe, s->ts[0], s->ts[s->n - 1] + 1,
+               GT_STORE_START | GT_STORE_STOP);
+    int64_t n = 0, i = 0;
+    int r;
+    while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t ts = sqlite3_column_int64(q, 0);
+        while (i < s->n && s->ts[i] < ts)
+            i++;
+        if (i == s->n)
+            break;
+        if (s->ts[i] != ts)
+            continue;
+        /* Exact comparison: a REAL column gives back the double it was given. */
+        if (sqlite3_column_double(q, 1) != s->open[i] || sqlite3_column_double(q, 2) != s->high[i] ||
+            sqlite3_column_double(q, 3) != s->low[i] || sqlite3_column_double(q, 4) != s->close[i] ||
+            sqlite3_column_double(q, 5) != s->volume[i]) {
+            if (n == 0 && first_ts)
+                *first_ts = ts;
+            n++;
+        }
+        if ((n & POLL_MASK) == POLL_MASK && gt_interrupted) {
+            done(q);
+            return gt_seterr(GT_EINTR, "store %s: comparison interrupted", st->path);
+        }
+    }
+    if (r != SQLITE_ROW && r != SQLITE_DONE) {
+        rc = dberr(st->path, st->db, "comparing with stored bars");
+        done(q);
+        return rc;
+    }
+    done(q);
+    return n;
+}

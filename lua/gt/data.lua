@@ -2,7 +2,7 @@
 -- providers and synthetic data all arrive as gt series (lua/gt/series.lua) and pass the
 -- same bar validation (engine/series.c gt_bar_check).
 --   gt.data.load("file.csv" | {symbol=, timeframe=, start=, stop=, db=}, opts) -> series
---   gt.data.import(path, {symbol=, timeframe=, db=, on_error=}) -> report
+--   gt.data.import(path, {symbol=, timeframe=, db=, on_error=, replace=}) -> report
 --   gt.data.fetch{provider=, symbol=, timeframe=, start=, stop=, db=} -> series, report
 --   gt.data.align({s1, s2, ...}, {mode = "inner" | "outer"}) -> {aligned...}, filled
 --   gt.data.synthetic{n=, seed=, start=, timeframe=, price=} -> series, regimes
@@ -54,7 +54,9 @@ function M.load(what, opts)
   error("gt.data.load: expected a file path or a query table", 2)
 end
 
--- Reads a CSV file and stores it (one transaction; keep-last on existing bars).
+-- Reads a CSV file and stores it in one transaction. Bars already stored at the same
+-- times with other values are not overwritten unless opts.replace (then keep-last): the
+-- import fails, naming how many would change.
 -- Returns a report {symbol, timeframe, rows, loaded, skipped, errors, first, last, db}.
 -- opts.progress(phase, info), when given, hears "read" and "stored" with counts and CPU
 -- seconds, so a command can tell the user what a long import is doing.
@@ -70,6 +72,21 @@ function M.import(path, opts)
   end
   local db, err = open_store(opts)
   if not db then return nil, err end
+  if not opts.replace then
+    -- Two files can default to one symbol (2006-day-001.txt, 2006-volume-day-001.txt):
+    -- overwriting stored bars with other values must be asked for, never silent.
+    local first = ffi.new("int64_t[1]")
+    local changed = tonumber(C.gt_store_changed(db._h, s.symbol, s.timeframe, s._c, first))
+    if changed ~= 0 then
+      db:close()
+      if changed < 0 then return nil, gtffi.errmsg(changed) end
+      return nil, ("%s: %d bar%s already stored for %s %s in %s hold%s different values (the first "
+        .. "at %s); nothing was stored. Import with --replace (replace = true) to overwrite "
+        .. "them, or give this file its own --symbol"):format(path, changed,
+        changed == 1 and "" or "s", s.symbol, s.timeframe, db_path(opts), changed == 1 and "s" or "",
+        (gtime.format(tonumber(first[0]), false):gsub("T00:00:00Z$", "")))
+    end
+  end
   t0 = os.clock()
   local n, perr = db:put(s, { symbol = s.symbol, timeframe = s.timeframe, source = path })
   db:close()

@@ -9,8 +9,10 @@ local M = {}
 M.help = [[
 subcommands:
   import FILE... [--symbol S] [--timeframe TF] [--db PATH] [--on-error fail|skip] [--adjust]
+        [--replace]
         read CSV files (Yahoo, backtrader, backtesting.py, ISO/epoch timestamps), validate every
-        bar and store them (symbol defaults from the file name, timeframe from the bar spacing)
+        bar and store them (symbol defaults from the file name, timeframe from the bar spacing);
+        bars already stored with other values are overwritten only with --replace
   fetch --provider yahoo|alpaca|coinbase --symbol S --start DATE [--end DATE] [--timeframe TF]
         [--db PATH] [--base-url URL] [--feed iex|sip] [--key-file FILE] [--refresh]
         download bars into the store; only the range the store lacks is requested
@@ -22,9 +24,18 @@ subcommands:
 Dates are YYYY-MM-DD or ISO-8601 times (UTC). The database defaults to gt.db (or $GT_DB).
 ]]
 
+-- A failure on one data row ("FILE:LINE: field 'close': ...", csv.c's row reasons), the
+-- only kind --on-error skip can get past: a missing file or a bad header is not.
+local function row_error(f, err)
+  if err:sub(1, #f + 1) ~= f .. ":" then return false end
+  local reason = err:sub(#f + 2):match("^%d+: (.*)$")
+  return reason ~= nil and not reason:find("\n") and (reason:match("^field '") ~= nil
+    or reason:match("^wrong field count") ~= nil or reason:match("^unterminated quote") ~= nil)
+end
+
 local function import(args)
   local o, files = cli.parse(args, { symbol = "string", timeframe = "string", db = "string",
-    on_error = "string", adjust = "flag", json = "flag" }, 3)
+    on_error = "string", adjust = "flag", json = "flag", replace = "flag" }, 3)
   if #files == 0 then cli.usage("data import needs at least one FILE") end
   if o.symbol and #files > 1 then cli.usage("--symbol applies to one file; import files one at a time or name them SYMBOL.csv") end
   if o.on_error and o.on_error ~= "fail" and o.on_error ~= "skip" then cli.usage("--on-error is fail or skip") end
@@ -32,12 +43,12 @@ local function import(args)
   local reports, failed = {}, 0
   for _, f in ipairs(files) do
     -- phases that take more than a second are announced on stderr
-    local size = 0
-    local fh = io.open(f, "rb")
-    if fh then size = fh:seek("end"); fh:close() end
+    -- stat, not open: opening a FIFO to learn its size would eat its data
+    local _, size = require("gt.fsio").stat(f)
+    size = size or 0
     if size > 20e6 then io.stderr:write(("%s: reading %s MB...\n"):format(f, fmt.num(size / 1e6, 0))) end
     local rep, err = data.import(f, { symbol = o.symbol, timeframe = o.timeframe, db = o.db,
-      on_error = o.on_error, adjust = o.adjust, progress = function(phase, info)
+      on_error = o.on_error, adjust = o.adjust, replace = o.replace, progress = function(phase, info)
         if phase == "read" and (info.seconds > 1 or size > 20e6) then
           io.stderr:write(("%s: %s rows read in %.1f s; storing...\n"):format(f, fmt.num(info.rows), info.seconds))
         elseif phase == "stored" and info.seconds > 1 then
@@ -47,7 +58,7 @@ local function import(args)
     if not rep then
       failed = failed + 1
       io.stderr:write("gtengine data import: ", err, "\n")
-      if (o.on_error or "fail") == "fail" and not err:find("\n") then
+      if (o.on_error or "fail") == "fail" and row_error(f, err) then
         io.stderr:write("  (nothing was stored from this file; --on-error skip loads the valid rows and lists the rest)\n")
       end
     else
@@ -140,7 +151,7 @@ local function export(args)
   local f = io.stdout
   if o.out then
     local ferr
-    f, ferr = io.open(o.out, "w")
+    f, ferr = require("gt.fsio").open(o.out)
     if not f then io.stderr:write("gtengine data export: ", ferr, "\n"); return 1 end
   end
   local daily = s.timeframe and (s.timeframe:match("[dw]$") or s.timeframe:match("mo$"))
@@ -161,7 +172,8 @@ local function export(args)
     f:write("]}\n")
   end
   if o.out then
-    f:close()
+    local ok, werr = f:commit()
+    if not ok then io.stderr:write("gtengine data export: ", werr, "\n"); return 1 end
     io.stderr:write(("%s %s: %s bars written to %s\n"):format(o.symbol, s.timeframe or "", fmt.num(s.n), o.out))
   end
   return 0

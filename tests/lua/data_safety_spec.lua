@@ -1,0 +1,100 @@
+-- Issue 8 "data safety" and issue 9's small import cases: importing other values over stored
+-- bars needs --replace; messages for directories, FIFOs and header errors.
+local t = require "tests.lua.support"
+
+describe("data import over stored bars", function()
+  local dir, db
+  before_each(function() dir = t.tmpdir(); db = dir .. "/t.db" end)
+  after_each(function() os.execute("rm -rf " .. t.quote(dir)) end)
+
+  local HEAD = "Date,Open,High,Low,Close,Volume\n"
+  -- b.csv differs from a.csv in one bar only (2024-01-03: close 10.5 instead of 10) and adds 2024-01-05
+  local A = HEAD .. "2024-01-02,10,11,9,10,100\n2024-01-03,10,11,9,10,100\n2024-01-04,10,11,9,10,100\n"
+  local B = HEAD .. "2024-01-02,10,11,9,10,100\n2024-01-03,10,11,9,10.5,100\n2024-01-04,10,11,9,10,100\n"
+    .. "2024-01-05,10,11,9,10,100\n"
+
+  local function closes()
+    local out, err, code = t.run("data export --symbol X --db " .. db)
+    assert.equal(0, code, err)
+    local c = {}
+    for close in out:gmatch("\n[^,\n]+,[^,]+,[^,]+,[^,]+,([^,]+),") do c[#c + 1] = close end
+    return table.concat(c, " ")
+  end
+
+  it("refuses without --replace, naming how many bars would change, and stores nothing", function()
+    local a, b = t.write(dir .. "/a.csv", A), t.write(dir .. "/b.csv", B)
+    assert.equal(0, select(3, t.run("data import " .. a .. " --symbol X --db " .. db)))
+    local _, err, code = t.run("data import " .. b .. " --symbol X --db " .. db)
+    assert.equal(1, code)
+    assert.matches("1 bar already stored for X 1d in " .. db .. " holds different values (the first at 2024-01-03)",
+      err, 1, true)
+    assert.matches("--replace", err, 1, true)
+    assert.not_matches("on%-error skip", err)
+    assert.equal("10 10 10", closes(), "nothing changed, not even the new 2024-01-05 bar")
+    -- the same file again changes nothing, so it is not refused
+    assert.equal(0, select(3, t.run("data import " .. a .. " --symbol X --db " .. db)))
+    -- with --replace the file's bars win (keep-last)
+    local out, err2, code2 = t.run("data import " .. b .. " --symbol X --replace --db " .. db)
+    assert.equal(0, code2, err2)
+    assert.matches("4 bars", out, 1, true)
+    assert.equal("10 10.5 10 10", closes())
+  end)
+
+  it("gt.data.import takes replace = true", function()
+    local gt = require "gt"
+    local a, b = t.write(dir .. "/a.csv", A), t.write(dir .. "/b.csv", B)
+    assert.is_table(gt.data.import(a, { symbol = "X", db = db }))
+    local r, err = gt.data.import(b, { symbol = "X", db = db })
+    assert.is_nil(r)
+    assert.matches("1 bar already stored", err, 1, true)
+    assert.is_table(gt.data.import(b, { symbol = "X", db = db, replace = true }))
+  end)
+
+  it("two backtrader files that both default to symbol 2006 do not silently replace each other", function()
+    local p1, why = t.shared_file("data/backtrader/2006-day-001.txt")
+    if not p1 then return pending(why) end
+    local p2 = assert(t.shared_file("data/backtrader/2006-volume-day-001.txt"))
+    assert.equal(0, select(3, t.run("data import " .. p1 .. " --db " .. db)))
+    local before = t.run("data export --symbol 2006 --db " .. db)
+    local _, err, code = t.run("data import " .. p2 .. " --db " .. db)
+    assert.equal(1, code)
+    assert.matches("already stored for 2006 1d", err, 1, true)
+    assert.equal(before, (t.run("data export --symbol 2006 --db " .. db)))
+  end)
+end)
+
+describe("data import messages", function()
+  local dir, db
+  before_each(function() dir = t.tmpdir(); db = dir .. "/t.db" end)
+  after_each(function() os.execute("rm -rf " .. t.quote(dir)) end)
+
+  it("a directory: no size line, no --on-error hint", function()
+    os.execute("mkdir " .. t.quote(dir .. "/d"))
+    local _, err, code = t.run("data import " .. dir .. "/d --db " .. db)
+    assert.equal(1, code)
+    assert.matches(dir .. "/d: is a directory", err, 1, true)
+    assert.not_matches("MB", err)
+    assert.not_matches("on%-error skip", err)
+  end)
+
+  it("a bad header gets no --on-error hint; a bad row does", function()
+    local h = t.write(dir .. "/h.csv", "a,b\n1,2\n")
+    local _, err = t.run("data import " .. h .. " --db " .. db)
+    assert.matches("not an OHLCV header", err, 1, true)
+    assert.not_matches("on%-error skip", err)
+    local r = t.write(dir .. "/r.csv", "Date,Open,High,Low,Close,Volume\n2024-01-02,1,2,0.5,1,10\n2024-01-03,1,2,0.5,x,10\n")
+    _, err = t.run("data import " .. r .. " --db " .. db)
+    assert.matches("r.csv:3: field 'close': not a number", err, 1, true)
+    assert.matches("--on-error skip loads the valid rows", err, 1, true)
+  end)
+
+  it("a FIFO is read like a file", function()
+    local fifo = dir .. "/X.csv"
+    os.execute("mkfifo " .. t.quote(fifo))
+    os.execute(("(printf 'Date,Open,High,Low,Close,Volume\\n2024-01-02,1,2,0.5,1,10\\n' > %s &)"):format(t.quote(fifo)))
+    local out, err, code = t.run("data import " .. fifo .. " --timeframe 1d --db " .. db)
+    assert.equal(0, code, err)
+    assert.matches("X 1d, 1 bars", out, 1, true)
+    assert.not_matches("attempt to", err)
+  end)
+end)
