@@ -276,7 +276,8 @@ void gt_store_list_free(gt_store_list *l);
 /* ---- http (http.c) and providers (provider.c) ---- */
 /* An HTTP client (one reused curl handle). Defaults: connect 10 s, total 30 s, 3 retries
  * from 500 ms doubling to 30 s with jitter, 180 requests/min per host (burst 5), 64 MB
- * body cap, Retry-After honoured up to 120 s. */
+ * body cap, Retry-After honoured up to 30 s, give up below 100 bytes/s for 10 s, no
+ * deadline. A 3xx is an error (redirects are never followed). */
 typedef struct gt_http gt_http;
 enum gt_http_method { GT_HTTP_GET = 0, GT_HTTP_POST = 1, GT_HTTP_DELETE = 2, GT_HTTP_PATCH = 3,
                       GT_HTTP_PUT = 4 };
@@ -305,6 +306,22 @@ int gt_http_set_rate(gt_http *h, double per_minute, double burst);
 int gt_http_set_max_bytes(gt_http *h, int64_t max_bytes);
 /* Longest Retry-After honoured; a longer one fails the call at once (GT_EHTTP). */
 int gt_http_set_max_wait(gt_http *h, double seconds);
+/* Give up on a transfer slower than bytes_per_s for seconds (a trickling server);
+ * 0 disables. */
+int gt_http_set_low_speed(gt_http *h, int64_t bytes_per_s, int64_t seconds);
+/* Every request and retry wait from now on must end within seconds (0: no deadline):
+ * one command's total budget, across pages and retries. */
+int gt_http_set_deadline(gt_http *h, double seconds);
+/* Before sleeping for a retry, write one line saying so to fd (a terminal); -1: never. */
+int gt_http_set_notify(gt_http *h, int32_t fd);
+/* Secrets (API keys) to remove from any text shown to a user: process-wide, so every
+ * module's messages can be scrubbed. gt_scrub copies in[0..len) to out (NUL-terminated,
+ * at most cap - 1 bytes), each secret replaced by [REDACTED]; GT_SCRUB_CONTROL also drops
+ * terminal escape sequences and turns other control characters (newlines too) into
+ * spaces, for server text. Returns the full output length (call with cap 0 to size). */
+enum gt_scrub_flag { GT_SCRUB_CONTROL = 1 };
+int gt_secret_add(const char *value);
+int64_t gt_scrub(const char *in, int64_t len, int32_t flags, char *out, int64_t cap);
 /* A CA bundle file for TLS verification (NULL: the system default). */
 int gt_http_set_cainfo(gt_http *h, const char *path);
 /* headers: "Name: value\n" lines or NULL; body may be NULL for GET/DELETE. Returns GT_OK

@@ -143,11 +143,24 @@ function M.fetch(o)
     fetched = 0, ranges = {} }
   local now = gtime.now()
   local settled = now - tfi.us -- bars that start before this are complete
+  -- one deadline for the whole command, shared by every window fetched
+  local deadline = o.deadline or providers.DEADLINE
+  if type(deadline) ~= "number" or not (deadline > 0) then
+    db:close()
+    error("gt.data.fetch: deadline must be a number of seconds > 0", 2)
+  end
+  local t_end = C.gt_clock_seconds() + deadline
   local today = now - now % gtime.DAY -- days before this one are closed
-  for _, w in ipairs(wanted) do
+  for wi, w in ipairs(wanted) do
     local req = {}
     for k, v in pairs(o) do req[k] = v end
     req.db, req.refresh = nil, nil
+    req.deadline = t_end - C.gt_clock_seconds()
+    if req.deadline <= 0 then
+      db:close()
+      return nil, ("%s %s: the %g s deadline for this fetch has passed; %d of %d ranges fetched "
+        .. "(raise it with --deadline)"):format(o.provider, o.symbol, deadline, wi - 1, #wanted), report
+    end
     req.timeframe, req.start, req.stop = tf, w[1], w[2]
     local s, rep = providers.fetch(req)
     if not s then db:close(); return nil, rep end

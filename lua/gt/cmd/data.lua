@@ -15,8 +15,11 @@ subcommands:
         bars already stored with other values are overwritten only with --replace
   fetch --provider yahoo|alpaca|coinbase --symbol S --start DATE [--end DATE] [--timeframe TF]
         [--db PATH] [--base-url URL] [--feed iex|sip] [--key-file FILE] [--refresh]
+        [--timeout S] [--deadline S]
         download bars into the store; only the range the store lacks is requested
-        (--refresh asks for the whole range again and replaces the stored bars)
+        (--refresh asks for the whole range again and replaces the stored bars). Each
+        request gives up after --timeout seconds (30; connect 10; or when under 100 bytes/s
+        for 10 s), the whole command after --deadline seconds (300)
   list [--db PATH] [--json]
         stored symbols with timeframe, bar count and date range
   export --symbol S [--timeframe TF] [--start DATE] [--end DATE] [--format csv|json] [--out FILE] [--db PATH]
@@ -87,10 +90,14 @@ end
 local function fetch(args)
   local o = cli.parse(args, { provider = "string", symbol = "string", start = "string", ["end"] = "string",
     timeframe = "string", db = "string", base_url = "string", feed = "string", key_file = "string",
-    adjustment = "string", json = "flag", refresh = "flag" }, 3)
+    adjustment = "string", json = "flag", refresh = "flag", timeout = "number",
+    deadline = "number" }, 3)
   if not o.provider then cli.usage("data fetch needs --provider yahoo|alpaca|coinbase") end
   if not o.symbol then cli.usage("data fetch needs --symbol") end
   if not o.start then cli.usage("data fetch needs --start DATE") end
+  for _, k in ipairs({ "timeout", "deadline" }) do
+    if o[k] and not (o[k] > 0) then cli.usage(("--%s needs seconds > 0"):format(k)) end
+  end
   local start, err = gtime.parse(o.start)
   if not start then cli.usage("--start: " .. err) end
   local stop
@@ -102,10 +109,11 @@ local function fetch(args)
   local s, rep = require("gt.data").fetch { provider = o.provider, symbol = o.symbol, start = start,
     stop = stop, timeframe = o.timeframe or "1d", db = o.db, base_url = o.base_url, feed = o.feed,
     key_file = o.key_file, adjustment = o.adjustment, refresh = o.refresh,
+    timeout = o.timeout, deadline = o.deadline, notify = require("gt.fmt").isatty(2),
     progress = function(info) p(info.bars or 0, nil, "bars") end }
   p.done()
   if not s then
-    io.stderr:write("gtengine data fetch: ", rep, "\n")
+    io.stderr:write("gtengine data fetch: ", require("gt.http").scrub(rep, true), "\n")
     return 1
   end
   if o.json then
