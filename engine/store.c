@@ -142,6 +142,8 @@ struct gt_store_list {
     int64_t n;
 };
 
+static int64_t now_us(void);
+
 /* Records SQLite's message for a failed call: "store PATH: WHAT: MESSAGE". */
 static int dberr(const char *path, sqlite3 *db, const char *what)
 {
@@ -272,11 +274,22 @@ int gt_store_open(const char *path, gt_store **out)
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, GT_STORE_BUSY_MS);
     /* The first statement reads the file: a file that is not a database fails here with
-     * SQLite's "file is not a database". */
-    if ((rc = exec(st, setup_sql, "setting up the connection")) != GT_OK)
-        goto fail;
-    if ((rc = migrate(st)) != GT_OK)
-        goto fail;
+     * SQLite's "file is not a database". The switch to WAL and the migration can meet
+     * another process doing the same to a new file; SQLite then returns SQLITE_BUSY at
+     * once, without the busy handler, when waiting could deadlock (this connection holds a
+     * read lock another writer waits on). So the whole set-up is retried, from no locks
+     * held, until the busy timeout has passed. */
+    for (int64_t t0 = now_us(), pause_ms = 2;; pause_ms = pause_ms < 64 ? pause_ms * 2 : 64) {
+        if ((rc = exec(st, setup_sql, "setting up the connection")) == GT_OK &&
+            (rc = migrate(st)) == GT_OK)
+            break;
+        int code = sqlite3_extended_errcode(st->db) & 0xff;
+        if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) ||
+            now_us() - t0 >= (int64_t)GT_STORE_BUSY_MS * 1000)
+            goto fail;
+        struct timespec ts = {0, (long)pause_ms * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     *out = st;
     return GT_OK;
 fail:
