@@ -110,6 +110,7 @@ void gt_clear_interrupt(void)
     F(gt_csv_opts, header)      \
     F(gt_csv_opts, col)         \
     F(gt_csv_opts, name)        \
+    F(gt_csv_opts, max_bytes)   \
     /* store */                 \
     S(gt_store_entry)           \
     F(gt_store_entry, symbol)   \

@@ -176,7 +176,9 @@ typedef struct gt_csv_opts {
     int32_t header;      /* 1: line 1 names the columns; 0: no header, map by index */
     int32_t col[9];      /* per gt_csv_role: 0-based column index, or -1 */
     const char *name[9]; /* per gt_csv_role: header name (case-insensitive), or NULL */
+    int64_t max_bytes;   /* gt_csv_read refuses a larger input before reading it; 0: no limit */
 } gt_csv_opts;
+enum { GT_CSV_MAX_BYTES = 1073741824 }; /* max_bytes after gt_csv_opts_init: 1 GiB */
 void gt_csv_opts_init(gt_csv_opts *o);
 
 /* What a read did: counts, every skipped line, the columns found. Owned by the caller. */

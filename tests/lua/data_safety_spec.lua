@@ -98,3 +98,58 @@ describe("data import messages", function()
     assert.not_matches("attempt to", err)
   end)
 end)
+
+describe("input size cap", function()
+  local dir
+  before_each(function() dir = t.tmpdir() end)
+  after_each(function() os.execute("rm -rf " .. t.quote(dir)) end)
+
+  -- 2,000,000 bytes of a valid CSV: header + rows of 40 bytes ("2024-01-02,1,2,0.5,1,10" padded)
+  local function big(path, bytes)
+    local row = "2024-01-02,1,2,0.5,1,10" .. (" "):rep(16) .. "\n" -- 40 bytes
+    return t.write(path, ("x"):rep(0) .. "Date,Open,High,Low,Close,Volume\n" .. row:rep(math.floor(bytes / 40)))
+  end
+
+  it("a file over --max-size is refused before it is read, naming the file and the fix", function()
+    local f = big(dir .. "/B.csv", 2000000)
+    local _, err, code = t.run(("data import %s --max-size 1 --db %s"):format(f, dir .. "/t.db"))
+    assert.equal(1, code)
+    -- 32-byte header + 50,000 rows of 40 bytes = 2,000,032 bytes = 2.0 MB
+    assert.matches(f .. ": 2.0 MB is over the 1.0 MB input limit; nothing was read", err, 1, true)
+    assert.matches("--max-size MB", err, 1, true)
+  end)
+
+  it("a pipe is cut off at the limit too, and gt.data.load takes max_bytes", function()
+    local f = big(dir .. "/B.csv", 2000000)
+    local _, err, code = t.sh(("cat %s | %s data import /dev/stdin --max-size 1 --db %s"):format(
+      f, t.quote(t.gtengine), dir .. "/t.db"))
+    assert.equal(1, code)
+    assert.matches("/dev/stdin: more than the 1.0 MB input limit arrived; nothing was loaded", err, 1, true)
+    local gt = require "gt"
+    local s, lerr = gt.data.load(f, { max_bytes = 1000000 })
+    assert.is_nil(s)
+    assert.matches("over the 1.0 MB input limit", lerr, 1, true)
+    assert.has_error(function() gt.data.load(f, { max_bytes = -1 }) end, "gt.csv.read: max_bytes must be a number >= 0")
+  end)
+end)
+
+describe("csv out of memory", function()
+  it("names the file (under ulimit -v)", function()
+    local dir = t.tmpdir()
+    local f = dir .. "/M.csv"
+    local h = assert(io.open(f, "w"))
+    h:write("Date,Open,High,Low,Close,Volume\n")
+    for i = 1, 2000000 do h:write(1e9 + i * 60, ",1,2,0.5,1,10\n") end -- 48 MB
+    h:close()
+    -- 150 MB of address space: the binary starts, the file's bars do not fit
+    local _, err, code = t.sh(("ulimit -v 150000; %s data import %s --timeframe 1m --db %s"):format(
+      t.quote(t.gtengine), f, dir .. "/t.db"))
+    os.execute("rm -rf " .. t.quote(dir))
+    if err:find("Sanitizer", 1, true) or not err:find("out of memory", 1, true) then
+      return pending("this build or machine does not run out of memory under ulimit -v 150000: " .. err:sub(1, 200))
+    end
+    assert.equal(1, code)
+    assert.matches(f:gsub("%p", "%%%0") .. ": out of memory after %d+ rows of this 48000032%-byte input", err)
+    assert.not_matches("import: csv: out of memory", err, 1, true)
+  end)
+end)

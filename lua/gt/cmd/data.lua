@@ -9,10 +9,11 @@ local M = {}
 M.help = [[
 subcommands:
   import FILE... [--symbol S] [--timeframe TF] [--db PATH] [--on-error fail|skip] [--adjust]
-        [--replace]
+        [--replace] [--max-size MB]
         read CSV files (Yahoo, backtrader, backtesting.py, ISO/epoch timestamps), validate every
         bar and store them (symbol defaults from the file name, timeframe from the bar spacing);
-        bars already stored with other values are overwritten only with --replace
+        bars already stored with other values are overwritten only with --replace; a file
+        over --max-size MB (default 1073.7, 1 GiB) is refused before it is read
   fetch --provider yahoo|alpaca|coinbase --symbol S --start DATE [--end DATE] [--timeframe TF]
         [--db PATH] [--base-url URL] [--feed iex|sip] [--key-file FILE] [--refresh]
         [--timeout S] [--deadline S]
@@ -38,10 +39,11 @@ end
 
 local function import(args)
   local o, files = cli.parse(args, { symbol = "string", timeframe = "string", db = "string",
-    on_error = "string", adjust = "flag", json = "flag", replace = "flag" }, 3)
+    on_error = "string", adjust = "flag", json = "flag", replace = "flag", max_size = "number" }, 3)
   if #files == 0 then cli.usage("data import needs at least one FILE") end
   if o.symbol and #files > 1 then cli.usage("--symbol applies to one file; import files one at a time or name them SYMBOL.csv") end
   if o.on_error and o.on_error ~= "fail" and o.on_error ~= "skip" then cli.usage("--on-error is fail or skip") end
+  if o.max_size and not (o.max_size > 0) then cli.usage("--max-size needs megabytes > 0") end
   local data = require "gt.data"
   local reports, failed = {}, 0
   for _, f in ipairs(files) do
@@ -51,7 +53,8 @@ local function import(args)
     size = size or 0
     if size > 20e6 then io.stderr:write(("%s: reading %s MB...\n"):format(f, fmt.num(size / 1e6, 0))) end
     local rep, err = data.import(f, { symbol = o.symbol, timeframe = o.timeframe, db = o.db,
-      on_error = o.on_error, adjust = o.adjust, replace = o.replace, progress = function(phase, info)
+      on_error = o.on_error, adjust = o.adjust, replace = o.replace,
+      max_bytes = o.max_size and math.floor(o.max_size * 1e6), progress = function(phase, info)
         if phase == "read" and (info.seconds > 1 or size > 20e6) then
           io.stderr:write(("%s: %s rows read in %.1f s; storing...\n"):format(f, fmt.num(info.rows), info.seconds))
         elseif phase == "stored" and info.seconds > 1 then
