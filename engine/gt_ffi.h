@@ -322,6 +322,9 @@ int gt_http_set_notify(gt_http *h, int32_t fd);
  * terminal escape sequences and turns other control characters (newlines too) into
  * spaces, for server text. Returns the full output length (call with cap 0 to size). */
 enum gt_scrub_flag { GT_SCRUB_CONTROL = 1 };
+/* Values shorter than this are not keys and are not registered (they would blank out
+ * ordinary words in every message). */
+enum { GT_SECRET_MIN_LEN = 6 };
 int gt_secret_add(const char *value);
 int64_t gt_scrub(const char *in, int64_t len, int32_t flags, char *out, int64_t cap);
 /* A CA bundle file for TLS verification (NULL: the system default). */

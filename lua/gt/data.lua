@@ -201,6 +201,16 @@ end
 -- Returns the aligned series (same order) and filled[j][i] (true where series j's bar i
 -- was filled) as FFI uint8 arrays, one per series.
 function M.align(list, opts)
+  if type(list) ~= "table" then
+    error(("gt.data.align: expected a list of series, got %s"):format(type(list)), 2)
+  end
+  for j = 1, #list do
+    local s = list[j]
+    if type(s) ~= "table" or type(s._c) ~= "cdata" then
+      error(("gt.data.align: item %d is a %s, not a series"):format(j, type(s)), 2)
+    end
+  end
+  if opts ~= nil and type(opts) ~= "table" then error("gt.data.align: opts must be a table", 2) end
   local k = #list
   if k < 1 or k > 64 then error("gt.data.align: between 1 and 64 series", 2) end
   local mode = (opts and opts.mode) or "inner"

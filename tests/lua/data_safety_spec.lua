@@ -153,3 +153,14 @@ describe("csv out of memory", function()
     assert.not_matches("import: csv: out of memory", err, 1, true)
   end)
 end)
+
+describe("gt.data.align misuse", function()
+  it("says what is wrong instead of an internal error", function()
+    local gt = require "gt"
+    assert.has_error(function() gt.data.align(nil) end, "gt.data.align: expected a list of series, got nil")
+    assert.has_error(function() gt.data.align({ 1, 2 }) end, "gt.data.align: item 1 is a number, not a series")
+    local s = gt.data.synthetic { n = 10 }
+    assert.has_error(function() gt.data.align({ s, "x" }) end, "gt.data.align: item 2 is a string, not a series")
+    assert.equal(10, gt.data.align({ s, s })[1].n)
+  end)
+end)

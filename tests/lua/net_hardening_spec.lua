@@ -169,3 +169,10 @@ describe("network calls that give up", function()
     end
   end)
 end)
+
+describe("secrets too short to be keys", function()
+  it("are not registered, so they cannot blank out ordinary text", function()
+    http.secret("abc")
+    assert.equal("a bad abc", http.scrub("a bad abc"))
+  end)
+end)
