@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -151,6 +152,9 @@ static int dberr(const char *path, sqlite3 *db, const char *what)
     const char *hint = "";
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
         hint = " (another connection kept it locked past the busy timeout)";
+    if ((rc & 0xff) == SQLITE_READONLY)
+        hint = " (opened read-only: the file or its directory is not writable; reading works, "
+               "writing needs a writable --db)";
     return gt_seterr(GT_EDB, "store %s: %s: %s%s", path, what, sqlite3_errmsg(db), hint);
 }
 
@@ -247,9 +251,80 @@ static int open_failed(const char *path, sqlite3 *db)
     }
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
         return gt_seterr(GT_EDB, "store %s: cannot open: it is a directory", path);
+    if (stat(path, &sb) != 0 && errno == ENOENT) {
+        char d[4096];
+        snprintf(d, sizeof d, "%.*s", slash ? (int)(slash == path ? 1 : slash - path) : 1,
+                 slash ? path : ".");
+        if (access(d, W_OK) != 0)
+            return gt_seterr(GT_EDB,
+                             "store %s: cannot create it: the directory %s is not writable (%s)",
+                             path, d, strerror(errno));
+    }
     if (!db)
         return gt_seterr(GT_ENOMEM, "store %s: out of memory", path);
     return gt_seterr(GT_EDB, "store %s: cannot open: %s", path, sqlite3_errmsg(db));
+}
+
+/* The store is a file this process cannot write (a read-only directory or filesystem, a
+ * file without write permission): it is opened read-only, so listing, loading and exports
+ * still work and a write fails naming the reason. */
+static int read_only_target(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return 0;
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash == path ? 1 : slash - path) : 1,
+             slash ? path : ".");
+    return access(path, W_OK) != 0 || access(dir, W_OK) != 0;
+}
+
+/* "file:PATH?mode=ro&immutable=1" with PATH percent-encoded where a URI needs it.
+ * immutable: no locks and no -shm/-wal files, which a read-only directory cannot hold; a
+ * database closed cleanly has its WAL checkpointed into the file. */
+static char *ro_uri(const char *path)
+{
+    size_t n = strlen(path);
+    char *u = malloc(3 * n + 32);
+    if (!u)
+        return NULL;
+    char *w = u + sprintf(u, "file:");
+    for (const char *p = path; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '%' || c == '?' || c == '#' || c < 0x21 || c >= 0x7f)
+            w += sprintf(w, "%%%02X", c);
+        else
+            *w++ = (char)c;
+    }
+    strcpy(w, "?mode=ro&immutable=1");
+    return u;
+}
+
+static int open_read_only(gt_store *st)
+{
+    char *uri = ro_uri(st->path);
+    if (!uri)
+        return gt_seterr(GT_ENOMEM, "store %s: out of memory", st->path);
+    int orc = sqlite3_open_v2(uri, &st->db,
+                              SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+    free(uri);
+    if (orc != SQLITE_OK)
+        return open_failed(st->path, st->db);
+    sqlite3_extended_result_codes(st->db, 1);
+    int rc, version;
+    if ((rc = exec(st, "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;",
+                   "setting up the connection")) != GT_OK ||
+        (rc = read_version(st, &version)) != GT_OK)
+        return rc;
+    if (version > GT_STORE_SCHEMA_VERSION)
+        return too_new(st, version);
+    if (version < GT_STORE_SCHEMA_VERSION)
+        return gt_seterr(GT_EDB,
+                         "store %s: the database needs its schema upgraded from version %d to %d, "
+                         "but it is not writable (the file or its directory)",
+                         st->path, version, GT_STORE_SCHEMA_VERSION);
+    return GT_OK;
 }
 
 int gt_store_open(const char *path, gt_store **out)
@@ -264,6 +339,12 @@ int gt_store_open(const char *path, gt_store **out)
     if (!st || !(st->path = strdup(path))) {
         free(st);
         return gt_seterr(GT_ENOMEM, "store %s: out of memory", path);
+    }
+    if (read_only_target(path)) {
+        if ((rc = open_read_only(st)) != GT_OK)
+            goto fail;
+        *out = st;
+        return GT_OK;
     }
     if (sqlite3_open_v2(path, &st->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
