@@ -66,6 +66,10 @@ function M.import(path, opts)
   local s, report = require("gt.csv").read(path, csv_opts(opts))
   if opts.progress and s then opts.progress("read", { rows = s.n, seconds = os.clock() - t0 }) end
   if not s then return nil, report end
+  if not s.symbol or s.symbol == "" then
+    return nil, ("%s: cannot tell a symbol from the file name; give one (--symbol S, or symbol = \"S\")")
+      :format(path)
+  end
   if not s.timeframe then
     return nil, ("%s: cannot tell the timeframe from %d bars; give it (--timeframe 1d, or timeframe = \"1d\")")
       :format(path, s.n)
