@@ -23,13 +23,19 @@ function M.main(args)
     local doc = { id = r.id, strategy = r.strategy, symbol = r.symbol, timeframe = r.timeframe,
       params = json.decode(r.params), options = json.decode(r.options), stats = json.decode(r.stats),
       data_hash = r.data_hash, trades = r.m, bars = r.n }
+    for _, k in ipairs({ "params", "options", "stats" }) do
+      if doc[k] == nil then
+        io.stderr:write(("gtengine runs: run %d: the stored %s are not valid JSON (the database was "
+          .. "edited or damaged)\n"):format(r.id, k))
+      end
+    end
     if o.json then io.write(json.encode(doc), "\n"); return 0 end
     io.write(("run %d: %s on %s %s, %d bars, data %s\n"):format(r.id, r.strategy, r.symbol, r.timeframe,
       r.n, r.data_hash))
     io.write("params: ", r.params, "\noptions: ", r.options, "\n")
     local rows = {}
     for _, f in ipairs(require("gt.metrics").FIELDS) do
-      local v = doc.stats[f.key]
+      local v = doc.stats and doc.stats[f.key]
       rows[#rows + 1] = { name = f.title, value = type(v) == "number" and fmt.num(v, 3) or "n/a" }
     end
     io.write(fmt.table(rows, { { key = "name", title = "metric" }, { key = "value", align = "right" } }))
