@@ -85,6 +85,8 @@ int gt_file_create(const char *path, gt_file **out)
                              path, kind_name(st.st_mode));
         mode = st.st_mode & 07777; /* a rewrite keeps the file's permissions */
     } else if (errno == ENOENT) {
+        /* a new file gets what open(2) would give it; reading the umask means setting it,
+         * so this is not thread-safe (gtengine writes files from one thread) */
         mode_t um = umask(0);
         umask(um);
         mode = 0666 & ~um;
