@@ -1155,8 +1155,9 @@ static int too_big(const char *path, int64_t size, int64_t cap)
         return gt_seterr(GT_ETOOBIG,
                          "%s: more than the %.1f MB input limit arrived; nothing was loaded; %s",
                          path, (double)cap / 1e6, fix);
-    return gt_seterr(GT_ETOOBIG, "%s: %.1f MB is over the %.1f MB input limit; nothing was read; %s",
-                     path, (double)size / 1e6, (double)cap / 1e6, fix);
+    return gt_seterr(GT_ETOOBIG,
+                     "%s: %.1f MB is over the %.1f MB input limit; nothing was read; %s", path,
+                     (double)size / 1e6, (double)cap / 1e6, fix);
 }
 
 int gt_csv_read(const char *path, const gt_csv_opts *o, gt_series **out, gt_csv_report **rep)

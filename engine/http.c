@@ -43,7 +43,7 @@ struct gt_http {
     double per_min, burst;
     int64_t max_bytes;
     double max_wait;
-    long low_bytes, low_secs; /* below low_bytes/s for low_secs s: give up (0: off) */
+    long low_bytes, low_secs;    /* below low_bytes/s for low_secs s: give up (0: off) */
     double deadline, deadline_s; /* on h->now's clock; 0: none. deadline_s: as set */
     int notify_fd;               /* retry notices go here when >= 0 */
     char *cainfo;
@@ -840,8 +840,8 @@ int gt_http_request(gt_http *h, int32_t method, const char *url, const char *hea
             break;
         }
         if (h->notify_fd >= 0) /* the caller asked for it: a terminal, not library chatter */
-            dprintf(h->notify_fd, "%s; retry %d of %d in %.1f s (Ctrl-C stops)\n", keep,
-                    attempt, max_attempts - 1, wait);
+            dprintf(h->notify_fd, "%s; retry %d of %d in %.1f s (Ctrl-C stops)\n", keep, attempt,
+                    max_attempts - 1, wait);
         int src = h->sleep(h->ctx, wait);
         if (src) {
             rc = src;

@@ -1053,8 +1053,7 @@ int64_t gt_store_changed(gt_store *st, const char *symbol, const char *timeframe
         return GT_EDB;
     /* One range scan over the stored bars merged with the (strictly increasing) series:
      * a million-bar file costs one pass, not a million lookups. */
-    bind_range(q, symbol, timeframe, s->ts[0], s->ts[s->n - 1] + 1,
-               GT_STORE_START | GT_STORE_STOP);
+    bind_range(q, symbol, timeframe, s->ts[0], s->ts[s->n - 1] + 1, GT_STORE_START | GT_STORE_STOP);
     int64_t n = 0, i = 0;
     int r;
     while ((r = sqlite3_step(q)) == SQLITE_ROW) {
@@ -1066,8 +1065,9 @@ int64_t gt_store_changed(gt_store *st, const char *symbol, const char *timeframe
         if (s->ts[i] != ts)
             continue;
         /* Exact comparison: a REAL column gives back the double it was given. */
-        if (sqlite3_column_double(q, 1) != s->open[i] || sqlite3_column_double(q, 2) != s->high[i] ||
-            sqlite3_column_double(q, 3) != s->low[i] || sqlite3_column_double(q, 4) != s->close[i] ||
+        if (sqlite3_column_double(q, 1) != s->open[i] ||
+            sqlite3_column_double(q, 2) != s->high[i] || sqlite3_column_double(q, 3) != s->low[i] ||
+            sqlite3_column_double(q, 4) != s->close[i] ||
             sqlite3_column_double(q, 5) != s->volume[i]) {
             if (n == 0 && first_ts)
                 *first_ts = ts;
