@@ -9,7 +9,8 @@
 -- a refusal is an ordinary error.
 --
 --   gtengine tests/fuzz/lua_mutate.lua [--bin build/asan/gtengine] [--seconds 600]
---     [--seed N] [--out build/fuzz-lua] [--timeout 10]
+--     [--seed N] [--out build/fuzz-lua] [--timeout 10] [--execs N]
+-- --execs stops after N cases (with a fixed --seed the run is then the same every time).
 -- Prints one summary line: "lua-fuzz: N execs in S s (R/s), K findings, E Lua errors, ...".
 -- Findings are kept as OUT/findings/<n>-<kind>.{lua,txt} (the input and the stderr).
 -- Exit status: 0 with no findings, 1 otherwise.
@@ -29,6 +30,7 @@ local SECONDS = tonumber(args.seconds or "10")
 local SEED = tonumber(args.seed or os.time())
 local OUT = args.out or "build/fuzz-lua"
 local LIMIT = tonumber(args.timeout or "10")
+local EXECS = tonumber(args.execs or "1e18")
 
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 -- Absolute paths: each case runs inside OUT/work, so what it writes (out/ reports) stays there.
@@ -128,7 +130,7 @@ local kinds = {}
 local t0 = now()
 local case = OUT .. "/work/case.lua"
 local err_path = OUT .. "/work/err"
-while now() - t0 < SECONDS do
+while now() - t0 < SECONDS and stats.execs < EXECS do
   local seed = seeds[R(1, #seeds)]
   local text, how = mutate(seed)
   spit(case, text)
