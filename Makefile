@@ -13,7 +13,7 @@ ifeq ($(CI),true)
 WARN     += -Werror
 endif
 OPT      ?= -O2
-CFLAGS_ALL = -std=c11 $(OPT) -g -D_GNU_SOURCE $(WARN) -MMD -MP -Ibuild $(SAN) \
+CFLAGS_ALL = -std=c11 $(OPT) -g -D_GNU_SOURCE $(WARN) -MMD -MP -I$(B) $(SAN) \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 # -rdynamic: LuaJIT's ffi.C finds the engine's symbols in the executable itself.
 LDFLAGS_ALL = -rdynamic $(SAN) $(LDFLAGS)
@@ -39,7 +39,8 @@ REPLAYS  := $(patsubst tests/fuzz/%.c,$(B)/replay/%,$(wildcard tests/fuzz/fuzz_*
 # Loopback servers the tests start (fake providers, fake broker).
 SERVERS  := $(patsubst tests/fakebroker/%.c,$(B)/fakebroker/%,$(wildcard tests/fakebroker/*.c))
 
-.PHONY: all deps test-deps check-deps install-pkgs test asan asan-tests asan-run bench install clean run help fuzz FORCE
+.PHONY: all deps test-deps check-deps install-pkgs test asan asan-tests asan-run bench install clean run \
+        help fuzz fuzz-lua FORCE
 all: $(BIN)
 
 help:
@@ -49,6 +50,8 @@ help:
 	@echo "make asan       the whole suite under AddressSanitizer + UBSan"
 	@echo "make bench      throughput and ratios against plain C baselines"
 	@echo "make fuzz       build the libFuzzer targets (clang) into build/fuzz/"
+	@echo "make fuzz-lua   mutated strategies and scripts through gtengine run/backtest on the"
+	@echo "                ASan build for FUZZ_SECONDS (600); findings in build/fuzz-lua/findings"
 	@echo "make install    PREFIX=$(PREFIX): binary + share/gtengine"
 	@echo "make deps       install missing Debian packages (apt-get)"
 
@@ -134,10 +137,10 @@ test: test-deps all $(CTESTS) $(REPLAYS) $(SERVERS)
 	$(Q)$(TEST_ENV) ./$(BIN) tests/run.lua
 
 # A separate build tree and binary, so the sanitized objects never mix with the normal ones.
+ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 asan: check-deps
 	$(Q)$(MAKE) --no-print-directory B=build/asan BIN=build/asan/gtengine OPT=-O1 \
-	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-	  build/asan/gtengine asan-tests
+	  SAN="$(ASAN_FLAGS)" build/asan/gtengine asan-tests
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(MAKE) --no-print-directory B=build/asan BIN=build/asan/gtengine asan-run
 asan-tests: $(CTESTS) $(REPLAYS) $(SERVERS)
@@ -153,6 +156,15 @@ bench: all $(BENCHES) $(BENCH_TOOLS)
 
 fuzz: check-deps $(B)/gt_version.h
 	$(Q)$(MAKE) --no-print-directory -f tests/fuzz/Makefile
+
+# Mutated strategy files and scripts through `gtengine run` / `backtest --strategy` on the
+# ASan build (tests/fuzz/lua_mutate.lua); make test runs a few seconds of it as a smoke test.
+FUZZ_SECONDS ?= 600
+fuzz-lua: check-deps
+	$(Q)$(MAKE) --no-print-directory B=build/asan BIN=build/asan/gtengine OPT=-O1 \
+	  SAN="$(ASAN_FLAGS)" build/asan/gtengine
+	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/gtengine \
+	  tests/fuzz/lua_mutate.lua --bin build/asan/gtengine --seconds $(FUZZ_SECONDS) --out build/fuzz-lua
 
 run: deps all
 	$(Q)./$(BIN) run workflows/backtest.lua

@@ -954,6 +954,7 @@ void gt_csv_opts_init(gt_csv_opts *o)
     o->header = 1;
     for (int i = 0; i < GT_CSV_NROLES; i++)
         o->col[i] = -1;
+    o->max_bytes = GT_CSV_MAX_BYTES;
 }
 
 static int check_opts(const gt_csv_opts *o)
@@ -966,6 +967,8 @@ static int check_opts(const gt_csv_opts *o)
     if (o->delimiter < 0 || o->delimiter > 127 ||
         (o->delimiter && strchr("\"\r\n0123456789.+-eE:", o->delimiter)))
         return gt_seterr(GT_EINVAL, "csv: bad delimiter %d", o->delimiter);
+    if (o->max_bytes < 0)
+        return gt_seterr(GT_EINVAL, "csv: max_bytes must be >= 0 (0: no limit)");
     return GT_OK;
 }
 
@@ -1124,6 +1127,11 @@ int gt_csv_parse(const char *buf, size_t len, const char *name, const gt_csv_opt
     if ((rc = gt_series_shrink(s)))
         goto out;
 out:
+    if (rc == GT_ENOMEM) /* the helpers say only "csv: out of memory": name the file */
+        rc = gt_seterr(GT_ENOMEM,
+                       "%s: out of memory after %lld rows of this %zu-byte input; free memory "
+                       "or split the file",
+                       c->name, (long long)(c->rep ? c->rep->rows : 0), len);
     if (rc) {
         gt_series_free(s);
         gt_csv_report_free(c->rep);
@@ -1136,6 +1144,20 @@ out:
     }
     free(c);
     return rc;
+}
+
+/* size < 0: a pipe or device, cut off while reading. */
+static int too_big(const char *path, int64_t size, int64_t cap)
+{
+    const char *fix = "if the input is right, raise the limit (data import --max-size MB, or "
+                      "max_bytes =)";
+    if (size < 0)
+        return gt_seterr(GT_ETOOBIG,
+                         "%s: more than the %.1f MB input limit arrived; nothing was loaded; %s",
+                         path, (double)cap / 1e6, fix);
+    return gt_seterr(GT_ETOOBIG,
+                     "%s: %.1f MB is over the %.1f MB input limit; nothing was read; %s", path,
+                     (double)size / 1e6, (double)cap / 1e6, fix);
 }
 
 int gt_csv_read(const char *path, const gt_csv_opts *o, gt_series **out, gt_csv_report **rep)
@@ -1158,6 +1180,16 @@ int gt_csv_read(const char *path, const gt_csv_opts *o, gt_series **out, gt_csv_
     if (S_ISDIR(st.st_mode)) {
         close(fd);
         return gt_seterr(GT_EIO, "%s: is a directory", path);
+    }
+    gt_csv_opts defaults;
+    if (!o) {
+        gt_csv_opts_init(&defaults);
+        o = &defaults;
+    }
+    int64_t cap_bytes = o->max_bytes;
+    if (cap_bytes > 0 && S_ISREG(st.st_mode) && (int64_t)st.st_size > cap_bytes) {
+        close(fd);
+        return too_big(path, (int64_t)st.st_size, cap_bytes);
     }
     int rc;
     if (S_ISREG(st.st_mode) && st.st_size > 0) {
@@ -1207,6 +1239,11 @@ int gt_csv_read(const char *path, const gt_csv_opts *o, gt_series **out, gt_csv_
         if (k == 0)
             break;
         n += (size_t)k;
+        if (cap_bytes > 0 && (int64_t)n > cap_bytes) {
+            free(buf);
+            close(fd);
+            return too_big(path, -1, cap_bytes);
+        }
     }
     close(fd);
     rc = gt_csv_parse(buf, n, path, o, out, rep);

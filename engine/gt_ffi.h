@@ -233,7 +233,9 @@ typedef struct gt_csv_opts {
     int32_t header;      /* 1: line 1 names the columns; 0: no header, map by index */
     int32_t col[9];      /* per gt_csv_role: 0-based column index, or -1 */
     const char *name[9]; /* per gt_csv_role: header name (case-insensitive), or NULL */
+    int64_t max_bytes;   /* gt_csv_read refuses a larger input before reading it; 0: no limit */
 } gt_csv_opts;
+enum { GT_CSV_MAX_BYTES = 1073741824 }; /* max_bytes after gt_csv_opts_init: 1 GiB */
 void gt_csv_opts_init(gt_csv_opts *o);
 
 /* What a read did: counts, every skipped line, the columns found. Owned by the caller. */
@@ -264,6 +266,23 @@ int32_t gt_csv_report_adjusted(const gt_csv_report *r);
 /* Decisions the reader made that a user should know about (header fixes and such). */
 int32_t gt_csv_report_nnotes(const gt_csv_report *r);
 const char *gt_csv_report_note(const gt_csv_report *r, int32_t i);
+
+/* ---- files gtengine writes (fsio.c) ---- */
+/* A report or export written whole or not at all: a temporary file created exclusively in
+ * the target's directory, renamed over the target on commit. A target that exists and is
+ * not a regular file (device, symlink, directory, FIFO) is refused. Messages name path. */
+typedef struct gt_file gt_file;
+int gt_file_create(const char *path, gt_file **out);
+int gt_file_write(gt_file *f, const char *buf, int64_t len);
+/* Flushes, renames into place and frees f; on failure removes the temporary file. */
+int gt_file_commit(gt_file *f);
+/* Removes the temporary file and frees f (NULL-safe); the target is untouched. */
+void gt_file_abort(gt_file *f);
+int gt_file_write_atomic(const char *path, const char *buf, int64_t len);
+/* What is at path (following symlinks): its type and, for a regular file, *size (else
+ * -1). A missing path is GT_FILE_NONE, not an error. */
+enum gt_file_type { GT_FILE_NONE = 0, GT_FILE_REGULAR = 1, GT_FILE_DIR = 2, GT_FILE_OTHER = 3 };
+int gt_file_stat(const char *path, int64_t *size, int32_t *type);
 
 /* ---- store (store.c) ---- */
 /* SQLite storage: bars keyed by (symbol, timeframe, ts) in one database file. A handle is
@@ -316,7 +335,8 @@ void gt_store_list_free(gt_store_list *l);
 /* ---- http (http.c) and providers (provider.c) ---- */
 /* An HTTP client (one reused curl handle). Defaults: connect 10 s, total 30 s, 3 retries
  * from 500 ms doubling to 30 s with jitter, 180 requests/min per host (burst 5), 64 MB
- * body cap, Retry-After honoured up to 120 s. */
+ * body cap, Retry-After honoured up to 30 s, give up below 100 bytes/s for 10 s, no
+ * deadline. A 3xx is an error (redirects are never followed). */
 typedef struct gt_http gt_http;
 enum gt_http_method { GT_HTTP_GET = 0, GT_HTTP_POST = 1, GT_HTTP_DELETE = 2, GT_HTTP_PATCH = 3,
                       GT_HTTP_PUT = 4 };
@@ -345,6 +365,25 @@ int gt_http_set_rate(gt_http *h, double per_minute, double burst);
 int gt_http_set_max_bytes(gt_http *h, int64_t max_bytes);
 /* Longest Retry-After honoured; a longer one fails the call at once (GT_EHTTP). */
 int gt_http_set_max_wait(gt_http *h, double seconds);
+/* Give up on a transfer slower than bytes_per_s for seconds (a trickling server);
+ * 0 disables. */
+int gt_http_set_low_speed(gt_http *h, int64_t bytes_per_s, int64_t seconds);
+/* Every request and retry wait from now on must end within seconds (0: no deadline):
+ * one command's total budget, across pages and retries. */
+int gt_http_set_deadline(gt_http *h, double seconds);
+/* Before sleeping for a retry, write one line saying so to fd (a terminal); -1: never. */
+int gt_http_set_notify(gt_http *h, int32_t fd);
+/* Secrets (API keys) to remove from any text shown to a user: process-wide, so every
+ * module's messages can be scrubbed. gt_scrub copies in[0..len) to out (NUL-terminated,
+ * at most cap - 1 bytes), each secret replaced by [REDACTED]; GT_SCRUB_CONTROL also drops
+ * terminal escape sequences and turns other control characters (newlines too) into
+ * spaces, for server text. Returns the full output length (call with cap 0 to size). */
+enum gt_scrub_flag { GT_SCRUB_CONTROL = 1 };
+/* Values shorter than this are not keys and are not registered (they would blank out
+ * ordinary words in every message). */
+enum { GT_SECRET_MIN_LEN = 6 };
+int gt_secret_add(const char *value);
+int64_t gt_scrub(const char *in, int64_t len, int32_t flags, char *out, int64_t cap);
 /* A CA bundle file for TLS verification (NULL: the system default). */
 int gt_http_set_cainfo(gt_http *h, const char *path);
 /* headers: "Name: value\n" lines or NULL; body may be NULL for GET/DELETE. Returns GT_OK
@@ -670,6 +709,11 @@ int gt_store_cover_add(gt_store *st, const char *symbol, const char *timeframe, 
  * returns how many there are. */
 int64_t gt_store_cover_missing(gt_store *st, const char *symbol, const char *timeframe,
                                int64_t start, int64_t stop, int64_t *out, int64_t cap);
+/* How many bars of s are already stored at the same (symbol, timeframe, ts) with a
+ * different open, high, low, close or volume: what gt_store_put would overwrite. Sets
+ * *first_ts (may be NULL) to the oldest such ts. Writes nothing. */
+int64_t gt_store_changed(gt_store *st, const char *symbol, const char *timeframe,
+                         const gt_series *s, int64_t *first_ts);
 
 /* ---- saved runs (store.c) ---- */
 /* A backtest run as stored (store.c, schema 2): what ran on which data, and its results.

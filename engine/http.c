@@ -2,8 +2,10 @@
  * http.c: requests over one reused libcurl easy handle, with the policies every caller
  * needs and none should re-implement: TLS always verified, http:// only to loopback,
  * timeouts, a body size cap, a per-host token bucket, GET-only retries with exponential
- * backoff and jitter, and Retry-After on 429/503. Error messages name the method and the
- * URL without its query string and never include a header value.
+ * backoff and jitter, and Retry-After on 429/503, a low-speed limit (a server that
+ * trickles) and a deadline across every request and wait of one command. Error messages
+ * name the method and the URL without its query string and never include a header value;
+ * the secret scrubber (below) removes every loaded key from any text shown to a user.
  */
 #include "http.h"
 
@@ -23,6 +25,9 @@
 
 #define MAX_HOSTS 16
 #define HDR_CAP 2048
+/* Response header bytes accepted: API replies carry a few hundred; more is a broken or
+ * hostile server, refused with its own message rather than curl's "Out of memory". */
+#define HDR_MAX_TOTAL (64 * 1024)
 
 typedef struct bucket {
     char host[256];
@@ -38,6 +43,9 @@ struct gt_http {
     double per_min, burst;
     int64_t max_bytes;
     double max_wait;
+    long low_bytes, low_secs;    /* below low_bytes/s for low_secs s: give up (0: off) */
+    double deadline, deadline_s; /* on h->now's clock; 0: none. deadline_s: as set */
+    int notify_fd;               /* retry notices go here when >= 0 */
     char *cainfo;
     gt_http_now_fn now;
     gt_http_sleep_fn sleep;
@@ -51,6 +59,9 @@ struct gt_http {
     int too_big;
     char hdrs[HDR_CAP];
     size_t hlen;
+    size_t hbytes; /* every header byte of the attempt, kept or not */
+    int hdr_too_big;
+    char location[1024];
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -115,7 +126,10 @@ gt_http *gt_http_new(void)
     h->per_min = 180;
     h->burst = 5;
     h->max_bytes = INT64_C(64) << 20;
-    h->max_wait = 120;
+    h->max_wait = 30;
+    h->low_bytes = 100;
+    h->low_secs = 10;
+    h->notify_fd = -1;
     h->now = real_now;
     h->sleep = real_sleep;
     h->rng = (uint64_t)(uintptr_t)h ^ (uint64_t)time(NULL) ^ UINT64_C(0x9e3779b97f4a7c15);
@@ -179,6 +193,134 @@ int gt_http_set_max_wait(gt_http *h, double seconds)
         return gt_seterr(GT_EINVAL, "http: max_wait must be 0..86400 s");
     h->max_wait = seconds;
     return GT_OK;
+}
+
+int gt_http_set_low_speed(gt_http *h, int64_t bytes_per_s, int64_t seconds)
+{
+    if (!h || bytes_per_s < 0 || seconds < 0 || bytes_per_s > 1000000000 || seconds > 86400)
+        return gt_seterr(GT_EINVAL, "http: low speed must be 0..1e9 bytes/s over 0..86400 s");
+    h->low_bytes = (long)bytes_per_s;
+    h->low_secs = (long)seconds;
+    return GT_OK;
+}
+
+int gt_http_set_deadline(gt_http *h, double seconds)
+{
+    if (!h || !(seconds >= 0) || seconds > 86400 * 7)
+        return gt_seterr(GT_EINVAL, "http: deadline must be 0..604800 s");
+    h->deadline_s = seconds;
+    h->deadline = seconds > 0 ? h->now(h->ctx) + seconds : 0;
+    return GT_OK;
+}
+
+int gt_http_set_notify(gt_http *h, int32_t fd)
+{
+    if (!h)
+        return gt_seterr(GT_EINVAL, "http: NULL client");
+    h->notify_fd = fd >= 0 ? fd : -1;
+    return GT_OK;
+}
+
+/* ---- secrets ---- */
+
+/* Process-wide on purpose: a key loaded by any client or module must be scrubbed from
+ * every message in the process, whichever unit formats it. Values are copied, never
+ * freed before exit (a handful of short strings), and guarded by one mutex. */
+#define MAX_SECRETS 64
+static pthread_mutex_t secret_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *secrets[MAX_SECRETS];
+static size_t secret_len[MAX_SECRETS];
+static int nsecrets;
+static const char REDACTED[] = "[REDACTED]";
+
+int gt_secret_add(const char *value)
+{
+    if (!value)
+        return gt_seterr(GT_EINVAL, "secrets: NULL value");
+    /* Shorter values are not keys (Alpaca's are 20 and 40 characters) and would blank out
+     * every "a" in every message; they are not registered. */
+    if (strlen(value) < GT_SECRET_MIN_LEN)
+        return GT_OK;
+    int rc = GT_OK;
+    pthread_mutex_lock(&secret_mu);
+    for (int i = 0; i < nsecrets; i++)
+        if (strcmp(secrets[i], value) == 0)
+            goto out;
+    if (nsecrets == MAX_SECRETS) {
+        rc = gt_seterr(GT_ETOOBIG, "secrets: more than %d keys loaded", MAX_SECRETS);
+        goto out;
+    }
+    if (!(secrets[nsecrets] = strdup(value))) {
+        rc = gt_seterr(GT_ENOMEM, "secrets: out of memory");
+        goto out;
+    }
+    secret_len[nsecrets] = strlen(value);
+    nsecrets++;
+out:
+    pthread_mutex_unlock(&secret_mu);
+    return rc;
+}
+
+/* Appends c to out when there is room; counts it either way. */
+static void put(char *out, int64_t cap, int64_t *n, char c)
+{
+    if (*n < cap - 1)
+        out[*n] = c;
+    (*n)++;
+}
+
+int64_t gt_scrub(const char *in, int64_t len, int32_t flags, char *out, int64_t cap)
+{
+    if (!in || len < 0 || cap < 0 || (cap > 0 && !out))
+        return gt_seterr(GT_EINVAL, "scrub: bad arguments");
+    int64_t n = 0;
+    pthread_mutex_lock(&secret_mu);
+    for (int64_t i = 0; i < len;) {
+        int hit = 0;
+        for (int k = 0; k < nsecrets && !hit; k++) {
+            size_t sl = secret_len[k];
+            if ((int64_t)sl <= len - i && memcmp(in + i, secrets[k], sl) == 0) {
+                for (const char *r = REDACTED; *r; r++)
+                    put(out, cap, &n, *r);
+                i += (int64_t)sl;
+                hit = 1;
+            }
+        }
+        if (hit)
+            continue;
+        unsigned char c = (unsigned char)in[i];
+        if ((flags & GT_SCRUB_CONTROL) && c == 0x1b) {
+            /* an escape sequence goes whole: ESC [ params final-byte (CSI), or ESC + one */
+            i++;
+            if (i < len && in[i] == '[') {
+                i++;
+                while (i < len && !((unsigned char)in[i] >= 0x40 && (unsigned char)in[i] <= 0x7e))
+                    i++;
+            }
+            i++;
+            continue;
+        }
+        if ((flags & GT_SCRUB_CONTROL) && (c < 0x20 || c == 0x7f))
+            c = ' ';
+        put(out, cap, &n, (char)c);
+        i++;
+    }
+    pthread_mutex_unlock(&secret_mu);
+    if (cap > 0)
+        out[n < cap - 1 ? n : cap - 1] = '\0';
+    return n;
+}
+
+/* gt_scrub over a buffer in place (through a copy); the result may be cut at size. */
+static void scrub_buf(char *buf, size_t size)
+{
+    char tmp[2048];
+    size_t n = strnlen(buf, size);
+    if (n >= sizeof tmp)
+        n = sizeof tmp - 1;
+    memcpy(tmp, buf, n);
+    tmp[n] = '\0';
+    gt_scrub(tmp, (int64_t)n, GT_SCRUB_CONTROL, buf, (int64_t)size);
 }
 
 int gt_http_set_cainfo(gt_http *h, const char *path)
@@ -294,6 +436,20 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 {
     gt_http *h = ud;
     size_t len = sz * n;
+    h->hbytes += len;
+    if (h->hbytes > HDR_MAX_TOTAL) {
+        h->hdr_too_big = 1;
+        return 0; /* aborts the transfer */
+    }
+    if (len > 9 && strncasecmp(p, "location:", 9) == 0) {
+        const char *v = p + 9, *e = p + len;
+        while (v < e && (*v == ' ' || *v == '\t'))
+            v++;
+        while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' '))
+            e--;
+        snprintf(h->location, sizeof h->location, "%.*s", (int)(e - v), v);
+        return len;
+    }
     if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
         h->hlen = 0;
         h->hdrs[0] = '\0';
@@ -480,7 +636,7 @@ static int build_headers(const char *text, struct curl_slist **out, const char *
 }
 
 static void setup(gt_http *h, int32_t method, const char *url, struct curl_slist *hl,
-                  const char *body, int64_t body_len)
+                  const char *body, int64_t body_len, long total_ms)
 {
     CURL *c = h->curl;
     curl_easy_reset(c); /* keeps the connection and DNS caches */
@@ -494,7 +650,11 @@ static void setup(gt_http *h, int32_t method, const char *url, struct curl_slist
 #endif
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->connect_ms);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->total_ms);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, total_ms);
+    if (h->low_bytes > 0 && h->low_secs > 0) {
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, h->low_bytes);
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->low_secs);
+    }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
@@ -570,6 +730,19 @@ int gt_http_request(gt_http *h, int32_t method, const char *url, const char *hea
     int max_attempts = (method == GT_HTTP_GET && !(flags & GT_HTTP_ONCE)) ? h->retries + 1 : 1;
     double t0 = h->now(h->ctx), waited = 0;
     for (int attempt = 1;; attempt++) {
+        long total_ms = h->total_ms;
+        if (h->deadline > 0) {
+            double left = h->deadline - h->now(h->ctx);
+            if (left <= 0) {
+                rc = gt_seterr(GT_ETIMEOUT,
+                               "http: %s: the %.0f s deadline for this command has passed "
+                               "(raise it with --deadline)",
+                               what, h->deadline_s);
+                break;
+            }
+            if (left * 1000 < (double)total_ms)
+                total_ms = (long)(left * 1000) + 1;
+        }
         rc = rate_wait(h, host, &waited);
         if (rc)
             break;
@@ -579,8 +752,11 @@ int gt_http_request(gt_http *h, int32_t method, const char *url, const char *hea
         h->too_big = 0;
         h->hlen = 0;
         h->hdrs[0] = '\0';
+        h->hbytes = 0;
+        h->hdr_too_big = 0;
+        h->location[0] = '\0';
         h->errbuf[0] = '\0';
-        setup(h, method, url, hl, body, body_len);
+        setup(h, method, url, hl, body, body_len, total_ms);
         CURLcode cc = curl_easy_perform(h->curl);
         long status = 0;
         curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
@@ -589,10 +765,24 @@ int gt_http_request(gt_http *h, int32_t method, const char *url, const char *hea
         out->status = status;
         out->bytes = (int64_t)h->len;
         out->retry_after_s = ra;
+        scrub_buf(h->errbuf, sizeof h->errbuf); /* curl may quote the server */
 
         int retry = 0;
         double wait = -1;
-        if (cc == CURLE_OK && status < 400) {
+        if (cc == CURLE_OK && status >= 300 && status < 400) {
+            char loc[1024];
+            if (strstr(h->location, "://"))
+                gt_http_redact(h->location, loc, sizeof loc);
+            else if (h->location[0] == '/')
+                snprintf(loc, sizeof loc, "%.*s", (int)strcspn(h->location, "?#"), h->location);
+            else
+                snprintf(loc, sizeof loc, "%s", h->location[0] ? "(unreadable)" : "(none given)");
+            scrub_buf(loc, sizeof loc);
+            rc = gt_seterr(GT_EHTTP,
+                           "http: %s: HTTP %ld redirect to %s; gtengine does not follow "
+                           "redirects: use the final address (--base-url)",
+                           what, status, loc);
+        } else if (cc == CURLE_OK && status < 400) {
             rc = GT_OK;
         } else if (cc == CURLE_OK) {
             rc = gt_seterr(GT_EHTTP, "http: %s: HTTP %ld (%d attempt%s)", what, status, attempt,
@@ -611,6 +801,13 @@ int gt_http_request(gt_http *h, int32_t method, const char *url, const char *hea
                     retry = 0;
                 }
             }
+        } else if (h->hdr_too_big || (cc == CURLE_OUT_OF_MEMORY && h->len == 0)) {
+            /* curl refuses one header line over its own 100 KB cap with "Out of memory"
+             * before our callback sees it; with no body yet, that is what it means */
+            rc = gt_seterr(GT_ETOOBIG,
+                           "http: %s: the response headers exceed %d KiB: not an API reply "
+                           "(a misconfigured server or proxy?)",
+                           what, HDR_MAX_TOTAL / 1024);
         } else if (h->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
             rc = gt_seterr(GT_ETOOBIG, "http: %s: response body exceeds the %lld-byte limit", what,
                            (long long)h->max_bytes);
@@ -618,9 +815,10 @@ int gt_http_request(gt_http *h, int32_t method, const char *url, const char *hea
             rc = gt_seterr(GT_EINTR, "http: %s: interrupted", what);
         } else if (cc == CURLE_OPERATION_TIMEDOUT) {
             rc = gt_seterr(GT_ETIMEOUT,
-                           "http: %s: timed out (connect limit %ld ms, total %ld ms; "
-                           "%d attempt%s)",
-                           what, h->connect_ms, h->total_ms, attempt, attempt == 1 ? "" : "s");
+                           "http: %s: timed out: %s (limits: connect %ld ms, total %ld ms, "
+                           "under %ld bytes/s for %ld s; %d attempt%s)",
+                           what, h->errbuf[0] ? h->errbuf : "no answer", h->connect_ms, total_ms,
+                           h->low_bytes, h->low_secs, attempt, attempt == 1 ? "" : "s");
             retry = 1;
         } else {
             rc = gt_seterr(GT_ENET, "http: %s: %s (%d attempt%s)", what,
@@ -634,6 +832,16 @@ int gt_http_request(gt_http *h, int32_t method, const char *url, const char *hea
             wait = backoff_s(h, attempt);
         char keep[1024];
         snprintf(keep, sizeof keep, "%s", gt_errmsg());
+        if (h->deadline > 0 && h->now(h->ctx) + wait > h->deadline) {
+            rc = gt_seterr(GT_ETIMEOUT,
+                           "%s; waiting %.1f s to retry would pass the %.0f s deadline for this "
+                           "command (raise it with --deadline)",
+                           keep, wait, h->deadline_s);
+            break;
+        }
+        if (h->notify_fd >= 0) /* the caller asked for it: a terminal, not library chatter */
+            dprintf(h->notify_fd, "%s; retry %d of %d in %.1f s (Ctrl-C stops)\n", keep, attempt,
+                    max_attempts - 1, wait);
         int src = h->sleep(h->ctx, wait);
         if (src) {
             rc = src;

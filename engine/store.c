@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -171,6 +172,8 @@ struct gt_store_list {
     int64_t n;
 };
 
+static int64_t now_us(void);
+
 /* Records SQLite's message for a failed call: "store PATH: WHAT: MESSAGE". */
 static int dberr(const char *path, sqlite3 *db, const char *what)
 {
@@ -178,6 +181,9 @@ static int dberr(const char *path, sqlite3 *db, const char *what)
     const char *hint = "";
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
         hint = " (another connection kept it locked past the busy timeout)";
+    if ((rc & 0xff) == SQLITE_READONLY)
+        hint = " (opened read-only: the file or its directory is not writable; reading works, "
+               "writing needs a writable --db)";
     return gt_seterr(GT_EDB, "store %s: %s: %s%s", path, what, sqlite3_errmsg(db), hint);
 }
 
@@ -274,9 +280,80 @@ static int open_failed(const char *path, sqlite3 *db)
     }
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
         return gt_seterr(GT_EDB, "store %s: cannot open: it is a directory", path);
+    if (stat(path, &sb) != 0 && errno == ENOENT) {
+        char d[4096];
+        snprintf(d, sizeof d, "%.*s", slash ? (int)(slash == path ? 1 : slash - path) : 1,
+                 slash ? path : ".");
+        if (access(d, W_OK) != 0)
+            return gt_seterr(GT_EDB,
+                             "store %s: cannot create it: the directory %s is not writable (%s)",
+                             path, d, strerror(errno));
+    }
     if (!db)
         return gt_seterr(GT_ENOMEM, "store %s: out of memory", path);
     return gt_seterr(GT_EDB, "store %s: cannot open: %s", path, sqlite3_errmsg(db));
+}
+
+/* The store is a file this process cannot write (a read-only directory or filesystem, a
+ * file without write permission): it is opened read-only, so listing, loading and exports
+ * still work and a write fails naming the reason. */
+static int read_only_target(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return 0;
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash == path ? 1 : slash - path) : 1,
+             slash ? path : ".");
+    return access(path, W_OK) != 0 || access(dir, W_OK) != 0;
+}
+
+/* "file:PATH?mode=ro&immutable=1" with PATH percent-encoded where a URI needs it.
+ * immutable: no locks and no -shm/-wal files, which a read-only directory cannot hold; a
+ * database closed cleanly has its WAL checkpointed into the file. */
+static char *ro_uri(const char *path)
+{
+    size_t n = strlen(path);
+    char *u = malloc(3 * n + 32);
+    if (!u)
+        return NULL;
+    char *w = u + sprintf(u, "file:");
+    for (const char *p = path; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '%' || c == '?' || c == '#' || c < 0x21 || c >= 0x7f)
+            w += sprintf(w, "%%%02X", c);
+        else
+            *w++ = (char)c;
+    }
+    strcpy(w, "?mode=ro&immutable=1");
+    return u;
+}
+
+static int open_read_only(gt_store *st)
+{
+    char *uri = ro_uri(st->path);
+    if (!uri)
+        return gt_seterr(GT_ENOMEM, "store %s: out of memory", st->path);
+    int orc = sqlite3_open_v2(uri, &st->db,
+                              SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+    free(uri);
+    if (orc != SQLITE_OK)
+        return open_failed(st->path, st->db);
+    sqlite3_extended_result_codes(st->db, 1);
+    int rc, version;
+    if ((rc = exec(st, "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;",
+                   "setting up the connection")) != GT_OK ||
+        (rc = read_version(st, &version)) != GT_OK)
+        return rc;
+    if (version > GT_STORE_SCHEMA_VERSION)
+        return too_new(st, version);
+    if (version < GT_STORE_SCHEMA_VERSION)
+        return gt_seterr(GT_EDB,
+                         "store %s: the database needs its schema upgraded from version %d to %d, "
+                         "but it is not writable (the file or its directory)",
+                         st->path, version, GT_STORE_SCHEMA_VERSION);
+    return GT_OK;
 }
 
 int gt_store_open(const char *path, gt_store **out)
@@ -292,6 +369,12 @@ int gt_store_open(const char *path, gt_store **out)
         free(st);
         return gt_seterr(GT_ENOMEM, "store %s: out of memory", path);
     }
+    if (read_only_target(path)) {
+        if ((rc = open_read_only(st)) != GT_OK)
+            goto fail;
+        *out = st;
+        return GT_OK;
+    }
     if (sqlite3_open_v2(path, &st->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
@@ -301,11 +384,22 @@ int gt_store_open(const char *path, gt_store **out)
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, GT_STORE_BUSY_MS);
     /* The first statement reads the file: a file that is not a database fails here with
-     * SQLite's "file is not a database". */
-    if ((rc = exec(st, setup_sql, "setting up the connection")) != GT_OK)
-        goto fail;
-    if ((rc = migrate(st)) != GT_OK)
-        goto fail;
+     * SQLite's "file is not a database". The switch to WAL and the migration can meet
+     * another process doing the same to a new file; SQLite then returns SQLITE_BUSY at
+     * once, without the busy handler, when waiting could deadlock (this connection holds a
+     * read lock another writer waits on). So the whole set-up is retried, from no locks
+     * held, until the busy timeout has passed. */
+    for (int64_t t0 = now_us(), pause_ms = 2;; pause_ms = pause_ms < 64 ? pause_ms * 2 : 64) {
+        if ((rc = exec(st, setup_sql, "setting up the connection")) == GT_OK &&
+            (rc = migrate(st)) == GT_OK)
+            break;
+        int code = sqlite3_extended_errcode(st->db) & 0xff;
+        if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) ||
+            now_us() - t0 >= (int64_t)GT_STORE_BUSY_MS * 1000)
+            goto fail;
+        struct timespec ts = {0, (long)pause_ms * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     *out = st;
     return GT_OK;
 fail:
@@ -1067,4 +1161,55 @@ int64_t gt_store_model_doc(gt_store *st, int64_t id, char *buf, int64_t cap)
     }
     sqlite3_finalize(q);
     return len;
+}
+
+int64_t gt_store_changed(gt_store *st, const char *symbol, const char *timeframe,
+                         const gt_series *s, int64_t *first_ts)
+{
+    int rc;
+    if (!st || !s)
+        return gt_seterr(GT_EINVAL, "store: gt_store_changed needs a handle and a series");
+    if ((rc = check_key(st, symbol, timeframe)) != GT_OK)
+        return rc;
+    if (first_ts)
+        *first_ts = 0;
+    if (s->n == 0)
+        return 0;
+    sqlite3_stmt *q = stmt(st, S_LOAD);
+    if (!q)
+        return GT_EDB;
+    /* One range scan over the stored bars merged with the (strictly increasing) series:
+     * a million-bar file costs one pass, not a million lookups. */
+    bind_range(q, symbol, timeframe, s->ts[0], s->ts[s->n - 1] + 1, GT_STORE_START | GT_STORE_STOP);
+    int64_t n = 0, i = 0;
+    int r;
+    while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t ts = sqlite3_column_int64(q, 0);
+        while (i < s->n && s->ts[i] < ts)
+            i++;
+        if (i == s->n)
+            break;
+        if (s->ts[i] != ts)
+            continue;
+        /* Exact comparison: a REAL column gives back the double it was given. */
+        if (sqlite3_column_double(q, 1) != s->open[i] ||
+            sqlite3_column_double(q, 2) != s->high[i] || sqlite3_column_double(q, 3) != s->low[i] ||
+            sqlite3_column_double(q, 4) != s->close[i] ||
+            sqlite3_column_double(q, 5) != s->volume[i]) {
+            if (n == 0 && first_ts)
+                *first_ts = ts;
+            n++;
+        }
+        if ((n & POLL_MASK) == POLL_MASK && gt_interrupted) {
+            done(q);
+            return gt_seterr(GT_EINTR, "store %s: comparison interrupted", st->path);
+        }
+    }
+    if (r != SQLITE_ROW && r != SQLITE_DONE) {
+        rc = dberr(st->path, st->db, "comparing with stored bars");
+        done(q);
+        return rc;
+    }
+    done(q);
+    return n;
 }

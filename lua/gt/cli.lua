@@ -106,6 +106,11 @@ function M.parse(args, spec, first)
         end
       end
     elseif a:match("^%-.") and not tonumber(a) then
+      local f = io.open(a, "rb") -- a file named like an option (-rf.csv): say how to name it
+      if f then
+        f:close()
+        M.usage(("unknown option %s; for the file of that name write ./%s or put it after --"):format(a, a))
+      end
       M.usage("unknown option " .. a)
     else
       pos[#pos + 1] = a

@@ -27,7 +27,7 @@ for k, v in pairs(DATE_FORMATS) do DATE_FORMAT_NAMES[v] = k end
 
 -- Every option csv.read and csv.parse take (anything else is a typo and raises).
 M.OPTIONS = { adjust = true, columns = true, date_format = true, delimiter = true, header = true,
-  on_error = true, symbol = true, timeframe = true }
+  on_error = true, symbol = true, timeframe = true, max_bytes = true }
 
 -- Builds the C options from the Lua table; raises (at the caller of read/parse) on misuse.
 -- Returns the cdata and a table that keeps the column-name strings alive during the call.
@@ -49,6 +49,10 @@ local function build_opts(opts, fn)
   o.adjust = opts.adjust and 1 or 0
   if opts.header ~= nil and type(opts.header) ~= "boolean" then bad("header must be a boolean") end
   o.header = opts.header == false and 0 or 1
+  if opts.max_bytes ~= nil then -- read refuses a larger input before reading it (0: no limit)
+    if type(opts.max_bytes) ~= "number" or not (opts.max_bytes >= 0) then bad("max_bytes must be a number >= 0") end
+    o.max_bytes = opts.max_bytes
+  end
   local df = opts.date_format or "auto"
   if DATE_FORMATS[df] == nil then
     bad(("date_format must be one of auto, iso, ymd, dmy, mdy, epoch_s, epoch_ms, epoch_us, not %q")

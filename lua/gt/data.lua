@@ -2,7 +2,7 @@
 -- providers and synthetic data all arrive as gt series (lua/gt/series.lua) and pass the
 -- same bar validation (engine/series.c gt_bar_check).
 --   gt.data.load("file.csv" | {symbol=, timeframe=, start=, stop=, db=}, opts) -> series
---   gt.data.import(path, {symbol=, timeframe=, db=, on_error=}) -> report
+--   gt.data.import(path, {symbol=, timeframe=, db=, on_error=, replace=}) -> report
 --   gt.data.fetch{provider=, symbol=, timeframe=, start=, stop=, db=} -> series, report
 --   gt.data.align({s1, s2, ...}, {mode = "inner" | "outer"}) -> {aligned...}, filled
 --   gt.data.synthetic{n=, seed=, start=, timeframe=, price=} -> series, regimes
@@ -54,7 +54,9 @@ function M.load(what, opts)
   error("gt.data.load: expected a file path or a query table", 2)
 end
 
--- Reads a CSV file and stores it (one transaction; keep-last on existing bars).
+-- Reads a CSV file and stores it in one transaction. Bars already stored at the same
+-- times with other values are not overwritten unless opts.replace (then keep-last): the
+-- import fails, naming how many would change.
 -- Returns a report {symbol, timeframe, rows, loaded, skipped, errors, first, last, db}.
 -- opts.progress(phase, info), when given, hears "read" and "stored" with counts and CPU
 -- seconds, so a command can tell the user what a long import is doing.
@@ -64,12 +66,31 @@ function M.import(path, opts)
   local s, report = require("gt.csv").read(path, csv_opts(opts))
   if opts.progress and s then opts.progress("read", { rows = s.n, seconds = os.clock() - t0 }) end
   if not s then return nil, report end
+  if not s.symbol or s.symbol == "" then
+    return nil, ("%s: cannot tell a symbol from the file name; give one (--symbol S, or symbol = \"S\")")
+      :format(path)
+  end
   if not s.timeframe then
     return nil, ("%s: cannot tell the timeframe from %d bars; give it (--timeframe 1d, or timeframe = \"1d\")")
       :format(path, s.n)
   end
   local db, err = open_store(opts)
   if not db then return nil, err end
+  if not opts.replace then
+    -- Two files can default to one symbol (2006-day-001.txt, 2006-volume-day-001.txt):
+    -- overwriting stored bars with other values must be asked for, never silent.
+    local first = ffi.new("int64_t[1]")
+    local changed = tonumber(C.gt_store_changed(db._h, s.symbol, s.timeframe, s._c, first))
+    if changed ~= 0 then
+      db:close()
+      if changed < 0 then return nil, gtffi.errmsg(changed) end
+      return nil, ("%s: %d bar%s already stored for %s %s in %s hold%s different values (the first "
+        .. "at %s); nothing was stored. Import with --replace (replace = true) to overwrite "
+        .. "them, or give this file its own --symbol"):format(path, changed,
+        changed == 1 and "" or "s", s.symbol, s.timeframe, db_path(opts), changed == 1 and "s" or "",
+        (gtime.format(tonumber(first[0]), false):gsub("T00:00:00Z$", "")))
+    end
+  end
   t0 = os.clock()
   local n, perr = db:put(s, { symbol = s.symbol, timeframe = s.timeframe, source = path })
   db:close()
@@ -97,9 +118,13 @@ local function date_bars(s, tf)
 end
 
 -- Fetches bars from a provider into the store, asking only for the parts of
--- [start, stop) never fetched before (the store keeps what was asked for, so weekends and
--- holidays with no bars are not asked for again), then returns the requested range from
--- the store. The most recent bar period is never marked as fetched: it may be unfinished.
+-- [start, stop) never fetched before, then returns the requested range from the store.
+-- Coverage (what is never asked for again) is recorded only where it is known: a window
+-- that returned bars is covered up to the start of today (UTC; weekends and holidays
+-- inside it are not asked for again), and into today only up to the end of the last
+-- complete bar received. A window that returned no bars records nothing (a wrong symbol
+-- or an outage must not hide the range for good). o.refresh = true asks for the whole
+-- range again (stored bars are replaced by the provider's, keep-last).
 function M.fetch(o)
   if type(o) ~= "table" or not o.provider or not o.symbol then
     error("gt.data.fetch{provider=, symbol=, timeframe=, start=, stop=}", 2)
@@ -111,16 +136,36 @@ function M.fetch(o)
   if stop <= start then error("gt.data.fetch: stop must be after start", 2) end
   local db, err = open_store(o)
   if not db then return nil, err end
-  local wanted, merr = db:missing(o.symbol, tf, start, stop)
-  if not wanted then db:close(); return nil, merr end
+  local wanted, merr
+  if o.refresh then
+    wanted = { { start, stop } }
+  else
+    wanted, merr = db:missing(o.symbol, tf, start, stop)
+    if not wanted then db:close(); return nil, merr end
+  end
   local providers = require "gt.providers"
   local report = { provider = o.provider, symbol = o.symbol, timeframe = tf, requests = 0,
     fetched = 0, ranges = {} }
-  local settled = gtime.now() - tfi.us -- bars before this are complete
-  for _, w in ipairs(wanted) do
+  local now = gtime.now()
+  local settled = now - tfi.us -- bars that start before this are complete
+  -- one deadline for the whole command, shared by every window fetched
+  local deadline = o.deadline or providers.DEADLINE
+  if type(deadline) ~= "number" or not (deadline > 0) then
+    db:close()
+    error("gt.data.fetch: deadline must be a number of seconds > 0", 2)
+  end
+  local t_end = C.gt_clock_seconds() + deadline
+  local today = now - now % gtime.DAY -- days before this one are closed
+  for wi, w in ipairs(wanted) do
     local req = {}
     for k, v in pairs(o) do req[k] = v end
-    req.db = nil
+    req.db, req.refresh = nil, nil
+    req.deadline = t_end - C.gt_clock_seconds()
+    if req.deadline <= 0 then
+      db:close()
+      return nil, ("%s %s: the %g s deadline for this fetch has passed; %d of %d ranges fetched "
+        .. "(raise it with --deadline)"):format(o.provider, o.symbol, deadline, wi - 1, #wanted), report
+    end
     req.timeframe, req.start, req.stop = tf, w[1], w[2]
     local s, rep = providers.fetch(req)
     if not s then db:close(); return nil, rep end
@@ -132,7 +177,12 @@ function M.fetch(o)
       local ok, perr = db:put(s, { symbol = o.symbol, timeframe = tf, source = o.provider })
       if not ok then db:close(); return nil, perr end
     end
-    local covered = math.min(w[2], settled)
+    local covered = w[1]
+    if s.n > 0 then
+      covered = math.min(w[2], today)
+      local last_end = tonumber(s.ts[s.n - 1]) + tfi.us
+      covered = math.max(covered, math.min(w[2], last_end, settled))
+    end
     if covered > w[1] then
       local ok, cerr = db:cover(o.symbol, tf, w[1], covered)
       if not ok then db:close(); return nil, cerr end
@@ -140,7 +190,13 @@ function M.fetch(o)
   end
   local s, lerr = db:load({ symbol = o.symbol, timeframe = tf, start = start, stop = stop })
   db:close()
-  if not s then return nil, lerr end
+  if not s then
+    if report.requests > 0 and report.fetched == 0 then
+      lerr = lerr .. ("; %s returned no bars for it, and nothing was recorded as fetched, so the "
+        .. "next fetch asks again"):format(o.provider)
+    end
+    return nil, lerr, report
+  end
   report.bars = s.n
   return s, report
 end
@@ -150,6 +206,16 @@ end
 -- Returns the aligned series (same order) and filled[j][i] (true where series j's bar i
 -- was filled) as checked uint8 arrays (gt.series.bytes), one per series.
 function M.align(list, opts)
+  if type(list) ~= "table" then
+    error(("gt.data.align: expected a list of series, got %s"):format(type(list)), 2)
+  end
+  for j = 1, #list do
+    local s = list[j]
+    if type(s) ~= "table" or type(s._c) ~= "cdata" then
+      error(("gt.data.align: item %d is a %s, not a series"):format(j, type(s)), 2)
+    end
+  end
+  if opts ~= nil and type(opts) ~= "table" then error("gt.data.align: opts must be a table", 2) end
   local k = #list
   if k < 1 or k > 64 then error("gt.data.align: between 1 and 64 series", 2) end
   local mode = (opts and opts.mode) or "inner"

@@ -7,7 +7,12 @@
 -- TLS is always verified; plain http:// only reaches loopback hosts. GET is retried with
 -- backoff (and Retry-After on 429); POST and the other methods are sent exactly once.
 -- Options (seconds unless named _ms): timeout, connect_timeout, retries, backoff_ms,
--- backoff_cap_ms, rate_per_min, burst, max_bytes, max_wait, cainfo, once (no retries).
+-- backoff_cap_ms, rate_per_min, burst, max_bytes, max_wait, low_speed_bytes and
+-- low_speed_time (give up below that many bytes/s for that long; 0 disables), cainfo,
+-- once (no retries), notify (true: a line on stderr before each retry wait).
+-- client:deadline(seconds) bounds everything the client does from then on (a command's
+-- budget); http.scrub(text, control) removes every loaded secret (and, with control,
+-- escape sequences and newlines) from text before it is shown.
 local ffi = require "ffi"
 local gtffi = require "gt.ffi"
 local C = gtffi.C
@@ -16,7 +21,8 @@ local M = {}
 
 local DEFAULTS = {
   timeout = 30, connect_timeout = 10, retries = 3, backoff_ms = 500, backoff_cap_ms = 30000,
-  rate_per_min = 180, burst = 5, max_bytes = 64 * 1024 * 1024, max_wait = 120,
+  rate_per_min = 180, burst = 5, max_bytes = 64 * 1024 * 1024, max_wait = 30,
+  low_speed_bytes = 100, low_speed_time = 10,
 }
 M.DEFAULTS = DEFAULTS
 
@@ -57,6 +63,9 @@ function Client:_configure(o)
   chk(C.gt_http_set_rate(h, opt(o, "rate_per_min"), math.max(1, opt(o, "burst"))))
   chk(C.gt_http_set_max_bytes(h, opt(o, "max_bytes")))
   chk(C.gt_http_set_max_wait(h, opt(o, "max_wait")))
+  chk(C.gt_http_set_low_speed(h, math.floor(opt(o, "low_speed_bytes")),
+    math.ceil(opt(o, "low_speed_time"))))
+  chk(C.gt_http_set_notify(h, o.notify and 2 or -1))
   if o.cainfo ~= nil and type(o.cainfo) ~= "string" then error("gt.http: cainfo must be a path", 4) end
   chk(C.gt_http_set_cainfo(h, o.cainfo))
 end
@@ -116,6 +125,15 @@ function Client:request(method, url, o)
   return resp
 end
 
+-- From now on every request and retry wait must end within seconds (nil or 0: none).
+function Client:deadline(seconds)
+  if not self._h then error("gt.http: client is closed", 2) end
+  if seconds ~= nil and (type(seconds) ~= "number" or not (seconds >= 0)) then
+    error("gt.http: deadline must be a number of seconds >= 0", 2)
+  end
+  gtffi.check(C.gt_http_set_deadline(self._h, seconds or 0), 2)
+end
+
 function Client:get(url, o) return self:request("GET", url, o) end
 function Client:post(url, o) return self:request("POST", url, o) end
 
@@ -128,6 +146,23 @@ end
 
 function M.get(url, o) return client():request("GET", url, o) end
 function M.request(method, url, o) return client():request(method, url, o) end
+
+-- Registers a secret (an API key) so scrub() removes it from anything shown to a user.
+function M.secret(value)
+  if type(value) ~= "string" then error("gt.http.secret: value must be a string", 2) end
+  if value ~= "" then gtffi.check(C.gt_secret_add(value), 2) end
+end
+
+-- text with every registered secret replaced by [REDACTED]; control = true also drops
+-- terminal escape sequences and turns control characters (newlines too) into spaces.
+function M.scrub(text, control)
+  text = tostring(text)
+  local flags = control and C.GT_SCRUB_CONTROL or 0
+  local n = tonumber(C.gt_scrub(text, #text, flags, nil, 0))
+  local buf = ffi.new("char[?]", n + 1)
+  C.gt_scrub(text, #text, flags, buf, n + 1)
+  return ffi.string(buf, n)
+end
 
 -- Percent-encodes everything outside RFC 3986's unreserved set.
 function M.escape(s)

@@ -1,7 +1,9 @@
 -- gt.keys: API keys for brokers and data providers. Keys come from a key file readable
 -- only by its owner (mode 0600 or 0400; anything looser is refused with the chmod to
 -- run) or from the environment. They are returned to the caller and nowhere else: never
--- logged, never in an error message, never on a command line.
+-- logged, never in an error message, never on a command line. Every key loaded is
+-- registered with the scrubber (gt.http.secret), so a server that echoes it back cannot
+-- put it in a message either.
 --   keys.alpaca{ key_file = PATH } -> { key_id =, secret_key =, source = } | nil, err
 -- Order: opts.key_file (must exist), then ~/.config/gtengine/alpaca.json if present,
 -- then APCA_API_KEY_ID / APCA_API_SECRET_KEY.
@@ -42,6 +44,13 @@ local function json_field(obj, names)
   end
 end
 
+local function loaded(k)
+  local http = require "gt.http"
+  http.secret(k.key_id)
+  http.secret(k.secret_key)
+  return k
+end
+
 local function from_file(path, what)
   local text, err, code = M.read_file(path)
   if not text then return nil, err, code end
@@ -58,7 +67,7 @@ local function from_file(path, what)
     return nil, ("key file %s: expected a JSON object with non-empty \"key_id\" and "
       .. "\"secret_key\" strings for %s"):format(path, what)
   end
-  return { key_id = id, secret_key = secret, source = path }
+  return loaded({ key_id = id, secret_key = secret, source = path })
 end
 
 function M.alpaca(opts)
@@ -75,7 +84,7 @@ function M.alpaca(opts)
   end
   local id, secret = os.getenv("APCA_API_KEY_ID"), os.getenv("APCA_API_SECRET_KEY")
   if id and id ~= "" and secret and secret ~= "" then
-    return { key_id = id, secret_key = secret, source = "environment" }
+    return loaded({ key_id = id, secret_key = secret, source = "environment" })
   end
   return nil, ("no Alpaca API keys: set APCA_API_KEY_ID and APCA_API_SECRET_KEY, or write "
     .. "{\"key_id\": ..., \"secret_key\": ...} to %s and chmod 600 it (or pass key_file=)")

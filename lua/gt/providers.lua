@@ -8,7 +8,10 @@
 -- Options: base_url, feed (alpaca: iex|sip, default iex), adjustment (alpaca: raw|split|
 -- dividend|all, default raw; yahoo: raw|all, all = adjclose-adjusted), key_file (alpaca),
 -- limit (alpaca page size, <= 10000), max_pages, progress = function(info) end,
--- http = { ...gt.http options... }.
+-- http = { ...gt.http options... }, timeout (seconds per request), deadline (seconds for
+-- the whole fetch, every page and retry wait; default M.DEADLINE), notify (a line on
+-- stderr before each retry wait). Error messages never carry a loaded key, and server
+-- text in them has its escape sequences and newlines removed.
 -- report = { requests, pages, bars, skipped_null, dropped_out_of_range, retries, waited_s }
 local ffi = require "ffi"
 local gtffi = require "gt.ffi"
@@ -36,6 +39,7 @@ M.TIMEFRAMES = {
 local CB_SECONDS = { ONE_MINUTE = 60, FIVE_MINUTE = 300, FIFTEEN_MINUTE = 900, ONE_HOUR = 3600,
   ONE_DAY = 86400 }
 M.COINBASE_MAX_CANDLES = 350
+M.DEADLINE = 300 -- seconds one fetch may take in all
 
 local client
 local function get_client()
@@ -76,7 +80,8 @@ local function get(ctx, url, headers)
   rep.waited_s = rep.waited_s + ((resp or r) and (resp or r).waited_s or 0)
   if not resp then
     local msg = r and r.body and r.body:match('"message"%s*:%s*"([^"]*)"')
-    if msg then err = err .. ": " .. msg:sub(1, 200) end
+    -- scrubbed before it is cut, so a cut can never leave part of a key behind
+    if msg then err = err .. ": " .. http.scrub(msg, true):sub(1, 200) end
     return nil, ctx.provider .. " " .. ctx.symbol .. ": " .. err, r
   end
   return resp.body
@@ -213,19 +218,31 @@ function M.fetch(o)
     error("providers.fetch: progress must be a function", 2)
   end
   if o.base_url ~= nil and type(o.base_url) ~= "string" then error("providers.fetch: base_url must be a string", 2) end
+  for _, k in ipairs({ "timeout", "deadline" }) do
+    if o[k] ~= nil and (type(o[k]) ~= "number" or not (o[k] > 0)) then
+      error(("providers.fetch: %s must be a number of seconds > 0"):format(k), 2)
+    end
+  end
 
   local p = C.gt_series_new(0)
   if p == nil then return nil, gtffi.errmsg() end
   local s = series.wrap(p, { symbol = o.symbol, timeframe = o.timeframe })
   local report = { requests = 0, pages = 0, bars = 0, skipped_null = 0, dropped_out_of_range = 0,
     retries = 0, waited_s = 0 }
+  local hopts = {}
+  for k, v in pairs(o.http or {}) do hopts[k] = v end
+  if o.timeout then hopts.timeout = o.timeout end
+  if o.notify then hopts.notify = true end
   local ctx = { provider = o.provider, symbol = o.symbol, tf = tf, start = start, stop = stop,
     s = s, report = report, page = ffi.new("gt_provider_page"), progress = o.progress,
-    http = o.http or {}, max_pages = o.max_pages or 100000 }
+    http = hopts, max_pages = o.max_pages or 100000 }
+  local cl = get_client()
+  cl:deadline(o.deadline or M.DEADLINE)
   local ok, err = fetch(ctx, o)
+  cl:deadline(0)
   if not ok then
     s:free()
-    return nil, err, report
+    return nil, http.scrub(err, true), report
   end
   C.gt_series_shrink(s._c)
   s:_sync()

@@ -926,21 +926,9 @@ end
 
 function M.write(result, path)
   if type(path) ~= "string" or path == "" then error("report.write: path must be a string", 2) end
-  local html = M.html(result)
-  local tmp = path .. ".tmp"
-  local f, err = io.open(tmp, "wb")
-  if not f then return nil, "report: " .. tostring(err) end
-  local ok, werr = f:write(html)
-  local cok, cerr = f:close()
-  if not ok or not cok then
-    os.remove(tmp)
-    return nil, ("report: %s: %s"):format(path, tostring(werr or cerr))
-  end
-  local rok, rerr = os.rename(tmp, path)
-  if not rok then
-    os.remove(tmp)
-    return nil, "report: " .. tostring(rerr)
-  end
+  -- whole or not at all, never through a symlink or over a device (gt.fsio)
+  local ok, err = require("gt.fsio").write(path, M.html(result))
+  if not ok then return nil, "report: " .. err end
   return true
 end
 

@@ -23,6 +23,11 @@
  *   truncate N            announce the full Content-Length, send N body bytes, close
  *   nolength              no Content-Length: the body ends when the connection closes
  *   close                 close the connection without a response
+ *   echo-headers          the body is {"message":"<the request's header lines, raw>"}
+ *                         (a server that quotes what it was sent, secrets included)
+ *   trickle MS            send the body one byte every MS milliseconds
+ *   huge-header N         add a header X-Huge with N bytes of 'h'
+ * (a server that accepts and never answers: delay longer than the client waits)
  * Unmatched requests get 404. Content-Length and Connection are added automatically.
  *
  * LOG gets, per request, flushed at once:
@@ -61,6 +66,9 @@ typedef struct resp {
     long truncate; /* -1: send the whole body */
     int nolength;
     int close_only;
+    int echo;
+    long trickle_ms;
+    long huge;
 } resp;
 
 typedef struct route {
@@ -207,6 +215,14 @@ static void load_script(const char *path)
             rp->nolength = 1;
         } else if (strcmp(line, "close") == 0) {
             rp->close_only = 1;
+        } else if (strcmp(line, "echo-headers") == 0) {
+            rp->echo = 1;
+        } else if (strcmp(line, "trickle") == 0) {
+            rp->trickle_ms = atol(arg);
+        } else if (strcmp(line, "huge-header") == 0) {
+            rp->huge = atol(arg);
+            if (rp->huge < 0 || rp->huge > (1L << 24))
+                die("huge-header out of range", lineno);
         } else {
             die("unknown directive", lineno);
         }
@@ -340,7 +356,36 @@ static int answer(int fd, long seq, const char *method, const char *target, cons
         sleep_ms(r->delay_ms);
     if (r->close_only)
         return 0;
-    int keep = !r->nolength && r->truncate < 0;
+    const char *bbody = r->body;
+    size_t bblen = r->blen;
+    char *echo = NULL;
+    if (r->echo) {
+        echo = malloc(hdrs_len + 32);
+        if (!echo)
+            return 0;
+        bblen = (size_t)sprintf(echo, "{\"message\":\"%.*s\"}", (int)hdrs_len, hdrs);
+        bbody = echo;
+    }
+    if (r->huge > 0) {
+        size_t n = (size_t)r->huge;
+        char *big = malloc(n + 16);
+        static const char top[] = "HTTP/1.1 200 OK\r\nX-Huge: ";
+        if (!big || send_all(fd, top, sizeof top - 1) != 0) {
+            free(big);
+            free(echo);
+            return 0;
+        }
+        memset(big, 'h', n);
+        memcpy(big + n, "\r\n", 2);
+        int ok = send_all(fd, big, n + 2) == 0;
+        free(big);
+        free(echo);
+        static const char tail[] = "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+        if (ok)
+            send_all(fd, tail, sizeof tail - 1);
+        return 0;
+    }
+    int keep = !r->nolength && r->truncate < 0 && r->trickle_ms <= 0;
     int hl;
     if (r->nolength)
         hl = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n%.*sConnection: close\r\n\r\n",
@@ -348,16 +393,23 @@ static int answer(int fd, long seq, const char *method, const char *target, cons
     else
         hl = snprintf(head, sizeof head,
                       "HTTP/1.1 %d %s\r\n%.*sContent-Length: %zu\r\nConnection: %s\r\n\r\n",
-                      r->status, reason(r->status), (int)r->hlen, r->headers, r->blen,
+                      r->status, reason(r->status), (int)r->hlen, r->headers, bblen,
                       keep ? "keep-alive" : "close");
-    if (send_all(fd, head, (size_t)hl) != 0)
-        return 0;
-    size_t n = r->blen;
+    int ok = send_all(fd, head, (size_t)hl) == 0;
+    size_t n = bblen;
     if (r->truncate >= 0 && (size_t)r->truncate < n)
         n = (size_t)r->truncate;
-    if (send_all(fd, r->body, n) != 0)
-        return 0;
-    return keep;
+    if (ok && r->trickle_ms > 0) {
+        for (size_t i = 0; ok && i < n && now_s() - t_start < max_seconds; i++) {
+            ok = send_all(fd, bbody + i, 1) == 0;
+            sleep_ms(r->trickle_ms);
+        }
+        ok = 0;
+    } else if (ok) {
+        ok = send_all(fd, bbody, n) == 0;
+    }
+    free(echo);
+    return ok && keep;
 }
 
 static size_t header_value(const char *hdrs, size_t len, const char *name, char *out, size_t cap)

@@ -81,3 +81,88 @@ describe("fetch coverage in the store", function()
     os.execute("rm -rf " .. t.quote(dir))
   end)
 end)
+
+describe("fetch coverage that heals", function()
+  if not fake.available() then
+    it("needs the fakehttp server", function() pending("build " .. fake.bin .. " (make test builds it)") end)
+    return
+  end
+  local gtime = require "gt.time"
+  local HOUR = 3600e6
+  local dir, srv
+  before_each(function() dir = t.tmpdir() end)
+  after_each(function()
+    if srv then srv:stop(); srv = nil end
+    os.execute("rm -rf " .. t.quote(dir))
+  end)
+
+  -- A Yahoo chart reply with one bar per epoch second in ts (prices are arbitrary but valid).
+  local function yahoo_json(ts)
+    local n = #ts
+    local function rep(v) local o = {} for i = 1, n do o[i] = v end return table.concat(o, ",") end
+    return ('{"chart":{"result":[{"meta":{"symbol":"AAPL"},"timestamp":[%s],"indicators":{"quote":'
+      .. '[{"open":[%s],"high":[%s],"low":[%s],"close":[%s],"volume":[%s]}]}}],"error":null}}')
+      :format(table.concat(ts, ","), rep(10), rep(11), rep(9), rep(10), rep(100))
+  end
+
+  local function fetch(tf, start, stop, extra)
+    local o = { provider = "yahoo", symbol = "AAPL", timeframe = tf, start = start, stop = stop,
+      db = dir .. "/h.db", base_url = srv.url, http = FAST }
+    for k, v in pairs(extra or {}) do o[k] = v end
+    return gt.data.fetch(o)
+  end
+
+  it("a reply with zero bars records nothing, so the range is asked for again", function()
+    srv = fake.start(("route /v8/finance/chart/\nrespond 200\nfile %syahoo_empty.json\n"):format(FIX))
+    local s, err, rep = fetch("1d", "2024-01-02", "2024-01-09")
+    assert.is_nil(s)
+    assert.matches("no AAPL 1d bars stored", err, 1, true)
+    assert.matches("yahoo returned no bars for it", err, 1, true)
+    assert.equal(1, rep.requests)
+    local db = assert(require("gt.store").open(dir .. "/h.db"))
+    -- 2024-01-02 = 1704153600 s, 2024-01-09 = 1704758400 s: still wholly missing
+    assert.same({ { 1704153600e6, 1704758400e6 } }, db:missing("AAPL", "1d", 1704153600e6, 1704758400e6))
+    db:close()
+    local _, _, rep2 = fetch("1d", "2024-01-02", "2024-01-09")
+    assert.equal(1, rep2.requests, "the empty range is requested again")
+    assert.equal(2, #srv:requests())
+  end)
+
+  it("today is covered only up to the end of the last bar received", function()
+    -- 1h bars 6 and 5 hours before now (hour-aligned): the last ends at h5 + 1 h, which is
+    -- at least 4 hours before now, so neither "now - 1 h" (the old rule) nor the fetch's stop
+    local now = gtime.now()
+    local h6 = now - now % HOUR - 6 * HOUR
+    local h5 = h6 + HOUR
+    local file = dir .. "/bars.json"
+    t.write(file, yahoo_json({ ("%d"):format(h6 / 1e6), ("%d"):format(h5 / 1e6) }))
+    srv = fake.start(("route /v8/finance/chart/\nrespond 200\nfile %s\n"):format(file))
+    local start = h6 - 2 * HOUR
+    local s, rep = fetch("1h", start, nil)
+    assert.is_table(s, rep)
+    assert.equal(2, s.n)
+    local today = now - now % gtime.DAY
+    local expect = math.max(today, h5 + HOUR) -- days before today are closed; today up to the last bar's end
+    local db = assert(require("gt.store").open(dir .. "/h.db"))
+    local miss = db:missing("AAPL", "1h", start, now)
+    db:close()
+    assert.equal(1, #miss)
+    assert.equal(expect, miss[1][1])
+  end)
+
+  it("refresh = true and --refresh ask for a covered range again", function()
+    srv = fake.start(("route /v8/finance/chart/\nrespond 200\nfile %syahoo_aapl_1d.json\n"):format(FIX))
+    local _, rep = fetch("1d", "2024-01-02", "2024-01-09")
+    assert.equal(1, rep.requests)
+    local _, rep2 = fetch("1d", "2024-01-02", "2024-01-09")
+    assert.equal(0, rep2.requests)
+    local s3, rep3 = fetch("1d", "2024-01-02", "2024-01-09", { refresh = true })
+    assert.equal(1, rep3.requests)
+    assert.equal(4, s3.n)
+    local out, err, code = t.run(("data fetch --provider yahoo --symbol AAPL --start 2024-01-02 --end 2024-01-09 --db %s --base-url %s --refresh")
+      :format(dir .. "/h.db", srv.url))
+    assert.equal(0, code, err)
+    assert.matches("4 new bars in 1 request", out, 1, true)
+    assert.equal(3, #srv:requests())
+  end)
+end)

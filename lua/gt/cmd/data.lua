@@ -9,11 +9,18 @@ local M = {}
 M.help = [[
 subcommands:
   import FILE... [--symbol S] [--timeframe TF] [--db PATH] [--on-error fail|skip] [--adjust]
+        [--replace] [--max-size MB]
         read CSV files (Yahoo, backtrader, backtesting.py, ISO/epoch timestamps), validate every
-        bar and store them (symbol defaults from the file name, timeframe from the bar spacing)
+        bar and store them (symbol defaults from the file name, timeframe from the bar spacing);
+        bars already stored with other values are overwritten only with --replace; a file
+        over --max-size MB (default 1073.7, 1 GiB) is refused before it is read
   fetch --provider yahoo|alpaca|coinbase --symbol S --start DATE [--end DATE] [--timeframe TF]
-        [--db PATH] [--base-url URL] [--feed iex|sip] [--key-file FILE]
+        [--db PATH] [--base-url URL] [--feed iex|sip] [--key-file FILE] [--refresh]
+        [--timeout S] [--deadline S]
         download bars into the store; only the range the store lacks is requested
+        (--refresh asks for the whole range again and replaces the stored bars). Each
+        request gives up after --timeout seconds (30; connect 10; or when under 100 bytes/s
+        for 10 s), the whole command after --deadline seconds (300)
   list [--db PATH] [--json]
         stored symbols with timeframe, bar count and date range
   export --symbol S [--timeframe TF] [--start DATE] [--end DATE] [--format csv|json] [--out FILE] [--db PATH]
@@ -21,22 +28,33 @@ subcommands:
 Dates are YYYY-MM-DD or ISO-8601 times (UTC). The database defaults to gt.db (or $GT_DB).
 ]]
 
+-- A failure on one data row ("FILE:LINE: field 'close': ...", csv.c's row reasons), the
+-- only kind --on-error skip can get past: a missing file or a bad header is not.
+local function row_error(f, err)
+  if err:sub(1, #f + 1) ~= f .. ":" then return false end
+  local reason = err:sub(#f + 2):match("^%d+: (.*)$")
+  return reason ~= nil and not reason:find("\n") and (reason:match("^field '") ~= nil
+    or reason:match("^wrong field count") ~= nil or reason:match("^unterminated quote") ~= nil)
+end
+
 local function import(args)
   local o, files = cli.parse(args, { symbol = "string", timeframe = "string", db = "string",
-    on_error = "string", adjust = "flag", json = "flag" }, 3)
+    on_error = "string", adjust = "flag", json = "flag", replace = "flag", max_size = "number" }, 3)
   if #files == 0 then cli.usage("data import needs at least one FILE") end
   if o.symbol and #files > 1 then cli.usage("--symbol applies to one file; import files one at a time or name them SYMBOL.csv") end
   if o.on_error and o.on_error ~= "fail" and o.on_error ~= "skip" then cli.usage("--on-error is fail or skip") end
+  if o.max_size and not (o.max_size > 0) then cli.usage("--max-size needs megabytes > 0") end
   local data = require "gt.data"
   local reports, failed = {}, 0
   for _, f in ipairs(files) do
     -- phases that take more than a second are announced on stderr
-    local size = 0
-    local fh = io.open(f, "rb")
-    if fh then size = fh:seek("end"); fh:close() end
+    -- stat, not open: opening a FIFO to learn its size would eat its data
+    local _, size = require("gt.fsio").stat(f)
+    size = size or 0
     if size > 20e6 then io.stderr:write(("%s: reading %s MB...\n"):format(f, fmt.num(size / 1e6, 0))) end
     local rep, err = data.import(f, { symbol = o.symbol, timeframe = o.timeframe, db = o.db,
-      on_error = o.on_error, adjust = o.adjust, progress = function(phase, info)
+      on_error = o.on_error, adjust = o.adjust, replace = o.replace,
+      max_bytes = o.max_size and math.floor(o.max_size * 1e6), progress = function(phase, info)
         if phase == "read" and (info.seconds > 1 or size > 20e6) then
           io.stderr:write(("%s: %s rows read in %.1f s; storing...\n"):format(f, fmt.num(info.rows), info.seconds))
         elseif phase == "stored" and info.seconds > 1 then
@@ -46,7 +64,7 @@ local function import(args)
     if not rep then
       failed = failed + 1
       io.stderr:write("gtengine data import: ", err, "\n")
-      if (o.on_error or "fail") == "fail" and not err:find("\n") then
+      if (o.on_error or "fail") == "fail" and row_error(f, err) then
         io.stderr:write("  (nothing was stored from this file; --on-error skip loads the valid rows and lists the rest)\n")
       end
     else
@@ -75,10 +93,14 @@ end
 local function fetch(args)
   local o = cli.parse(args, { provider = "string", symbol = "string", start = "string", ["end"] = "string",
     timeframe = "string", db = "string", base_url = "string", feed = "string", key_file = "string",
-    adjustment = "string", json = "flag" }, 3)
+    adjustment = "string", json = "flag", refresh = "flag", timeout = "number",
+    deadline = "number" }, 3)
   if not o.provider then cli.usage("data fetch needs --provider yahoo|alpaca|coinbase") end
   if not o.symbol then cli.usage("data fetch needs --symbol") end
   if not o.start then cli.usage("data fetch needs --start DATE") end
+  for _, k in ipairs({ "timeout", "deadline" }) do
+    if o[k] and not (o[k] > 0) then cli.usage(("--%s needs seconds > 0"):format(k)) end
+  end
   local start, err = gtime.parse(o.start)
   if not start then cli.usage("--start: " .. err) end
   local stop
@@ -89,11 +111,12 @@ local function fetch(args)
   local p = fmt.progress("fetching " .. o.symbol)
   local s, rep = require("gt.data").fetch { provider = o.provider, symbol = o.symbol, start = start,
     stop = stop, timeframe = o.timeframe or "1d", db = o.db, base_url = o.base_url, feed = o.feed,
-    key_file = o.key_file, adjustment = o.adjustment,
+    key_file = o.key_file, adjustment = o.adjustment, refresh = o.refresh,
+    timeout = o.timeout, deadline = o.deadline, notify = require("gt.fmt").isatty(2),
     progress = function(info) p(info.bars or 0, nil, "bars") end }
   p.done()
   if not s then
-    io.stderr:write("gtengine data fetch: ", rep, "\n")
+    io.stderr:write("gtengine data fetch: ", require("gt.http").scrub(rep, true), "\n")
     return 1
   end
   if o.json then
@@ -139,7 +162,7 @@ local function export(args)
   local f = io.stdout
   if o.out then
     local ferr
-    f, ferr = io.open(o.out, "w")
+    f, ferr = require("gt.fsio").open(o.out)
     if not f then io.stderr:write("gtengine data export: ", ferr, "\n"); return 1 end
   end
   local daily = s.timeframe and (s.timeframe:match("[dw]$") or s.timeframe:match("mo$"))
@@ -160,7 +183,8 @@ local function export(args)
     f:write("]}\n")
   end
   if o.out then
-    f:close()
+    local ok, werr = f:commit()
+    if not ok then io.stderr:write("gtengine data export: ", werr, "\n"); return 1 end
     io.stderr:write(("%s %s: %s bars written to %s\n"):format(o.symbol, s.timeframe or "", fmt.num(s.n), o.out))
   end
   return 0

@@ -40,6 +40,17 @@ local function one(db, o)
     params = json.decode(r.params), options = json.decode(r.options), stats = json.decode(r.stats),
     data_hash = r.data_hash, bars = r.bars, created_at = gtime.format(r.created_at, false),
     first = day(r.first_ts), last = day(r.last_ts) }
+  -- damaged JSON is named, and the rest of the run still shows (its statistics as n/a)
+  for _, k in ipairs({ "params", "options", "stats" }) do
+    if type(doc[k]) ~= "table" then
+      io.stderr:write(("gtengine runs: run %d: the stored %s are not valid JSON (the database was "
+        .. "edited or damaged)\n"):format(r.id, k))
+      doc[k] = {}
+      if k == "stats" then
+        for _, f in ipairs(require("gt.metrics").FIELDS) do doc.stats[f.key] = 0 / 0 end
+      end
+    end
+  end
   if o.report then
     local res, rerr = db:result(r.id)
     if not res then return nil, rerr end
