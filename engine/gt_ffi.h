@@ -1194,4 +1194,17 @@ int gt_ind_ichimoku_init(gt_ind_ichimoku_state *s, int32_t tenkan, int32_t kijun
 double gt_ind_ichimoku_update(gt_ind_ichimoku_state *s, double high, double low);
 void gt_ind_ichimoku_fini(gt_ind_ichimoku_state *s);
 
+/* ---- optimize.c: the optimiser's numeric kernels (gt.optimize) ---- */
+/* The standard normal CDF and its inverse (double precision). */
+double gt_opt_norm_cdf(double x);
+double gt_opt_norm_ppf(double p);
+/* C(blocks, blocks/2), the number of CSCV splits; blocks even in 2..24, else < 0. */
+int64_t gt_opt_cscv_splits(int32_t blocks);
+/* CSCV over per-block sums (strategy-major: sum[j * blocks + b]) and the shared per-block
+ * counts: writes one logit per split; returns the number written or < 0. */
+int64_t gt_opt_cscv(const double *sum, const double *sum2, const double *cnt, int64_t nstrat,
+                    int32_t blocks, double *logits, int64_t cap);
+/* Sleeps (the parent polling its worker processes); a signal cuts it short. */
+void gt_opt_sleep(double seconds);
+
 #endif

@@ -1,0 +1,786 @@
+-- gt.optimize: parameter search over gt.backtest. grid (every combination of a strategy's
+-- grid), random (n combinations drawn with a seed) and walkforward (optimise on a training
+-- window, trade the next test window, repeat). Every search reports, beside the best
+-- combination, its deflated Sharpe ratio and the probability of backtest overfitting (CSCV).
+--   local res = gt.optimize.grid{strategy = "sma_cross", data = series, objective = "sharpe"}
+--   print(res.best.params.fast, res.best.score, res.dsr, res.pbo)
+-- Uses gt.backtest (each combination is one vectorised backtest), gt.ind (indicator results
+-- are cached per distinct (indicator, inputs, parameters) within one search) and the C
+-- kernels in engine/optimize.c (normal quantiles, CSCV). Worker processes (jobs > 1) are
+-- this binary running `gtengine optimize --worker`: no SQLite handle or Lua state crosses.
+local ffi = require "ffi"
+local gtffi = require "gt.ffi"
+local C = gtffi.C
+
+local M = {}
+
+local NAN = 0 / 0
+local EULER_GAMMA = 0.5772156649015329
+
+-- objective name -> the stats field it maximises
+M.OBJECTIVES = { sharpe = "sharpe", ["return"] = "return_pct", calmar = "calmar", sortino = "sortino" }
+
+-- backtest options a search passes through (costs, fills, sizing)
+local RUN_KEYS = { "capital", "size", "commission", "commission_kind", "commission_min", "slippage_bps",
+  "spread_bps", "volume_cap", "fill", "fractional", "short", "leverage", "risk_free", "close_at_end",
+  "size_at", "stop_pct", "take_pct" }
+
+local function sorted_keys(t)
+  local ks = {}
+  for k in pairs(t) do ks[#ks + 1] = k end
+  table.sort(ks, function(a, b) return tostring(a) < tostring(b) end)
+  return ks
+end
+
+---------------------------------------------------------------------------------------
+-- Grids and constraints
+---------------------------------------------------------------------------------------
+
+-- parse_grid("fast=5:20:5,slow=20,30,40") -> {fast = {5, 10, 15, 20}, slow = {20, 30, 40}}.
+-- a:b:s is the inclusive range a, a+s, ... <= b (s defaults to 1); a bare value after a
+-- key's values is one more value of that key. nil, message on a malformed spec.
+function M.parse_grid(spec)
+  if type(spec) ~= "string" then error("optimize.parse_grid: spec must be a string", 2) end
+  local grid, key = {}, nil
+  for item in (spec .. ","):gmatch("([^,]*),") do
+    item = item:match("^%s*(.-)%s*$")
+    local k, v = item:match("^([%a_][%w_]*)%s*=%s*(.*)$")
+    if k then key = k; grid[k] = grid[k] or {} else v = item end
+    if not key then return nil, ("grid '%s': '%s' has no key (write name=values)"):format(spec, item) end
+    local a, b, s = v:match("^([^:]+):([^:]+):?([^:]*)$")
+    if a then
+      local x, y, st = tonumber(a), tonumber(b), s ~= "" and tonumber(s) or 1
+      if not (x and y and st) or st <= 0 or y < x then
+        return nil, ("grid '%s': range '%s' must be low:high[:step] with low <= high and step > 0"):format(spec, v)
+      end
+      if (y - x) / st > 1e6 then return nil, ("grid '%s': range '%s' has over a million values"):format(spec, v) end
+      local i = 0
+      while x + i * st <= y + 1e-9 * st do
+        local val = x + i * st
+        local r = math.floor(val * 1e9 + 0.5) / 1e9 -- 0.1 steps print as 0.3, not 0.30000000000000004
+        grid[key][#grid[key] + 1] = r
+        i = i + 1
+      end
+    else
+      if v == "" then return nil, ("grid '%s': key '%s' has an empty value"):format(spec, key) end
+      local val = tonumber(v)
+      if val == nil then
+        if v == "true" then val = true elseif v == "false" then val = false else val = v end
+      end
+      grid[key][#grid[key] + 1] = val
+    end
+  end
+  return grid
+end
+
+-- The default constraint: periods named fast < mid < slow (any two present) must increase;
+-- a combination that breaks it is skipped, not run.
+local ORDERED = { { "fast", "slow" }, { "fast", "mid" }, { "mid", "slow" } }
+function M.default_constraint(p)
+  for _, pair in ipairs(ORDERED) do
+    local a, b = p[pair[1]], p[pair[2]]
+    if type(a) == "number" and type(b) == "number" and a >= b then return false end
+  end
+  return true
+end
+
+local function constraint_list(c)
+  local list = { M.default_constraint }
+  if c == nil then return list end
+  if type(c) == "function" then c = { c } end
+  if type(c) ~= "table" then error("optimize: constraints is a function(params) -> bool or a list of them", 4) end
+  for i, f in ipairs(c) do
+    if type(f) ~= "function" then error(("optimize: constraints[%d] is not a function"):format(i), 4) end
+    list[#list + 1] = f
+  end
+  return list
+end
+
+local function allowed(list, p)
+  for i = 1, #list do if not list[i](p) then return false end end
+  return true
+end
+
+local function check_grid(grid, strategy)
+  if type(grid) ~= "table" or next(grid) == nil then
+    error(("optimize: %s has no grid; give grid = {name = {values...}}"):format(strategy.name), 4)
+  end
+  for _, k in ipairs(sorted_keys(grid)) do
+    local v = grid[k]
+    if type(v) ~= "table" then grid[k] = { v } elseif #v == 0 then
+      error(("optimize: grid.%s has no values"):format(k), 4)
+    end
+    if strategy.params and strategy.params[k] == nil then
+      local known = sorted_keys(strategy.params)
+      error(("optimize: grid.%s is not a parameter of %s (it has: %s)"):format(k, strategy.name,
+        table.concat(known, ", ")), 4)
+    end
+  end
+  return grid
+end
+
+-- Every combination of grid (keys in sorted order, the first key varying slowest) that the
+-- constraints allow, and the number skipped.
+function M.combinations(grid, constraints)
+  local keys = sorted_keys(grid)
+  local list, skipped = {}, 0
+  local cons = constraint_list(constraints)
+  local idx = {}
+  for i = 1, #keys do idx[i] = 1 end
+  if #keys == 0 then return list, 0 end
+  while true do
+    local p = {}
+    for i, k in ipairs(keys) do p[k] = grid[k][idx[i]] end
+    if allowed(cons, p) then list[#list + 1] = p else skipped = skipped + 1 end
+    local i = #keys
+    while i >= 1 do
+      idx[i] = idx[i] + 1
+      if idx[i] <= #grid[keys[i]] then break end
+      idx[i] = 1
+      i = i - 1
+    end
+    if i == 0 then break end
+  end
+  return list, skipped
+end
+
+---------------------------------------------------------------------------------------
+-- Deflated Sharpe ratio and CSCV
+---------------------------------------------------------------------------------------
+
+-- dsr{sr =, t =, skew =, kurt =, trials =, var_sr =} -> DSR, SR0. Bailey and Lopez de Prado,
+-- "The Deflated Sharpe Ratio", J. Portfolio Management 40(5), 2014, eq. (2) and its SR0:
+--   SR0 = sqrt(V[SR_n]) ((1 - g) Z^-1(1 - 1/N) + g Z^-1(1 - 1/(N e))),  g = Euler's gamma
+--   DSR = Z((SR - SR0) sqrt(T - 1) / sqrt(1 - skew SR + (kurt - 1)/4 SR^2))
+-- SR and V[SR_n] are per-period (not annualised), kurt is the plain kurtosis (3 = normal).
+-- With one trial there is no selection: SR0 = 0 and DSR is the probabilistic Sharpe ratio.
+function M.dsr(a)
+  if type(a) ~= "table" then error("optimize.dsr takes {sr =, t =, skew =, kurt =, trials =, var_sr =}", 2) end
+  local sr, t, n = a.sr, a.t, a.trials or 1
+  local skew, kurt, v = a.skew or 0, a.kurt or 3, a.var_sr or 0
+  if type(sr) ~= "number" or type(t) ~= "number" or t < 2 then return NAN, NAN end
+  local sr0 = 0
+  if n >= 2 then
+    sr0 = math.sqrt(v) * ((1 - EULER_GAMMA) * C.gt_opt_norm_ppf(1 - 1 / n)
+      + EULER_GAMMA * C.gt_opt_norm_ppf(1 - 1 / (n * math.exp(1))))
+  end
+  local den = 1 - skew * sr + (kurt - 1) / 4 * sr * sr
+  if not (den > 0) then return NAN, sr0 end
+  return C.gt_opt_norm_cdf((sr - sr0) * math.sqrt(t - 1) / math.sqrt(den)), sr0
+end
+
+-- Per-bar returns of an equity curve: T = n - 1 returns, their moments and, for CSCV, sums
+-- of returns and squared returns over `blocks` contiguous blocks of floor(T / blocks)
+-- returns (the oldest T mod blocks returns are left out so the blocks are equal, as CSCV
+-- requires).
+function M.moments(equity, n, blocks)
+  local t = n - 1
+  local s1, s2 = 0, 0
+  for i = 1, t do
+    local r = equity[i] / equity[i - 1] - 1
+    s1 = s1 + r; s2 = s2 + r * r
+  end
+  local mean = t > 0 and s1 / t or NAN
+  local m2, m3, m4 = 0, 0, 0
+  for i = 1, t do
+    local d = equity[i] / equity[i - 1] - 1 - mean
+    local d2 = d * d
+    m2 = m2 + d2; m3 = m3 + d2 * d; m4 = m4 + d2 * d2
+  end
+  m2, m3, m4 = m2 / t, m3 / t, m4 / t
+  local sd = t > 1 and math.sqrt(m2 * t / (t - 1)) or NAN
+  local out = { t = t, sr = sd > 0 and mean / sd or NAN,
+    skew = m2 > 0 and m3 / m2 ^ 1.5 or NAN, kurt = m2 > 0 and m4 / (m2 * m2) or NAN }
+  if blocks and blocks >= 2 then
+    local len = math.floor(t / blocks)
+    if len >= 2 then
+      local sum, sum2, first = {}, {}, t - len * blocks + 1
+      for b = 1, blocks do
+        local x, y = 0, 0
+        for i = first + (b - 1) * len, first + b * len - 1 do
+          local r = equity[i] / equity[i - 1] - 1
+          x = x + r; y = y + r * r
+        end
+        sum[b], sum2[b] = x, y
+      end
+      out.block_sum, out.block_sum2, out.block_len = sum, sum2, len
+    end
+  end
+  return out
+end
+
+-- cscv(list, blocks) -> {pbo =, logits =, splits =} from a list of per-strategy block sums
+-- ({sum = {...}, sum2 = {...}} with `blocks` entries each) of equal block length len; nil,
+-- message when there are fewer than 2 strategies. Bailey, Borwein, Lopez de Prado and Zhu,
+-- "The Probability of Backtest Overfitting" (2015): PBO = share of splits whose best
+-- in-sample strategy ranks at or below the median out of sample (logit <= 0).
+function M.cscv(list, blocks, len)
+  local n = #list
+  if n < 2 then return nil, "PBO needs at least 2 evaluated combinations" end
+  local splits = tonumber(C.gt_opt_cscv_splits(blocks))
+  if splits < 0 then error("optimize: " .. gtffi.errmsg(splits), 2) end
+  local sum, sum2 = ffi.new("double[?]", n * blocks), ffi.new("double[?]", n * blocks)
+  local cnt = ffi.new("double[?]", blocks)
+  for b = 0, blocks - 1 do cnt[b] = len end
+  for j = 1, n do
+    local e = list[j]
+    for b = 1, blocks do
+      sum[(j - 1) * blocks + b - 1] = e.sum[b]
+      sum2[(j - 1) * blocks + b - 1] = e.sum2[b]
+    end
+  end
+  local out = ffi.new("double[?]", splits)
+  local k = tonumber(C.gt_opt_cscv(sum, sum2, cnt, n, blocks, out, splits))
+  if k < 0 then error("optimize: " .. gtffi.errmsg(k), 2) end
+  local over, logits = 0, {}
+  for i = 0, k - 1 do
+    logits[i + 1] = out[i]
+    if out[i] <= 0 then over = over + 1 end
+  end
+  return { pbo = over / k, logits = logits, splits = k }
+end
+
+---------------------------------------------------------------------------------------
+-- Evaluating combinations
+---------------------------------------------------------------------------------------
+
+-- Runs fn with gt.ind's batch functions memoised: a call with the same inputs (arrays by
+-- address, which the cache keeps alive) and parameters returns the array computed first,
+-- so sma(close, 20) is computed once however many combinations use it.
+local function memo_key(parts, v, depth)
+  local ty = type(v)
+  if ty == "number" then parts[#parts + 1] = ("%.17g"):format(v)
+  elseif ty == "cdata" then parts[#parts + 1] = tostring(v)
+  elseif ty == "table" then
+    if v._c then parts[#parts + 1] = "S" .. tostring(v._c) .. ":" .. tostring(v.n)
+    elseif depth > 3 then parts[#parts + 1] = tostring(v)
+    else
+      parts[#parts + 1] = "{"
+      for _, k in ipairs(sorted_keys(v)) do
+        parts[#parts + 1] = tostring(k) .. "="
+        memo_key(parts, v[k], depth + 1)
+      end
+      parts[#parts + 1] = "}"
+    end
+  else parts[#parts + 1] = tostring(v) end
+  parts[#parts + 1] = ","
+end
+
+local function with_ind_cache(fn, ...)
+  local ind = require "gt.ind"
+  local saved, cache = {}, {}
+  local names = {}
+  for _, e in ipairs(ind.list()) do names[#names + 1] = e.name end
+  for a in pairs(ind.aliases or {}) do names[#names + 1] = a end
+  for _, name in ipairs(names) do
+    local f = ind[name]
+    if type(f) == "function" and not saved[name] then
+      saved[name] = f
+      ind[name] = function(...)
+        local parts = { name, "(" }
+        local args = { ... }
+        for i = 1, select("#", ...) do memo_key(parts, args[i], 0) end
+        local key = table.concat(parts)
+        local hit = cache[key]
+        if hit then return hit[1], hit[2] end
+        local r1, r2 = f(...)
+        cache[key] = { r1, r2, args } -- args keep the inputs (and so their addresses) alive
+        return r1, r2
+      end
+    end
+  end
+  local res = { pcall(fn, ...) }
+  for name, f in pairs(saved) do ind[name] = f end
+  if not res[1] then error(res[2], 0) end
+  return unpack(res, 2, table.maxn(res))
+end
+M._with_ind_cache = with_ind_cache
+
+local function objective_fn(obj)
+  obj = obj or "sharpe"
+  if type(obj) == "function" then return obj, "custom" end
+  local field = M.OBJECTIVES[obj]
+  if not field then
+    error(("optimize: objective '%s' is sharpe, return, calmar, sortino or a function(stats)"):format(tostring(obj)), 4)
+  end
+  return function(stats) return stats[field] end, obj
+end
+
+local function run_opts(o)
+  local r = {}
+  for _, k in ipairs(RUN_KEYS) do if o[k] ~= nil then r[k] = o[k] end end
+  for k, v in pairs(o.costs or {}) do r[k] = v end
+  return r
+end
+
+-- One combination: a backtest with params merged into the strategy's defaults. Returns a
+-- plain record {params, stats, score, sr, skew, kurt, t, block_sum, block_sum2} (no arrays).
+local function evaluate(strategy, data, params, ropts, objf, blocks)
+  local o = {}
+  for k, v in pairs(ropts) do o[k] = v end
+  o.params = params
+  local r, err = require("gt.backtest").run(strategy, data, o)
+  if not r then return { params = params, error = err, score = NAN } end
+  local stats = {}
+  for k, v in pairs(r.stats) do stats[k] = v end
+  local rec = M.moments(r.equity, r.n, blocks)
+  rec.params, rec.stats = params, stats
+  local score = objf(stats)
+  rec.score = type(score) == "number" and score or NAN
+  return rec
+end
+M._evaluate = evaluate
+
+-- results sorted best first by score (NaN last); ties keep the enumeration order
+local function sort_results(list)
+  for i, r in ipairs(list) do r.index = r.index or i end
+  table.sort(list, function(a, b)
+    local x, y = a.score, b.score
+    if x ~= x then x = -math.huge end
+    if y ~= y then y = -math.huge end
+    if x ~= y then return x > y end
+    return a.index < b.index
+  end)
+  return list
+end
+
+-- DSR of the best result and PBO over all of them, into res
+local function overfitting(res, blocks)
+  local list = res.results
+  local ok = {}
+  for _, r in ipairs(list) do if r.sr == r.sr then ok[#ok + 1] = r end end
+  local best = res.best
+  if best and best.sr == best.sr and #ok >= 1 then
+    local mean, v = 0, 0
+    for _, r in ipairs(ok) do mean = mean + r.sr end
+    mean = mean / #ok
+    for _, r in ipairs(ok) do v = v + (r.sr - mean) ^ 2 end
+    v = #ok > 1 and v / (#ok - 1) or 0
+    res.dsr, res.sr0 = M.dsr { sr = best.sr, t = best.t, skew = best.skew, kurt = best.kurt,
+      trials = #list, var_sr = v }
+  else
+    res.dsr, res.sr0 = NAN, NAN
+  end
+  local sums, len = {}, nil
+  for _, r in ipairs(list) do
+    if r.block_sum then
+      sums[#sums + 1] = { sum = r.block_sum, sum2 = r.block_sum2 }
+      len = r.block_len
+    end
+  end
+  if blocks and #sums >= 2 then
+    local c = M.cscv(sums, blocks, len)
+    res.pbo, res.pbo_splits = c.pbo, c.splits
+  else
+    res.pbo = NAN
+    res.pbo_note = blocks and "PBO needs at least 2 combinations and 2 returns per block" or nil
+  end
+end
+
+local function load_source(src)
+  local data = require "gt.data"
+  if src.file then return data.load(src.file, { symbol = src.symbol, timeframe = src.timeframe }) end
+  return data.load({ symbol = src.symbol, timeframe = src.timeframe or "1d", db = src.db })
+end
+M._load_source = load_source
+
+-- The worker side: evaluates combos[i] for every i with (i - 1) % nworkers == k (0-based k),
+-- writing one line "R <i> <json>" each, then "DONE". spec is what run_workers writes.
+function M.worker(spec, k, nworkers, out)
+  local json = require "gt.json"
+  out = out or io.stdout
+  local data, err = load_source(spec.source)
+  if not data then out:write("ERR ", (tostring(err):gsub("\n", " ")), "\n"); return 1 end
+  local strategy = require("gt.strategy").get(spec.strategy)
+  local objf = objective_fn(spec.objective)
+  with_ind_cache(function()
+    for i = k + 1, #spec.combos, nworkers do
+      local rec = evaluate(strategy, data, spec.combos[i], spec.run, objf, spec.blocks)
+      rec.index = i
+      out:write("R ", i, " ", json.encode(rec), "\n")
+      out:flush()
+    end
+  end)
+  out:write("DONE\n")
+  out:flush()
+  return 0
+end
+
+local STATS_NAN = { "score", "sr", "skew", "kurt" }
+local function decode_rec(text)
+  local rec = require("gt.json").decode(text)
+  for _, k in ipairs(STATS_NAN) do if rec[k] == nil then rec[k] = NAN end end
+  -- NaN statistics travel as null: put them back as NaN
+  for _, f in ipairs(require("gt.metrics").FIELDS) do
+    if rec.stats and rec.stats[f.key] == nil then rec.stats[f.key] = NAN end
+  end
+  return rec
+end
+
+local function shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+-- Spreads combos over nworkers child processes of this binary; results come back through one
+-- file per worker, polled so progress can be shown. Returns the records (in combo order);
+-- on an interruption, those that finished and interrupted = true.
+local function run_workers(spec, nworkers, progress)
+  local json = require "gt.json"
+  local exe = require("gt.host").exe
+  local tmp = os.tmpname()
+  local f = assert(io.open(tmp, "w"))
+  f:write(json.encode(spec))
+  f:close()
+  local outs, procs, handles, buf = {}, {}, {}, {}
+  for k = 0, nworkers - 1 do
+    outs[k] = tmp .. "." .. k
+    -- EXIT <status> always ends the file, so a worker that dies is noticed
+    local cmd = ("(%s optimize --worker %s %d %d; echo \"EXIT $?\") > %s 2> %s.err"):format(shell_quote(exe),
+      shell_quote(tmp), k, nworkers, shell_quote(outs[k]), shell_quote(outs[k]))
+    procs[k] = io.popen(cmd, "r")
+  end
+  local recs, done_n, finished, failure = {}, 0, {}, nil
+  local interrupted = false
+  local ok, err = pcall(function()
+    while true do
+      local all = true
+      for k = 0, nworkers - 1 do
+        if not finished[k] then
+          all = false
+          handles[k] = handles[k] or io.open(outs[k], "r")
+          local h = handles[k]
+          if h then
+            local chunk = h:read("*a")
+            if chunk and #chunk > 0 then
+              local text = (buf[k] or "") .. chunk
+              local last = 1
+              for line, e in text:gmatch("([^\n]*)\n()") do
+                last = e
+                local code = line:match("^EXIT (%d+)$")
+                if code then
+                  finished[k] = true
+                  if code ~= "0" and not failure then failure = "worker " .. k .. " exited with status " .. code end
+                elseif line:sub(1, 4) == "ERR " then failure = failure or line:sub(5)
+                else
+                  local i, body = line:match("^R (%d+) (.*)$")
+                  if i then
+                    local rec = decode_rec(body)
+                    recs[tonumber(i)] = rec
+                    done_n = done_n + 1
+                    if progress then progress(done_n, rec) end
+                  end
+                end
+              end
+              buf[k] = text:sub(last)
+            end
+          end
+        end
+      end
+      if all then break end
+      C.gt_opt_sleep(0.02)
+    end
+  end)
+  if not ok then
+    interrupted = tostring(err):find("interrupted") ~= nil
+    if not interrupted then error(err, 0) end
+  end
+  for k = 0, nworkers - 1 do
+    if handles[k] then handles[k]:close() end
+    pcall(function() procs[k]:close() end)
+    local ef = io.open(outs[k] .. ".err", "r")
+    if ef then
+      local e = ef:read("*a")
+      ef:close()
+      if e ~= "" and failure then failure = failure .. ": " .. e end
+    end
+    os.remove(outs[k]); os.remove(outs[k] .. ".err")
+  end
+  os.remove(tmp)
+  if failure and not interrupted then error("optimize: a worker failed: " .. failure, 0) end
+  return recs, interrupted
+end
+
+-- The common part of grid and random: evaluate combos (serially or in workers), sort, and
+-- add DSR and PBO.
+local function search(o, strategy, combos, skipped, kind)
+  local objf, objname = objective_fn(o.objective)
+  local blocks = o.pbo_blocks == nil and 16 or o.pbo_blocks
+  if blocks == false then blocks = nil end
+  local ropts = run_opts(o)
+  local jobs = o.jobs or 1
+  if type(jobs) ~= "number" or jobs < 1 or jobs ~= math.floor(jobs) then
+    error("optimize: jobs must be a whole number >= 1, got " .. tostring(jobs), 3)
+  end
+  if jobs > #combos then jobs = math.max(1, #combos) end
+  local data = o.data
+  local results, interrupted = {}, false
+  local best
+  local function tick(done, rec)
+    if rec.score == rec.score and (not best or rec.score > best.score) then best = rec end
+    if o.progress then o.progress(done, #combos, best) end
+  end
+  if jobs > 1 then
+    if objname == "custom" then error("optimize: a custom objective function runs only with jobs = 1", 3) end
+    if not o.source then error("optimize: jobs > 1 needs source = {file = PATH} (or {symbol =, db =}) so workers can load the data", 3) end
+    local spec = { strategy = strategy.path or strategy.name, source = o.source, combos = combos,
+      run = ropts, objective = objname, blocks = blocks }
+    local recs
+    recs, interrupted = run_workers(spec, jobs, tick)
+    for i = 1, #combos do
+      if recs[i] then recs[i].index = i; results[#results + 1] = recs[i] end
+    end
+  else
+    local ok, err = pcall(with_ind_cache, function()
+      for i, p in ipairs(combos) do
+        local rec = evaluate(strategy, data, p, ropts, objf, blocks)
+        rec.index = i
+        results[#results + 1] = rec
+        tick(i, rec)
+      end
+    end)
+    if not ok then
+      if tostring(err):find("interrupted", 1, true) then interrupted = true else error(err, 0) end
+    end
+  end
+  sort_results(results)
+  local res = { kind = kind, strategy = strategy.name, objective = objname, results = results,
+    best = results[1], total = #combos, evaluated = #results, skipped = skipped,
+    interrupted = interrupted or nil, pbo_blocks = blocks }
+  overfitting(res, blocks)
+  return res
+end
+
+local function common(o, name)
+  if type(o) ~= "table" then error(("optimize.%s takes a table {strategy =, data =, ...}"):format(name), 3) end
+  local strategy = require("gt.strategy").get(o.strategy)
+  if o.data == nil and o.source then
+    local d, err = load_source(o.source)
+    if not d then return nil, err end
+    o.data = d
+  end
+  if type(o.data) == "string" then
+    o.source = o.source or { file = o.data }
+    local d, err = require("gt.data").load(o.data)
+    if not d then return nil, err end
+    o.data = d
+  end
+  if type(o.data) ~= "table" then error(("optimize.%s: data must be a series or a file path"):format(name), 3) end
+  local grid = {}
+  for k, v in pairs(o.grid or strategy.grid or {}) do grid[k] = v end
+  return strategy, check_grid(grid, strategy)
+end
+
+-- grid{strategy =, data = series | path, grid = (default: the strategy's), objective =
+-- "sharpe" | "return" | "calmar" | "sortino" | function(stats), constraints = fn | {fn...},
+-- costs = {backtest options}, jobs =, source =, pbo_blocks = 16, progress = fn(done, total,
+-- best)} -> {results (best first: params, stats, score), best, dsr, sr0, pbo, total,
+-- evaluated, skipped, interrupted}; nil, message when the data cannot be loaded.
+function M.grid(o)
+  local strategy, grid = common(o, "grid")
+  if not strategy then return nil, grid end
+  local combos, skipped = M.combinations(grid, o.constraints)
+  return search(o, strategy, combos, skipped, "grid")
+end
+
+-- random{..., n =, seed = 1}: n distinct combinations of the grid drawn without
+-- replacement (the whole grid when it has n or fewer), in a seeded, reproducible order.
+function M.random(o)
+  local strategy, grid = common(o, "random")
+  if not strategy then return nil, grid end
+  local n = o.n
+  if type(n) ~= "number" or n < 1 or n ~= math.floor(n) then error("optimize.random: n must be a whole number >= 1", 2) end
+  local all, skipped = M.combinations(grid, o.constraints)
+  -- a small LCG (Knuth MMIX constants, mod 2^32 arithmetic kept exact in doubles) so the
+  -- draw is the same on every platform and in every worker
+  local state = (o.seed or 1) % 4294967296
+  local function rnd(k)
+    state = (state * 1664525 + 1013904223) % 4294967296
+    return math.floor(state / 4294967296 * k) + 1
+  end
+  for i = #all, 2, -1 do
+    local j = rnd(i)
+    all[i], all[j] = all[j], all[i]
+  end
+  local combos = {}
+  for i = 1, math.min(n, #all) do combos[i] = all[i] end
+  return search(o, strategy, combos, skipped, "random")
+end
+
+---------------------------------------------------------------------------------------
+-- Walk-forward
+---------------------------------------------------------------------------------------
+
+local DAY = 86400e6
+
+-- days from civil (Howard Hinnant's algorithm), for calendar month arithmetic
+local function days_from_civil(y, m, d)
+  y = m <= 2 and y - 1 or y
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local doy = math.floor((153 * (m + (m > 2 and -3 or 9)) + 2) / 5) + d - 1
+  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+  return era * 146097 + doe - 719468
+end
+local function civil_from_days(z)
+  z = z + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+  local y = yoe + era * 400
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local d = doy - math.floor((153 * mp + 2) / 5) + 1
+  local m = mp < 10 and mp + 3 or mp - 9
+  return m <= 2 and y + 1 or y, m, d
+end
+
+-- A window length: a number of bars, or "N" + d (days), w (weeks), m (months), y (years).
+-- Returns a function(us) -> us + length for calendar units, or the bar count.
+local function parse_len(v, what)
+  if type(v) == "number" or (type(v) == "string" and tonumber(v)) then
+    local n = tonumber(v)
+    if n < 1 or n ~= math.floor(n) then error(("walkforward: %s must be a whole number of bars >= 1, got %s"):format(what, tostring(v)), 4) end
+    return n
+  end
+  local k, unit = tostring(v):match("^(%d+)([dwmy])$")
+  if not k then error(("walkforward: %s '%s' is a bar count or N followed by d, w, m or y (e.g. 6m)"):format(what, tostring(v)), 4) end
+  k = tonumber(k)
+  if k < 1 then error(("walkforward: %s must be at least 1%s"):format(what, unit), 4) end
+  if unit == "d" or unit == "w" then
+    local len = k * (unit == "w" and 7 or 1) * DAY
+    return function(us) return us + len end
+  end
+  local months = unit == "y" and 12 * k or k
+  return function(us)
+    local day = math.floor(us / DAY)
+    local y, m, d = civil_from_days(day)
+    local mm = m - 1 + months
+    y, m = y + math.floor(mm / 12), mm % 12 + 1
+    return days_from_civil(y, m, d) * DAY + (us - day * DAY)
+  end
+end
+
+-- The windows over series s: {train_from, test_from, test_to} bar indices (half-open
+-- test_from..test_to - 1; training train_from..test_from - 1).
+function M.windows(s, train, test, step, anchored)
+  local tr, te = parse_len(train, "train"), parse_len(test, "test")
+  local st = step ~= nil and parse_len(step, "step") or te
+  if (type(tr) == "number") ~= (type(te) == "number") or (type(st) == "number") ~= (type(te) == "number") then
+    error("walkforward: train, test and step are all bar counts or all calendar lengths", 3)
+  end
+  local n, out = s.n, {}
+  if type(tr) == "number" then
+    local a = 0
+    while a + tr + te <= n do
+      out[#out + 1] = { train_from = anchored and 0 or a, test_from = a + tr, test_to = a + tr + te }
+      a = a + st
+    end
+    return out
+  end
+  local lb = function(t) return tonumber(C.gt_series_lower_bound(s._c, t)) end
+  local t0 = tonumber(s.ts[0])
+  local last = tonumber(s.ts[n - 1])
+  local a = t0
+  while true do
+    local b = tr(a)
+    local c = te(b)
+    if c > last + 1 then break end
+    local ia, ib, ic = lb(a), lb(b), lb(c)
+    if ib > ia and ic > ib then
+      out[#out + 1] = { train_from = anchored and 0 or ia, test_from = ib, test_to = ic }
+    end
+    a = st(a)
+  end
+  return out
+end
+
+local function mean_sd(xs)
+  local n, m = #xs, 0
+  if n == 0 then return NAN, NAN end
+  for _, x in ipairs(xs) do m = m + x end
+  m = m / n
+  local v = 0
+  for _, x in ipairs(xs) do v = v + (x - m) ^ 2 end
+  return m, math.sqrt(v / n)
+end
+
+-- walkforward{strategy =, data =, grid =, objective =, constraints =, costs =, train =,
+-- test =, step = test, anchored = false}: per window, the grid's best combination on the
+-- training bars, then that combination traded on the test bars (its indicators warm up on
+-- the training bars; nothing after the test window is ever passed in). Returns {windows =
+-- {{train_first, train_last, test_first, test_last (epoch us), params, train, test (stats)}},
+-- equity (the stitched out-of-sample curve, a Lua array), ts, oos (its return %),
+-- efficiency, consistency, robustness}.
+-- The seed's scores: efficiency = mean test return / mean train return (fractions),
+-- consistency = 1 / (1 + sd(test returns)) (population sd), robustness =
+-- clip(0.6 efficiency + 0.4 consistency, 0, 1).
+function M.walkforward(o)
+  local strategy, grid = common(o, "walkforward")
+  if not strategy then return nil, grid end
+  local s = o.data
+  if o.train == nil or o.test == nil then error("walkforward: give train = and test = (bars, or e.g. \"1y\", \"3m\")", 2) end
+  local wins = M.windows(s, o.train, o.test, o.step, o.anchored)
+  if #wins == 0 then
+    return nil, ("walkforward: %d bars hold no window of train %s + test %s"):format(s.n, tostring(o.train), tostring(o.test))
+  end
+  local objf, objname = objective_fn(o.objective)
+  local ropts = run_opts(o)
+  local combos, skipped = M.combinations(grid, o.constraints)
+  local out = { kind = "walkforward", strategy = strategy.name, objective = objname, windows = {}, skipped = skipped,
+    combos = #combos }
+  local eq, ts = {}, {}
+  local capital = ropts.capital or require("gt.backtest").DEFAULTS.capital
+  local level = capital
+  local trains, tests = {}, {}
+  for wi, w in ipairs(wins) do
+    local train = s:slice(w.train_from, w.test_from)
+    local results = {}
+    with_ind_cache(function()
+      for i, p in ipairs(combos) do
+        local rec = evaluate(strategy, train, p, ropts, objf, nil)
+        rec.index = i
+        results[#results + 1] = rec
+      end
+    end)
+    sort_results(results)
+    local best = results[1]
+    if o.progress then o.progress(wi, #wins, best) end
+    -- the test run: bars train_from .. test_to - 1, trading from test_from
+    local view = s:slice(w.train_from, w.test_to)
+    local ro = {}
+    for k, v in pairs(ropts) do ro[k] = v end
+    ro.params, ro.start = best.params, tonumber(s.ts[w.test_from])
+    local r, err = require("gt.backtest").run(strategy, view, ro)
+    local rec = { train_first = tonumber(s.ts[w.train_from]), train_last = tonumber(s.ts[w.test_from - 1]),
+      test_first = tonumber(s.ts[w.test_from]), test_last = tonumber(s.ts[w.test_to - 1]),
+      train_bars = w.test_from - w.train_from, test_bars = w.test_to - w.test_from,
+      params = best.params, train = best.stats, train_score = best.score }
+    if r then
+      local st = {}
+      for k, v in pairs(r.stats) do st[k] = v end
+      rec.test, rec.test_score = st, objf(st)
+      local e0 = r.equity[0]
+      for i = 0, r.n - 1 do
+        if not (wi > 1 and i == 0) or #eq == 0 then
+          eq[#eq + 1] = level * r.equity[i] / e0
+          ts[#ts + 1] = tonumber(r.ts[i])
+        end
+      end
+      level = eq[#eq]
+      trains[#trains + 1] = (best.stats.return_pct or 0) / 100
+      tests[#tests + 1] = st.return_pct / 100
+    else
+      rec.error = err
+    end
+    out.windows[wi] = rec
+  end
+  out.equity, out.ts = eq, ts
+  out.oos_return_pct = #eq > 0 and (eq[#eq] / capital - 1) * 100 or NAN
+  local mtr = mean_sd(trains)
+  local mte, sdte = mean_sd(tests)
+  out.efficiency = mtr ~= 0 and mte / mtr or NAN
+  out.consistency = 1 / (1 + sdte)
+  local rob = 0.6 * out.efficiency + 0.4 * out.consistency
+  out.robustness = rob ~= rob and NAN or math.max(0, math.min(1, rob))
+  return out
+end
+
+return M
