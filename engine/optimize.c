@@ -19,9 +19,12 @@
  */
 #include "optimize.h"
 
+#include <sqlite3.h>
+
 #include <math.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 double gt_opt_norm_cdf(double x)
 {
@@ -158,4 +161,137 @@ void gt_opt_sleep(double seconds)
     if (!(seconds > 0)) return;
     struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
     nanosleep(&ts, NULL);
+}
+
+/* ---- the optimiser's tables (optimizations, optimization_results) ----
+ * A small pull-style SQL handle: gt.optimize writes its rows and reads them back for
+ * resume, report and merge through it. The schema is created by the store's migrations
+ * (engine/store.c), so gt_store_open must have been called on the path first. */
+struct gt_opt_db {
+    sqlite3 *db;
+    sqlite3_stmt *st;
+};
+
+static int dberr(gt_opt_db *h, const char *what)
+{
+    return gt_seterr(GT_EDB, "optimize db: %s: %s", what, sqlite3_errmsg(h->db));
+}
+
+gt_opt_db *gt_opt_db_open(const char *path)
+{
+    gt_opt_db *h = calloc(1, sizeof *h);
+    if (!h) {
+        gt_seterr(GT_ENOMEM, "optimize db: out of memory");
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        gt_seterr(GT_EDB, "optimize db: %s: %s", path, h->db ? sqlite3_errmsg(h->db) : "cannot open");
+        gt_opt_db_close(h);
+        return NULL;
+    }
+    sqlite3_busy_timeout(h->db, 5000);
+    sqlite3_exec(h->db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
+    return h;
+}
+
+void gt_opt_db_close(gt_opt_db *h)
+{
+    if (!h) return;
+    sqlite3_finalize(h->st);
+    sqlite3_close(h->db);
+    free(h);
+}
+
+int gt_opt_db_exec(gt_opt_db *h, const char *sql)
+{
+    if (sqlite3_exec(h->db, sql, NULL, NULL, NULL) != SQLITE_OK) return dberr(h, sql);
+    return GT_OK;
+}
+
+int gt_opt_db_prepare(gt_opt_db *h, const char *sql)
+{
+    sqlite3_finalize(h->st);
+    h->st = NULL;
+    if (sqlite3_prepare_v2(h->db, sql, -1, &h->st, NULL) != SQLITE_OK) return dberr(h, sql);
+    return GT_OK;
+}
+
+int gt_opt_db_bind_text(gt_opt_db *h, int32_t i, const char *v, int64_t len)
+{
+    if (!h->st) return gt_seterr(GT_ESTATE, "optimize db: no statement");
+    if (sqlite3_bind_text(h->st, i, v, (int)len, SQLITE_TRANSIENT) != SQLITE_OK)
+        return dberr(h, "bind");
+    return GT_OK;
+}
+
+int gt_opt_db_bind_double(gt_opt_db *h, int32_t i, double v)
+{
+    if (!h->st) return gt_seterr(GT_ESTATE, "optimize db: no statement");
+    int rc = v == v ? sqlite3_bind_double(h->st, i, v) : sqlite3_bind_null(h->st, i);
+    return rc == SQLITE_OK ? GT_OK : dberr(h, "bind");
+}
+
+int gt_opt_db_bind_int(gt_opt_db *h, int32_t i, int64_t v)
+{
+    if (!h->st) return gt_seterr(GT_ESTATE, "optimize db: no statement");
+    if (sqlite3_bind_int64(h->st, i, v) != SQLITE_OK) return dberr(h, "bind");
+    return GT_OK;
+}
+
+int gt_opt_db_bind_blob(gt_opt_db *h, int32_t i, const double *v, int64_t n)
+{
+    if (!h->st) return gt_seterr(GT_ESTATE, "optimize db: no statement");
+    if (sqlite3_bind_blob(h->st, i, v, (int)(n * (int64_t)sizeof(double)), SQLITE_TRANSIENT) !=
+        SQLITE_OK)
+        return dberr(h, "bind");
+    return GT_OK;
+}
+
+/* 1: a row is ready; 0: done (the statement is reset for the next bindings); < 0: error. */
+int gt_opt_db_step(gt_opt_db *h)
+{
+    if (!h->st) return gt_seterr(GT_ESTATE, "optimize db: no statement");
+    int rc = sqlite3_step(h->st);
+    if (rc == SQLITE_ROW) return 1;
+    int ok = rc == SQLITE_DONE;
+    sqlite3_reset(h->st);
+    sqlite3_clear_bindings(h->st);
+    return ok ? 0 : dberr(h, "step");
+}
+
+/* Column i of the current row: NULL for SQL NULL; text bytes stay valid until the next step. */
+const char *gt_opt_db_text(gt_opt_db *h, int32_t i, int64_t *len)
+{
+    const char *t = (const char *)sqlite3_column_text(h->st, i);
+    *len = sqlite3_column_bytes(h->st, i);
+    return t;
+}
+
+double gt_opt_db_double(gt_opt_db *h, int32_t i)
+{
+    if (sqlite3_column_type(h->st, i) == SQLITE_NULL) return NAN;
+    return sqlite3_column_double(h->st, i);
+}
+
+int64_t gt_opt_db_int(gt_opt_db *h, int32_t i)
+{
+    return sqlite3_column_int64(h->st, i);
+}
+
+/* A BLOB of doubles: the count, and *out pointing at them (valid until the next step). */
+int64_t gt_opt_db_blob(gt_opt_db *h, int32_t i, const double **out)
+{
+    *out = sqlite3_column_blob(h->st, i);
+    return sqlite3_column_bytes(h->st, i) / (int64_t)sizeof(double);
+}
+
+int64_t gt_opt_db_last_id(gt_opt_db *h)
+{
+    return sqlite3_last_insert_rowid(h->db);
+}
+
+int32_t gt_opt_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int32_t)n : 1;
 }

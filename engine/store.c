@@ -85,6 +85,33 @@ static const char *const migrations[] = {
     "  stop INTEGER NOT NULL,"
     "  PRIMARY KEY (symbol, timeframe, start)"
     ") WITHOUT ROWID;",
+    /* 3 -> 4: optimisation runs (gt.optimize) and one row per evaluated combination: params
+     * and stats as JSON (sorted keys, exact numbers), the objective's score, and the
+     * per-period Sharpe moments and CSCV block sums (a BLOB of doubles) from which DSR and
+     * PBO are recomputed after a resume or a shard merge. No equity curves: a
+     * 10,000-combination run stays a few MB. idx is the combination's 1-based position in
+     * the full enumeration (what --shard splits and resume skips). */
+    "CREATE TABLE optimizations ("
+    "  id INTEGER PRIMARY KEY,"
+    "  created_at INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  strategy TEXT NOT NULL,"
+    "  data TEXT NOT NULL,"
+    "  data_hash TEXT NOT NULL,"
+    "  spec TEXT NOT NULL,"
+    "  total INTEGER NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  summary TEXT"
+    ");"
+    "CREATE TABLE optimization_results ("
+    "  opt_id INTEGER NOT NULL REFERENCES optimizations(id) ON DELETE CASCADE,"
+    "  idx INTEGER NOT NULL,"
+    "  params TEXT NOT NULL,"
+    "  score REAL,"
+    "  stats TEXT NOT NULL,"
+    "  moments BLOB NOT NULL,"
+    "  PRIMARY KEY (opt_id, idx)"
+    ") WITHOUT ROWID;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(NMIGRATIONS == GT_STORE_SCHEMA_VERSION,

@@ -102,6 +102,7 @@ local function allowed(list, p)
 end
 
 local function check_grid(grid, strategy)
+  grid = grid or {}
   if type(grid) ~= "table" or next(grid) == nil then
     error(("optimize: %s has no grid; give grid = {name = {values...}}"):format(strategy.name), 4)
   end
@@ -296,6 +297,8 @@ local function with_ind_cache(fn, ...)
 end
 M._with_ind_cache = with_ind_cache
 
+M.check_grid = check_grid
+
 local function objective_fn(obj)
   obj = obj or "sharpe"
   if type(obj) == "function" then return obj, "custom" end
@@ -384,8 +387,9 @@ local function load_source(src)
 end
 M._load_source = load_source
 
--- The worker side: evaluates combos[i] for every i with (i - 1) % nworkers == k (0-based k),
--- writing one line "R <i> <json>" each, then "DONE". spec is what run_workers writes.
+-- The worker side: evaluates spec.items[j] = {index, params} for every j with
+-- (j - 1) % nworkers == k (0-based k), writing one line "R <index> <json>" each, then "DONE".
+-- spec is what run_workers writes.
 function M.worker(spec, k, nworkers, out)
   local json = require "gt.json"
   out = out or io.stdout
@@ -394,8 +398,9 @@ function M.worker(spec, k, nworkers, out)
   local strategy = require("gt.strategy").get(spec.strategy)
   local objf = objective_fn(spec.objective)
   with_ind_cache(function()
-    for i = k + 1, #spec.combos, nworkers do
-      local rec = evaluate(strategy, data, spec.combos[i], spec.run, objf, spec.blocks)
+    for j = k + 1, #spec.items, nworkers do
+      local i, p = spec.items[j][1], spec.items[j][2]
+      local rec = evaluate(strategy, data, p, spec.run, objf, spec.blocks)
       rec.index = i
       out:write("R ", i, " ", json.encode(rec), "\n")
       out:flush()
@@ -437,7 +442,7 @@ local function run_workers(spec, nworkers, progress)
       shell_quote(tmp), k, nworkers, shell_quote(outs[k]), shell_quote(outs[k]))
     procs[k] = io.popen(cmd, "r")
   end
-  local recs, done_n, finished, failure = {}, 0, {}, nil
+  local recs, finished, failure = {}, {}, nil
   local interrupted = false
   local ok, err = pcall(function()
     while true do
@@ -463,9 +468,9 @@ local function run_workers(spec, nworkers, progress)
                   local i, body = line:match("^R (%d+) (.*)$")
                   if i then
                     local rec = decode_rec(body)
-                    recs[tonumber(i)] = rec
-                    done_n = done_n + 1
-                    if progress then progress(done_n, rec) end
+                    rec.index = tonumber(i)
+                    recs[rec.index] = rec
+                    if progress then progress(rec) end
                   end
                 end
               end
@@ -498,8 +503,21 @@ local function run_workers(spec, nworkers, progress)
   return recs, interrupted
 end
 
+-- Which of the combinations 1..total this search evaluates: shard = {k, n} keeps those with
+-- (i - 1) % n == k - 1; done = {records} (a resumed run) are not evaluated again.
+local function todo_list(total, shard, done)
+  local have = {}
+  for _, r in ipairs(done or {}) do have[r.index] = true end
+  local list = {}
+  for i = 1, total do
+    if not have[i] and (not shard or (i - 1) % shard[2] == shard[1] - 1) then list[#list + 1] = i end
+  end
+  return list
+end
+
 -- The common part of grid and random: evaluate combos (serially or in workers), sort, and
--- add DSR and PBO.
+-- add DSR and PBO. Every record's index is its 1-based position in combos, whatever the
+-- shard, the worker or the order the results arrive in.
 local function search(o, strategy, combos, skipped, kind)
   local objf, objname = objective_fn(o.objective)
   local blocks = o.pbo_blocks == nil and 16 or o.pbo_blocks
@@ -509,31 +527,47 @@ local function search(o, strategy, combos, skipped, kind)
   if type(jobs) ~= "number" or jobs < 1 or jobs ~= math.floor(jobs) then
     error("optimize: jobs must be a whole number >= 1, got " .. tostring(jobs), 3)
   end
-  if jobs > #combos then jobs = math.max(1, #combos) end
+  local shard = o.shard
+  if shard ~= nil and not (type(shard) == "table" and shard[2] >= 1 and shard[1] >= 1 and shard[1] <= shard[2]) then
+    error("optimize: shard is {k, n} with 1 <= k <= n", 3)
+  end
+  local todo = todo_list(#combos, shard, o.done)
+  local results = {}
+  for _, r in ipairs(o.done or {}) do results[#results + 1] = r end
+  if jobs > #todo then jobs = math.max(1, #todo) end
   local data = o.data
-  local results, interrupted = {}, false
+  local interrupted = false
   local best
-  local function tick(done, rec)
+  local total = #todo + #results
+  for _, r in ipairs(results) do
+    if r.score == r.score and (not best or r.score > best.score) then best = r end
+  end
+  local ndone = #results
+  local function tick(rec)
+    ndone = ndone + 1
     if rec.score == rec.score and (not best or rec.score > best.score) then best = rec end
-    if o.progress then o.progress(done, #combos, best) end
+    if o.on_result then o.on_result(rec) end
+    if o.progress then o.progress(ndone, total, best) end
   end
   if jobs > 1 then
     if objname == "custom" then error("optimize: a custom objective function runs only with jobs = 1", 3) end
     if not o.source then error("optimize: jobs > 1 needs source = {file = PATH} (or {symbol =, db =}) so workers can load the data", 3) end
-    local spec = { strategy = strategy.path or strategy.name, source = o.source, combos = combos,
+    local items = {}
+    for j, i in ipairs(todo) do items[j] = { i, combos[i] } end
+    local spec = { strategy = strategy.path or strategy.name, source = o.source, items = items,
       run = ropts, objective = objname, blocks = blocks }
     local recs
     recs, interrupted = run_workers(spec, jobs, tick)
-    for i = 1, #combos do
-      if recs[i] then recs[i].index = i; results[#results + 1] = recs[i] end
+    for _, i in ipairs(todo) do
+      if recs[i] then results[#results + 1] = recs[i] end
     end
   else
     local ok, err = pcall(with_ind_cache, function()
-      for i, p in ipairs(combos) do
-        local rec = evaluate(strategy, data, p, ropts, objf, blocks)
+      for _, i in ipairs(todo) do
+        local rec = evaluate(strategy, data, combos[i], ropts, objf, blocks)
         rec.index = i
         results[#results + 1] = rec
-        tick(i, rec)
+        tick(rec)
       end
     end)
     if not ok then
@@ -543,10 +577,12 @@ local function search(o, strategy, combos, skipped, kind)
   sort_results(results)
   local res = { kind = kind, strategy = strategy.name, objective = objname, results = results,
     best = results[1], total = #combos, evaluated = #results, skipped = skipped,
-    interrupted = interrupted or nil, pbo_blocks = blocks }
+    interrupted = interrupted or nil, pbo_blocks = blocks, shard = shard, combos = combos }
   overfitting(res, blocks)
   return res
 end
+M._overfitting = overfitting
+M._sort_results = sort_results
 
 local function common(o, name)
   if type(o) ~= "table" then error(("optimize.%s takes a table {strategy =, data =, ...}"):format(name), 3) end
@@ -580,17 +616,15 @@ function M.grid(o)
   return search(o, strategy, combos, skipped, "grid")
 end
 
--- random{..., n =, seed = 1}: n distinct combinations of the grid drawn without
--- replacement (the whole grid when it has n or fewer), in a seeded, reproducible order.
-function M.random(o)
-  local strategy, grid = common(o, "random")
-  if not strategy then return nil, grid end
-  local n = o.n
-  if type(n) ~= "number" or n < 1 or n ~= math.floor(n) then error("optimize.random: n must be a whole number >= 1", 2) end
-  local all, skipped = M.combinations(grid, o.constraints)
-  -- a small LCG (Knuth MMIX constants, mod 2^32 arithmetic kept exact in doubles) so the
-  -- draw is the same on every platform and in every worker
-  local state = (o.seed or 1) % 4294967296
+-- random_combos(grid, constraints, n, seed) -> n distinct allowed combinations drawn without
+-- replacement (all of them when the grid has n or fewer), in a seeded, reproducible order;
+-- and the number the constraints skipped.
+function M.random_combos(grid, constraints, n, seed)
+  if type(n) ~= "number" or n < 1 or n ~= math.floor(n) then error("optimize.random: n must be a whole number >= 1", 3) end
+  local all, skipped = M.combinations(grid, constraints)
+  -- a small LCG (Knuth's MMIX-style constants mod 2^32, exact in doubles) so the draw is the
+  -- same on every platform and in every process
+  local state = (seed or 1) % 4294967296
   local function rnd(k)
     state = (state * 1664525 + 1013904223) % 4294967296
     return math.floor(state / 4294967296 * k) + 1
@@ -601,7 +635,195 @@ function M.random(o)
   end
   local combos = {}
   for i = 1, math.min(n, #all) do combos[i] = all[i] end
+  return combos, skipped
+end
+
+-- random{..., n =, seed = 1}: the grid search over random_combos(grid, constraints, n, seed).
+function M.random(o)
+  local strategy, grid = common(o, "random")
+  if not strategy then return nil, grid end
+  local combos, skipped = M.random_combos(grid, o.constraints, o.n, o.seed)
   return search(o, strategy, combos, skipped, "random")
+end
+
+-- search_combos(o, kind, skipped): a search over an explicit list o.combos (the CLI builds
+-- it once, so a shard or a resume sees the same enumeration); o.data is a series.
+function M.search_combos(o, kind, skipped)
+  local strategy = require("gt.strategy").get(o.strategy)
+  if type(o.combos) ~= "table" then error("optimize.search_combos: combos must be a list of params", 2) end
+  return search(o, strategy, o.combos, skipped, kind)
+end
+
+---------------------------------------------------------------------------------------
+-- Saved runs: the optimizations and optimization_results tables (engine/store.c's
+-- migrations make them; engine/optimize.c reads and writes them)
+---------------------------------------------------------------------------------------
+
+-- The data's identity: gt_series_hash of every bar (hex).
+function M.data_hash(s)
+  local buf = ffi.new("char[17]")
+  C.gt_series_hash(s._c, buf)
+  return ffi.string(buf)
+end
+
+-- The moments a record carries into the database, as one array of doubles:
+-- t, sr, skew, kurt, block_len, block sums (blocks), block sums of squares (blocks).
+local function pack_moments(rec)
+  local v = { rec.t or NAN, rec.sr or NAN, rec.skew or NAN, rec.kurt or NAN, rec.block_len or 0 }
+  if rec.block_sum then
+    for _, x in ipairs(rec.block_sum) do v[#v + 1] = x end
+    for _, x in ipairs(rec.block_sum2) do v[#v + 1] = x end
+  end
+  return ffi.new("double[?]", #v, v), #v
+end
+
+local function unpack_moments(rec, p, n)
+  rec.t, rec.sr, rec.skew, rec.kurt = p[0], p[1], p[2], p[3]
+  local len = p[4]
+  if n > 5 and len > 0 then
+    local blocks = (n - 5) / 2
+    local a, b = {}, {}
+    for j = 1, blocks do a[j], b[j] = p[4 + j], p[4 + blocks + j] end
+    rec.block_sum, rec.block_sum2, rec.block_len = a, b, len
+  end
+end
+
+local DB = {}
+DB.__index = DB
+
+-- open_db(path) -> handle, or nil and a message. The store's migrations run first.
+function M.open_db(path)
+  local st, err = require("gt.store").open(path)
+  if not st then return nil, err end
+  st:close()
+  local h = C.gt_opt_db_open(path)
+  if h == nil then return nil, gtffi.errmsg() end
+  return setmetatable({ h = ffi.gc(h, C.gt_opt_db_close), path = path }, DB)
+end
+
+function DB:close()
+  if self.h then C.gt_opt_db_close(ffi.gc(self.h, nil)); self.h = nil end
+end
+
+local function dbcheck(rc)
+  if rc < 0 then error(gtffi.errmsg(rc), 0) end
+  return rc
+end
+
+-- Runs sql with binds (numbers as REAL or, when integral and tagged {int = v}, INTEGER;
+-- strings as TEXT; {blob = ptr, n = count}); row(h) is called for each result row.
+function DB:query(sql, binds, row)
+  local h = self.h
+  dbcheck(C.gt_opt_db_prepare(h, sql))
+  for i, v in ipairs(binds or {}) do
+    if type(v) == "string" then dbcheck(C.gt_opt_db_bind_text(h, i, v, #v))
+    elseif type(v) == "number" then dbcheck(C.gt_opt_db_bind_double(h, i, v))
+    elseif type(v) == "table" and v.int then dbcheck(C.gt_opt_db_bind_int(h, i, v.int))
+    elseif type(v) == "table" and v.blob then dbcheck(C.gt_opt_db_bind_blob(h, i, v.blob, v.n))
+    else error("optimize db: cannot bind a " .. type(v), 2) end
+  end
+  while dbcheck(C.gt_opt_db_step(h)) == 1 do
+    if row then row(h) end
+  end
+end
+
+function DB:exec(sql) dbcheck(C.gt_opt_db_exec(self.h, sql)) end
+
+local len_buf = ffi.new("int64_t[1]")
+local function col_text(h, i)
+  local p = C.gt_opt_db_text(h, i, len_buf)
+  if p == nil then return nil end
+  return ffi.string(p, len_buf[0])
+end
+M._col_text = col_text
+
+-- create(meta) -> id: meta = {kind, strategy, data, data_hash, spec (JSON text), total}
+function DB:create(meta)
+  self:query("INSERT INTO optimizations(created_at, kind, strategy, data, data_hash, spec, total, status)"
+    .. " VALUES (?,?,?,?,?,?,?,'running')", { { int = require("gt.time").now() }, meta.kind, meta.strategy,
+      meta.data, meta.data_hash, meta.spec, { int = meta.total } })
+  return tonumber(C.gt_opt_db_last_id(self.h))
+end
+
+-- A run not finished with the same search on the same data, to resume: its id or nil.
+function DB:resumable(meta)
+  local id
+  self:query("SELECT id FROM optimizations WHERE kind = ? AND strategy = ? AND data_hash = ? AND spec = ?"
+    .. " AND status <> 'done' ORDER BY id DESC LIMIT 1", { meta.kind, meta.strategy, meta.data_hash, meta.spec },
+    function(h) id = tonumber(C.gt_opt_db_int(h, 0)) end)
+  return id
+end
+
+function DB:put(id, rec)
+  local json = require "gt.json"
+  local m, n = pack_moments(rec)
+  self:query("INSERT OR REPLACE INTO optimization_results(opt_id, idx, params, score, stats, moments)"
+    .. " VALUES (?,?,?,?,?,?)", { { int = id }, { int = rec.index }, json.encode(rec.params), rec.score,
+      json.encode(rec.stats or {}), { blob = m, n = n } })
+end
+
+function DB:finish(id, status, summary)
+  self:query("UPDATE optimizations SET status = ?, summary = ? WHERE id = ?",
+    { status, require("gt.json").encode(summary), { int = id } })
+end
+
+-- meta of run id (nil when there is none): {id, created_at, kind, strategy, data, data_hash,
+-- spec (text), total, status, summary (text or nil)}
+function DB:run(id)
+  local meta
+  self:query("SELECT id, created_at, kind, strategy, data, data_hash, spec, total, status, summary"
+    .. " FROM optimizations WHERE id = ?", { { int = id } }, function(h)
+      meta = { id = tonumber(C.gt_opt_db_int(h, 0)), created_at = tonumber(C.gt_opt_db_int(h, 1)),
+        kind = col_text(h, 2), strategy = col_text(h, 3), data = col_text(h, 4), data_hash = col_text(h, 5),
+        spec = col_text(h, 6), total = tonumber(C.gt_opt_db_int(h, 7)), status = col_text(h, 8),
+        summary = col_text(h, 9) }
+    end)
+  return meta
+end
+
+function DB:ids()
+  local ids = {}
+  self:query("SELECT id FROM optimizations ORDER BY id", nil, function(h) ids[#ids + 1] = tonumber(C.gt_opt_db_int(h, 0)) end)
+  return ids
+end
+
+-- The saved records of run id, in index order.
+function DB:records(id)
+  local json = require "gt.json"
+  local out = {}
+  local pm = ffi.new("const double *[1]")
+  self:query("SELECT idx, params, score, stats, moments FROM optimization_results WHERE opt_id = ? ORDER BY idx",
+    { { int = id } }, function(h)
+      local rec = { index = tonumber(C.gt_opt_db_int(h, 0)), params = json.decode(col_text(h, 1)),
+        score = C.gt_opt_db_double(h, 2), stats = json.decode(col_text(h, 3)) }
+      local n = tonumber(C.gt_opt_db_blob(h, 4, pm))
+      unpack_moments(rec, pm[0], n)
+      for _, f in ipairs(require("gt.metrics").FIELDS) do
+        if rec.stats[f.key] == nil then rec.stats[f.key] = NAN end
+      end
+      out[#out + 1] = rec
+    end)
+  return out
+end
+
+-- The result of a saved run rebuilt from its rows: sorted, with DSR and PBO recomputed
+-- exactly as the search computed them.
+function M.from_records(meta, records, spec)
+  local res = { kind = meta.kind, strategy = meta.strategy, objective = spec.objective, results = records,
+    total = meta.total, evaluated = #records, skipped = spec.skipped, pbo_blocks = spec.pbo_blocks or nil }
+  sort_results(records)
+  res.best = records[1]
+  overfitting(res, res.pbo_blocks)
+  return res
+end
+
+-- The plain summary a run stores beside its rows (and --json prints).
+function M.summary(res)
+  local b = res.best
+  return { kind = res.kind, strategy = res.strategy, objective = res.objective, total = res.total,
+    evaluated = res.evaluated, skipped = res.skipped, dsr = res.dsr, sr0 = res.sr0, pbo = res.pbo,
+    pbo_blocks = res.pbo_blocks, pbo_splits = res.pbo_splits,
+    best = b and { params = b.params, score = b.score, stats = b.stats, index = b.index } or nil }
 end
 
 ---------------------------------------------------------------------------------------
