@@ -438,8 +438,11 @@ local function run_workers(spec, nworkers, progress)
   for k = 0, nworkers - 1 do
     outs[k] = tmp .. "." .. k
     -- EXIT <status> always ends the file, so a worker that dies is noticed
-    local cmd = ("(%s optimize --worker %s %d %d; echo \"EXIT $?\") > %s 2> %s.err"):format(shell_quote(exe),
-      shell_quote(tmp), k, nworkers, shell_quote(outs[k]), shell_quote(outs[k]))
+    -- the worker's pid goes to a file so an interrupted parent can stop exactly its workers
+    local inner = ("echo $$ > %s; exec %s optimize --worker %s %d %d"):format(shell_quote(outs[k] .. ".pid"),
+      shell_quote(exe), shell_quote(tmp), k, nworkers)
+    local cmd = ("(sh -c %s; echo \"EXIT $?\") > %s 2> %s.err"):format(shell_quote(inner),
+      shell_quote(outs[k]), shell_quote(outs[k]))
     procs[k] = io.popen(cmd, "r")
   end
   local recs, finished, failure = {}, {}, nil
@@ -487,9 +490,18 @@ local function run_workers(spec, nworkers, progress)
     interrupted = tostring(err):find("interrupted") ~= nil
     if not interrupted then error(err, 0) end
   end
+  if interrupted then
+    for k = 0, nworkers - 1 do
+      local pf = io.open(outs[k] .. ".pid", "r")
+      local pid = pf and tonumber(pf:read("*l") or "")
+      if pf then pf:close() end
+      if pid and not finished[k] then os.execute(("kill -TERM %d 2>/dev/null"):format(pid)) end
+    end
+  end
   for k = 0, nworkers - 1 do
     if handles[k] then handles[k]:close() end
     pcall(function() procs[k]:close() end)
+    os.remove(outs[k] .. ".pid")
     local ef = io.open(outs[k] .. ".err", "r")
     if ef then
       local e = ef:read("*a")
