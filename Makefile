@@ -20,10 +20,11 @@ LDFLAGS_ALL = -rdynamic $(SAN) $(LDFLAGS)
 LDLIBS_ALL  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread $(LDLIBS)
 
 # Debian packages the build needs, and those only the tests need (busted runs the specs;
-# headless Chromium renders the HTML report; openssl serves TLS for the certificate tests).
+# headless Chromium renders the HTML report; openssl serves TLS for the certificate tests;
+# GNU parallel runs the optimiser's shards).
 DEB_PKGS  := luajit libluajit-5.1-dev libcurl4-openssl-dev libcjson-dev libsqlite3-dev \
              libedit-dev pkg-config gcc make
-TEST_PKGS := lua-busted chromium openssl
+TEST_PKGS := lua-busted chromium openssl parallel
 
 B        ?= build
 BIN      ?= gtengine
