@@ -40,7 +40,8 @@ REPLAYS  := $(patsubst tests/fuzz/%.c,$(B)/replay/%,$(wildcard tests/fuzz/fuzz_*
 # Loopback servers the tests start (fake providers, fake broker).
 SERVERS  := $(patsubst tests/fakebroker/%.c,$(B)/fakebroker/%,$(wildcard tests/fakebroker/*.c))
 
-.PHONY: all deps test-deps install-pkgs test asan asan-tests asan-run bench install clean run help fuzz FORCE
+.PHONY: all deps test-deps install-pkgs test asan asan-tests asan-run bench install clean run help fuzz FORCE \
+        slurm-check
 all: deps $(BIN)
 
 help:
@@ -50,6 +51,7 @@ help:
 	@echo "make asan       the whole suite under AddressSanitizer + UBSan"
 	@echo "make bench      throughput and ratios against plain C baselines"
 	@echo "make fuzz       build the libFuzzer targets (clang) into build/fuzz/"
+	@echo "make slurm-check examples/optimize.sbatch on a single-node Slurm (slurm-wlm, munge)"
 	@echo "make install    PREFIX=$(PREFIX): binary + share/gtengine"
 	@echo "make deps       install missing Debian packages (apt-get)"
 
@@ -58,6 +60,12 @@ deps:
 	@$(MAKE) --no-print-directory install-pkgs PKGS_WANTED="$(DEB_PKGS)"
 test-deps: deps
 	@$(MAKE) --no-print-directory install-pkgs PKGS_WANTED="$(TEST_PKGS)"
+# A real single-node Slurm (Debian's slurm-wlm) runs examples/optimize.sbatch; the script
+# starts and stops its own munged, slurmctld and slurmd in a temporary directory.
+slurm-check: all
+	@$(MAKE) --no-print-directory install-pkgs PKGS_WANTED="slurm-wlm munge"
+	$(Q)SLURM_CHECK=1 GTENGINE=./$(BIN) bash tests/integration/optimize_slurm.sh
+
 install-pkgs:
 	@missing=""; for p in $(PKGS_WANTED); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \

@@ -167,7 +167,7 @@ M.commands = {
   { name = "data", synopsis = "data import|fetch|list|export ...", summary = "CSV import, provider downloads, the SQLite bar store", handler = "gt.cmd.data" },
   { name = "analyze", synopsis = "analyze (--data FILE | --symbol S) [--json]", summary = "indicators, levels, patterns and a scored recommendation", handler = "gt.cmd.analyze" },
   { name = "backtest", synopsis = "backtest --strategy NAME (--data FILE | --symbol S) ...", summary = "run a strategy over history; stats table, --json, --report FILE", handler = "gt.cmd.backtest" },
-  { name = "optimize", synopsis = "optimize --strategy NAME (--data FILE | --symbol S) [--grid ...] [--random N] [--walkforward train=,test=] [--jobs N] [--shard K/N]", summary = "grid, random and walk-forward parameter search in parallel, saved; report RUN_ID, merge, list", handler = "gt.cmd.optimize" },
+  { name = "optimize", synopsis = "optimize --strategy NAME (--data FILE | --symbol S) [...]", summary = "grid, random or walk-forward search in parallel, saved; optimize report RUN_ID, merge, list", handler = "gt.cmd.optimize" },
   { name = "runs", synopsis = "runs [--id N] [--json]", summary = "saved backtest runs, newest first; one in full with --id", handler = "gt.cmd.runs" },
   { name = "strategies", synopsis = "strategies [--json]", summary = "list strategies with their parameters", handler = function(args) return require("gt.cmd.backtest").strategies(args) end },
   { name = "help", synopsis = "help", summary = "this list", handler = function() io.write(M.help()); return 0 end },
