@@ -20,7 +20,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   [ -f "$tmp/munge/pid" ] && kill "$(cat "$tmp/munge/pid")" 2>/dev/null
   sleep 1
-  rm -rf "$tmp"
+  if [ -n "${KEEP_TMP:-}" ]; then echo "# kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
 host=$(hostname -s)
@@ -77,7 +77,8 @@ for i = 0, s.n - 1 do
 end
 f:close()' "$tmp/work/prices.csv"
 G='fast=2:20:2,slow=10:60:10'
-jobid=$(cd "$tmp/work" && sbatch --parsable --wait --export=ALL,GTENGINE="$GTENGINE",GRID="$G",DATA=prices.csv \
+# exported, not given to --export=ALL,GRID=...: sbatch splits that list at the grid's commas
+jobid=$(cd "$tmp/work" && GTENGINE="$GTENGINE" GRID="$G" DATA=prices.csv sbatch --parsable --wait --export=ALL \
   --chdir="$tmp/work" "$root/examples/optimize.sbatch" 2>"$tmp/log/sbatch.err")
 rc=$?
 check "sbatch --wait runs the 8-task array (job $jobid) to completion" '[ $rc = 0 ] && [ "$(ls "$tmp/work/shards/"shard*.db 2>/dev/null | wc -l)" = 8 ]'
