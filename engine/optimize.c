@@ -78,12 +78,22 @@ int64_t gt_opt_cscv_splits(int32_t blocks)
     return c;
 }
 
-static double sharpe(double s1, double s2, double n)
+/* The Sharpe ratio of a union of blocks, as a fraction num / den with den > 0 whose order
+ * is the Sharpe ratio's: with s1, s2 the sums of returns and squared returns over n bars,
+ * SR = (s1 / n) / sqrt((n s2 - s1^2) / (n (n - 1))), so sign(SR) SR^2 = c s1 |s1| / (n s2 - s1^2)
+ * for a constant c > 0 shared by every strategy of one split; x |x| is strictly increasing,
+ * so comparing num / den orders strategies exactly as their Sharpe ratios, with no square
+ * root and, compared by cross-multiplication, no division. No variance: Sharpe 0. */
+static inline void sr_key(double s1, double s2, double n, double *num, double *den)
 {
-    if (n < 2) return 0.0;
-    double var = (s2 - s1 * s1 / n) / (n - 1);
-    if (!(var > 1e-24)) return 0.0;
-    return (s1 / n) / sqrt(var);
+    double d = n * s2 - s1 * s1;
+    if (!(d > 1e-24 * n * (n - 1))) {
+        *num = 0;
+        *den = 1;
+        return;
+    }
+    *num = s1 * fabs(s1);
+    *den = d;
 }
 
 int64_t gt_opt_cscv(const double *sum, const double *sum2, const double *cnt, int64_t nstrat,
@@ -96,54 +106,72 @@ int64_t gt_opt_cscv(const double *sum, const double *sum2, const double *cnt, in
     if (cap < splits)
         return gt_seterr(GT_ERANGE, "cscv: room for %lld logits, %lld splits",
                          (long long)cap, (long long)splits);
-    double *tot = malloc(sizeof(double) * 2 * (size_t)nstrat);
-    double *oos = malloc(sizeof(double) * (size_t)nstrat);
-    if (!tot || !oos) {
-        free(tot);
-        free(oos);
-        return gt_seterr(GT_ENOMEM, "cscv: %lld strategies", (long long)nstrat);
-    }
+    size_t N = (size_t)nstrat;
+    /* block-major copies (b1[b * N + j]) so a split's in-sample sums are contiguous vector
+     * adds; tot1/tot2 the sums over all blocks; is1/is2 one split's in-sample sums; the
+     * keys of every strategy in one half (a) and in the other (b) */
+    double *mem = malloc(sizeof(double) * N * (2 * (size_t)blocks + 8));
+    if (!mem) return gt_seterr(GT_ENOMEM, "cscv: %lld strategies", (long long)nstrat);
+    double *b1 = mem, *b2 = b1 + N * (size_t)blocks, *tot1 = b2 + N * (size_t)blocks;
+    double *tot2 = tot1 + N, *is1 = tot2 + N, *is2 = is1 + N;
+    double *an = is2 + N, *ad = an + N, *bn = ad + N, *bd = bn + N;
     double ntot = 0;
     for (int32_t b = 0; b < blocks; b++) ntot += cnt[b];
-    for (int64_t j = 0; j < nstrat; j++) {
+    for (size_t j = 0; j < N; j++) {
         double s1 = 0, s2 = 0;
         for (int32_t b = 0; b < blocks; b++) {
-            s1 += sum[j * blocks + b];
-            s2 += sum2[j * blocks + b];
+            b1[(size_t)b * N + j] = sum[j * (size_t)blocks + (size_t)b];
+            b2[(size_t)b * N + j] = sum2[j * (size_t)blocks + (size_t)b];
+            s1 += sum[j * (size_t)blocks + (size_t)b];
+            s2 += sum2[j * (size_t)blocks + (size_t)b];
         }
-        tot[2 * j] = s1;
-        tot[2 * j + 1] = s2;
+        tot1[j] = s1;
+        tot2[j] = s2;
     }
+    /* A split and its complement are both splits, with training and test swapped: walk the
+     * half of them that holds block 0 and score each pair from one set of sums. */
     int32_t half = blocks / 2, pick[GT_OPT_CSCV_MAX_BLOCKS];
     for (int32_t i = 0; i < half; i++) pick[i] = i;
     int64_t k = 0;
-    for (;;) {
+    while (pick[0] == 0) {
         double nin = 0;
         for (int32_t i = 0; i < half; i++) nin += cnt[pick[i]];
-        int64_t best = 0;
-        double best_sr = -INFINITY;
-        for (int64_t j = 0; j < nstrat; j++) {
-            double s1 = 0, s2 = 0;
-            const double *r1 = sum + j * blocks, *r2 = sum2 + j * blocks;
-            for (int32_t i = 0; i < half; i++) {
-                s1 += r1[pick[i]];
-                s2 += r2[pick[i]];
-            }
-            double sr = sharpe(s1, s2, nin);
-            if (sr > best_sr) {
-                best_sr = sr;
-                best = j;
-            }
-            oos[j] = sharpe(tot[2 * j] - s1, tot[2 * j + 1] - s2, ntot - nin);
+        double nout = ntot - nin;
+        const double *p1 = b1 + (size_t)pick[0] * N, *p2 = b2 + (size_t)pick[0] * N;
+        for (size_t j = 0; j < N; j++) {
+            is1[j] = p1[j];
+            is2[j] = p2[j];
         }
-        double less = 0, eq = 0, v = oos[best];
-        for (int64_t j = 0; j < nstrat; j++) {
-            if (oos[j] < v) less += 1;
-            else if (oos[j] == v) eq += 1;
+        for (int32_t i = 1; i < half; i++) {
+            p1 = b1 + (size_t)pick[i] * N;
+            p2 = b2 + (size_t)pick[i] * N;
+            for (size_t j = 0; j < N; j++) {
+                is1[j] += p1[j];
+                is2[j] += p2[j];
+            }
         }
-        double rank = less + (eq + 1) / 2.0; /* 1 = worst .. N = best, ties averaged */
-        double w = rank / ((double)nstrat + 1);
-        logits[k++] = log(w / (1 - w));
+        for (size_t j = 0; j < N; j++) {
+            sr_key(is1[j], is2[j], nin, &an[j], &ad[j]);
+            sr_key(tot1[j] - is1[j], tot2[j] - is2[j], nout, &bn[j], &bd[j]);
+        }
+        for (int side = 0; side < 2; side++) {
+            const double *in_n = side ? bn : an, *in_d = side ? bd : ad;
+            const double *out_n = side ? an : bn, *out_d = side ? ad : bd;
+            /* n*: the best in sample (the lowest index among equals) */
+            size_t best = 0;
+            for (size_t j = 1; j < N; j++)
+                if (in_n[j] * in_d[best] > in_n[best] * in_d[j]) best = j;
+            /* its rank out of sample: 1 = worst .. N = best, ties averaged */
+            double vn = out_n[best], vd = out_d[best], less = 0, eq = 0;
+            for (size_t j = 0; j < N; j++) {
+                double x = out_n[j] * vd, y = vn * out_d[j];
+                less += x < y;
+                eq += x == y;
+            }
+            double rank = less + (eq + 1) / 2.0;
+            double w = rank / ((double)nstrat + 1);
+            logits[k++] = log(w / (1 - w));
+        }
         /* next combination in lexicographic order */
         int32_t i = half - 1;
         while (i >= 0 && pick[i] == blocks - half + i) i--;
@@ -151,8 +179,7 @@ int64_t gt_opt_cscv(const double *sum, const double *sum2, const double *cnt, in
         pick[i]++;
         for (int32_t m = i + 1; m < half; m++) pick[m] = pick[m - 1] + 1;
     }
-    free(tot);
-    free(oos);
+    free(mem);
     return k;
 }
 
