@@ -660,9 +660,12 @@ end
 
 -- grid{strategy =, data = series | path, grid = (default: the strategy's), objective =
 -- "sharpe" | "return" | "calmar" | "sortino" | function(stats), constraints = fn | {fn...},
--- costs = {backtest options}, jobs =, source =, pbo_blocks = 16, progress = fn(done, total,
--- best)} -> {results (best first: params, stats, score), best, dsr, sr0, pbo, total,
--- evaluated, skipped, interrupted}; nil, message when the data cannot be loaded.
+-- costs = {backtest options} (or those options at the top level), jobs = 1 (worker
+-- processes; they need a strategy file and a named objective), pbo_blocks = 16 (false: no
+-- PBO), shard = {k, n}, done = {records of a resumed run}, on_result = fn(record), progress =
+-- fn(done, total, best)} -> {results (best first: params, stats, score, index), best, dsr,
+-- sr0, pbo, total, evaluated, skipped, interrupted}; nil, message when the data cannot be
+-- loaded.
 function M.grid(o)
   local strategy, grid = common(o, "grid")
   if not strategy then return nil, grid end

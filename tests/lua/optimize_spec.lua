@@ -275,3 +275,41 @@ describe("the seed's default grids (slices.md section 4)", function()
     for name, grid in pairs(want) do assert.same(grid, gt.strategy.load(name).grid, name) end
   end)
 end)
+
+describe("gt.optimize in worker processes", function()
+  it("gives identical results with 1 and 2 jobs", function()
+    local s = synth(700, 3)
+    local grid = { fast = { 3, 5, 8, 13 }, slow = { 10, 21, 34 } }
+    local a = opt.grid { strategy = "sma_cross", data = s, grid = grid, jobs = 1 }
+    local b = opt.grid { strategy = "sma_cross", data = s, grid = grid, jobs = 2 }
+    assert.equal(a.evaluated, b.evaluated)
+    for i, r in ipairs(a.results) do
+      local q = b.results[i]
+      assert.same(r.params, q.params)
+      assert.equal(r.index, q.index)
+      for k, v in pairs(r.stats) do
+        assert.is_true(v == q.stats[k] or (v ~= v and q.stats[k] ~= q.stats[k]), ("result %d %s"):format(i, k))
+      end
+    end
+    assert.equal(a.dsr, b.dsr); assert.equal(a.pbo, b.pbo)
+  end)
+
+  it("a resumed search evaluates only what is not done, and a shard only its slice", function()
+    local s = synth(500, 4)
+    local combos = opt.combinations(gt.strategy.load("sma_cross").grid) -- 15
+    local full = opt.search_combos({ strategy = "sma_cross", data = s, combos = combos }, "grid", 1)
+    local done = {}
+    for _, r in ipairs(full.results) do if r.index <= 6 then done[#done + 1] = r end end
+    local evaluated = {}
+    local res = opt.search_combos({ strategy = "sma_cross", data = s, combos = combos, done = done,
+      on_result = function(r) evaluated[#evaluated + 1] = r.index end }, "grid", 1)
+    assert.same({ 7, 8, 9, 10, 11, 12, 13, 14, 15 }, evaluated)
+    assert.equal(15, res.evaluated)
+    for i, r in ipairs(res.results) do assert.equal(full.results[i].score, r.score) end
+    -- shard 2 of 4: combinations 2, 6, 10, 14
+    evaluated = {}
+    opt.search_combos({ strategy = "sma_cross", data = s, combos = combos, shard = { 2, 4 },
+      on_result = function(r) evaluated[#evaluated + 1] = r.index end }, "grid", 1)
+    assert.same({ 2, 6, 10, 14 }, evaluated)
+  end)
+end)
