@@ -198,10 +198,16 @@ local function search_main(args)
     if not g then cli.usage(gerr) end
     grid = g
   end
+  if o.short then
+    -- as in gtengine backtest: --short is the strategy's short = true, in every combination
+    local g = {}
+    for k, v in pairs(grid or {}) do g[k] = v end
+    if strategy.params.short ~= nil then g.short = { true } end
+    grid = g
+  end
   local gok, gerr = pcall(optimize.check_grid, grid, strategy)
   if not gok then cli.usage((tostring(gerr):gsub("^.-optimize: ", ""))) end
   local run = run_options(o)
-  if o.short then run.short = true end
   local base = { strategy = strategy, data = s, source = source, grid = grid, objective = o.objective,
     pbo_blocks = o.blocks, progress = reporter(o.quiet, o.objective or "sharpe") }
   for k, v in pairs(run) do base[k] = v end
