@@ -86,11 +86,13 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (symbol, timeframe, start)"
     ") WITHOUT ROWID;",
     /* 3 -> 4: optimisation runs (gt.optimize) and one row per evaluated combination: params
-     * and stats as JSON (sorted keys, exact numbers), the objective's score, and the
-     * per-period Sharpe moments and CSCV block sums (a BLOB of doubles) from which DSR and
-     * PBO are recomputed after a resume or a shard merge. No equity curves: a
-     * 10,000-combination run stays a few MB. idx is the combination's 1-based position in
-     * the full enumeration (what --shard splits and resume skips). */
+     * as JSON (sorted keys, exact numbers), the objective's score, four statistics as
+     * columns for sqlite3 queries, every statistic as a BLOB of doubles (gt.metrics.FIELDS
+     * order), and the per-period Sharpe moments and CSCV block sums (a BLOB of doubles) from
+     * which DSR and PBO are recomputed after a resume or a shard merge. No equity curves:
+     * about 600 bytes a row, so a 10,000-combination run is about 6 MB. A rowid table (rows
+     * this size overflow a WITHOUT ROWID b-tree's cells). idx is the combination's 1-based
+     * position in the full enumeration (what --shard splits and resume skips). */
     "CREATE TABLE optimizations ("
     "  id INTEGER PRIMARY KEY,"
     "  created_at INTEGER NOT NULL,"
@@ -108,10 +110,14 @@ static const char *const migrations[] = {
     "  idx INTEGER NOT NULL,"
     "  params TEXT NOT NULL,"
     "  score REAL,"
-    "  stats TEXT NOT NULL,"
+    "  sharpe REAL,"
+    "  return_pct REAL,"
+    "  max_drawdown_pct REAL,"
+    "  num_trades INTEGER,"
+    "  stats BLOB NOT NULL,"
     "  moments BLOB NOT NULL,"
-    "  PRIMARY KEY (opt_id, idx)"
-    ") WITHOUT ROWID;",
+    "  UNIQUE (opt_id, idx)"
+    ");",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(NMIGRATIONS == GT_STORE_SCHEMA_VERSION,
