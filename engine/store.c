@@ -90,7 +90,7 @@ static const char *const migrations[] = {
      * columns for sqlite3 queries, every statistic as a BLOB of doubles (gt.metrics.FIELDS
      * order), and the per-period Sharpe moments and CSCV block sums (a BLOB of doubles) from
      * which DSR and PBO are recomputed after a resume or a shard merge. No equity curves:
-     * about 600 bytes a row, so a 10,000-combination run is about 6 MB. A rowid table (rows
+     * about 700 bytes a row on disk, so a 10,000-combination run is about 7 MB. A rowid table (rows
      * this size overflow a WITHOUT ROWID b-tree's cells). idx is the combination's 1-based
      * position in the full enumeration (what --shard splits and resume skips). */
     "CREATE TABLE optimizations ("
