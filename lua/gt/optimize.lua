@@ -525,6 +525,9 @@ local function run_workers(spec, nworkers, progress)
   if not ok then
     interrupted = tostring(err):find("interrupted") ~= nil
     if not interrupted then error(err, 0) end
+    -- the interrupt may have been seen first by a C loop: disarm the host's hook so it does
+    -- not fire again in the cleanup that keeps what finished
+    debug.sethook()
   end
   if interrupted then
     for k = 0, nworkers - 1 do
@@ -626,6 +629,7 @@ local function search(o, strategy, combos, skipped, kind)
     end)
     if not ok then
       if tostring(err):find("interrupted", 1, true) then interrupted = true else error(err, 0) end
+      debug.sethook() -- as in run_workers: the hook must not fire again while results are saved
     end
   end
   sort_results(results)

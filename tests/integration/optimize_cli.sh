@@ -38,8 +38,8 @@ check "one row per combination, queryable with sqlite3" \
 
 # four shards through GNU parallel, merged, against the single run
 if command -v parallel >/dev/null; then
-  (cd "$tmp" && parallel --will-cite -j 2 "$GTENGINE" optimize --strategy sma_cross --data "$D" --grid "'$G'" \
-     --shard {}/4 --db "s{}.db" --quiet --jobs 1 ::: 1 2 3 4 >/dev/null 2>>"$tmp/err")
+  parallel --will-cite -j 2 "$GTENGINE" optimize --strategy sma_cross --data "$D" --grid "'$G'" \
+     --shard {}/4 --db "$tmp/s{}.db" --quiet --jobs 1 ::: 1 2 3 4 >/dev/null 2>>"$tmp/err"
   check "GNU parallel ran four shards" '[ -s "$tmp/s1.db" ] && [ -s "$tmp/s4.db" ]'
   "$GTENGINE" optimize merge "$tmp"/s1.db "$tmp"/s2.db "$tmp"/s3.db "$tmp"/s4.db --into "$tmp/all.db" >/dev/null 2>>"$tmp/err"
   "$GTENGINE" optimize report 1 --db "$tmp/all.db" --json >"$tmp/merged.json" 2>>"$tmp/err"
