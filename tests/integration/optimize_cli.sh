@@ -81,6 +81,13 @@ check "no worker is left running" '! pgrep -f "optimize --worker" -P "$pid" >/de
 check "walk-forward prints one row per window and the overall OOS line" \
   '[ "$(grep -c "^ *[0-9]\+  [0-9-]* \.\. " "$tmp/w.out")" = 9 ] && grep -q "out of sample overall: return" "$tmp/w.out"'
 
+"$GTENGINE" optimize --strategy sma_cross --data "$D" --walkforward train=3x,test=100 --no-save >/dev/null 2>"$tmp/u.err"
+rc=$?
+check "a bad window length is a usage error (exit 2) naming it" '[ $rc = 2 ] && grep -q "train .3x. is a bar count" "$tmp/u.err"'
+"$GTENGINE" optimize --strategy sma_cross --data "$D" --grid 'fats=1:3' --no-save >/dev/null 2>"$tmp/u.err"
+rc=$?
+check "so is a grid key the strategy lacks" '[ $rc = 2 ] && grep -q "grid.fats is not a parameter of sma_cross" "$tmp/u.err"'
+
 # reports
 "$GTENGINE" optimize report 1 --db "$tmp/j1.db" --html "$tmp/grid.html" >"$tmp/rep.out" 2>"$tmp/err"
 check "report prints the top results and the sensitivity table" \

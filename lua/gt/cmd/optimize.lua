@@ -21,7 +21,8 @@ M.help = [[
   --walkforward train=252,test=63[,step=63][,anchored]
                           optimise on train bars, trade the next test bars, step on; lengths in
                           bars or calendar units (e.g. train=2y,test=6m)
-  --jobs N                worker processes (default: the number of cores)
+  --jobs N                worker processes (default: the number of cores; a walk-forward runs
+                          in one process)
   --shard K/N             evaluate only the K-th of N deterministic slices (for several machines;
                           combine the databases with gtengine optimize merge)
   --blocks 16             CSCV blocks for the probability of backtest overfitting (even, 2..24)
@@ -215,6 +216,8 @@ local function search_main(args)
   if o.walkforward then
     local w = parse_walkforward(o.walkforward)
     base.train, base.test, base.step, base.anchored = w.train, w.test, w.step, w.anchored
+    local wok, werr = pcall(optimize.windows, s, w.train, w.test, w.step, w.anchored)
+    if not wok then cli.usage(("--walkforward %s: %s"):format(o.walkforward, (tostring(werr):gsub("^.-walkforward: ", "")))) end
     local res, err = optimize.walkforward(base)
     if not res then return err_exit(err) end
     if not o.no_save then
