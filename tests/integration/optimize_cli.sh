@@ -64,7 +64,7 @@ check "progress is plain lines when stderr is not a terminal" 'grep -q "^optimiz
 check "--quiet prints no progress" '[ ! -s "$tmp/err" ] || ! grep -q "done," "$tmp/err"'
 
 # Ctrl-C: exit 130, what finished is saved, the same command resumes
-( trap - INT; exec "$GTENGINE" optimize --strategy sma_cross --data "$D" --grid 'fast=1:40,slow=2:60' --jobs 2 \
+( trap - INT; exec "$GTENGINE" optimize --strategy sma_cross --data "$D" --grid 'fast=1:100,slow=2:200' --jobs 2 \
     --db "$tmp/c.db" --quiet ) >"$tmp/c.out" 2>"$tmp/c.err" &
 pid=$!
 sleep 2
