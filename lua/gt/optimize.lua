@@ -328,6 +328,12 @@ local function evaluate(strategy, data, params, ropts, objf, blocks)
   for k, v in pairs(r.stats) do stats[k] = v end
   local rec = M.moments(r.equity, r.n, blocks)
   rec.params, rec.stats = params, stats
+  -- nothing of the run is kept: hand its engine back now rather than at some later GC cycle
+  local bt = rawget(r, "_bt")
+  if bt ~= nil then
+    r._bt, r.equity, r.in_market = nil, nil, nil
+    C.gt_bt_free(ffi.gc(bt, nil))
+  end
   local score = objf(stats)
   rec.score = type(score) == "number" and score or NAN
   return rec
