@@ -516,8 +516,11 @@ function M.report(args)
         top[i] = { rank = i, params = fmt_params(r.params), score = num(r.score, 3), ret = num(r.stats.return_pct) .. "%",
           trades = num(r.stats.num_trades, 0) }
       end
-      html[#html + 1] = ("<p>%d of %d combinations; deflated Sharpe ratio of the best %s; probability of backtest "
-        .. "overfitting %s</p>"):format(res.evaluated, res.total, esc(num(res.dsr, 3)), esc(num(res.pbo, 3)))
+      html[#html + 1] = ("<p>%d of %d combinations.</p><p>Deflated Sharpe ratio of the best: <b>%s</b> (the "
+        .. "probability that its Sharpe ratio beats the best of %d unskilled trials, after skew and kurtosis; below "
+        .. "0.95 it may be luck).</p><p>Probability of backtest overfitting: <b>%s</b> (CSCV: how often the "
+        .. "in-sample best ranks in the bottom half out of sample; above 0.5 the search is fitting noise).</p>")
+        :format(res.evaluated, res.total, esc(num(res.dsr, 3)), res.evaluated, esc(num(res.pbo, 3)))
       html[#html + 1] = html_table("top-table", top, { { key = "rank" }, { key = "params" },
         { key = "score", title = res.objective }, { key = "ret", title = "return" }, { key = "trades" } })
       if #varying == 2 then html[#html + 1] = html_heatmap(res.results, varying) end
