@@ -648,8 +648,12 @@ end
 M._overfitting = overfitting
 M._sort_results = sort_results
 
+-- The caller's options table is left as it was: common works on a copy (returned third).
 local function common(o, name)
   if type(o) ~= "table" then error(("optimize.%s takes a table {strategy =, data =, ...}"):format(name), 3) end
+  local copy = {}
+  for k, v in pairs(o) do copy[k] = v end
+  o = copy
   local strategy = require("gt.strategy").get(o.strategy)
   if o.data == nil and o.source then
     local d, err = load_source(o.source)
@@ -665,7 +669,7 @@ local function common(o, name)
   if type(o.data) ~= "table" then error(("optimize.%s: data must be a series or a file path"):format(name), 3) end
   local grid = {}
   for k, v in pairs(o.grid or strategy.grid or {}) do grid[k] = v end
-  return strategy, check_grid(grid, strategy)
+  return strategy, check_grid(grid, strategy), o
 end
 
 -- grid{strategy =, data = series | path, grid = (default: the strategy's), objective =
@@ -677,7 +681,8 @@ end
 -- sr0, pbo, total, evaluated, skipped, interrupted}; nil, message when the data cannot be
 -- loaded.
 function M.grid(o)
-  local strategy, grid = common(o, "grid")
+  local strategy, grid, oc = common(o, "grid")
+  o = oc
   if not strategy then return nil, grid end
   local combos, skipped = M.combinations(grid, o.constraints)
   return search(o, strategy, combos, skipped, "grid")
@@ -707,7 +712,8 @@ end
 
 -- random{..., n =, seed = 1}: the grid search over random_combos(grid, constraints, n, seed).
 function M.random(o)
-  local strategy, grid = common(o, "random")
+  local strategy, grid, oc = common(o, "random")
+  o = oc
   if not strategy then return nil, grid end
   local combos, skipped = M.random_combos(grid, o.constraints, o.n, o.seed)
   return search(o, strategy, combos, skipped, "random")
@@ -1015,7 +1021,8 @@ end
 -- consistency = 1 / (1 + sd(test returns)) (population sd), robustness =
 -- clip(0.6 efficiency + 0.4 consistency, 0, 1).
 function M.walkforward(o)
-  local strategy, grid = common(o, "walkforward")
+  local strategy, grid, oc = common(o, "walkforward")
+  o = oc
   if not strategy then return nil, grid end
   local s = o.data
   if o.train == nil or o.test == nil then error("walkforward: give train = and test = (bars, or e.g. \"1y\", \"3m\")", 2) end
