@@ -42,11 +42,14 @@ double gt_opt_norm_ppf(double p)
     static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
                                -2.400758277161838e+00, -2.549732539343734e+00,
                                4.374664141464968e+00,  2.938163982698783e+00};
-    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
-                               2.445134137142996e+00, 3.754408661907416e+00};
-    if (!(p >= 0.0 && p <= 1.0)) return NAN;
-    if (p == 0.0) return -INFINITY;
-    if (p == 1.0) return INFINITY;
+    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                               3.754408661907416e+00};
+    if (!(p >= 0.0 && p <= 1.0))
+        return NAN;
+    if (p == 0.0)
+        return -INFINITY;
+    if (p == 1.0)
+        return INFINITY;
     double x, q, r;
     if (p < 0.02425) {
         q = sqrt(-2.0 * log(p));
@@ -74,7 +77,8 @@ int64_t gt_opt_cscv_splits(int32_t blocks)
         return gt_seterr(GT_EINVAL, "cscv: blocks must be even, 2..%d, got %d",
                          GT_OPT_CSCV_MAX_BLOCKS, (int)blocks);
     int64_t c = 1;
-    for (int32_t i = 1; i <= blocks / 2; i++) c = c * (blocks / 2 + i) / i;
+    for (int32_t i = 1; i <= blocks / 2; i++)
+        c = c * (blocks / 2 + i) / i;
     return c;
 }
 
@@ -100,23 +104,26 @@ int64_t gt_opt_cscv(const double *sum, const double *sum2, const double *cnt, in
                     int32_t blocks, double *logits, int64_t cap)
 {
     int64_t splits = gt_opt_cscv_splits(blocks);
-    if (splits < 0) return splits;
+    if (splits < 0)
+        return splits;
     if (!sum || !sum2 || !cnt || !logits || nstrat < 2)
         return gt_seterr(GT_EINVAL, "cscv: needs at least 2 strategies and their block sums");
     if (cap < splits)
-        return gt_seterr(GT_ERANGE, "cscv: room for %lld logits, %lld splits",
-                         (long long)cap, (long long)splits);
+        return gt_seterr(GT_ERANGE, "cscv: room for %lld logits, %lld splits", (long long)cap,
+                         (long long)splits);
     size_t N = (size_t)nstrat;
     /* block-major copies (b1[b * N + j]) so a split's in-sample sums are contiguous vector
      * adds; tot1/tot2 the sums over all blocks; is1/is2 one split's in-sample sums; the
      * keys of every strategy in one half (a) and in the other (b) */
     double *mem = malloc(sizeof(double) * N * (2 * (size_t)blocks + 8));
-    if (!mem) return gt_seterr(GT_ENOMEM, "cscv: %lld strategies", (long long)nstrat);
+    if (!mem)
+        return gt_seterr(GT_ENOMEM, "cscv: %lld strategies", (long long)nstrat);
     double *b1 = mem, *b2 = b1 + N * (size_t)blocks, *tot1 = b2 + N * (size_t)blocks;
     double *tot2 = tot1 + N, *is1 = tot2 + N, *is2 = is1 + N;
     double *an = is2 + N, *ad = an + N, *bn = ad + N, *bd = bn + N;
     double ntot = 0;
-    for (int32_t b = 0; b < blocks; b++) ntot += cnt[b];
+    for (int32_t b = 0; b < blocks; b++)
+        ntot += cnt[b];
     for (size_t j = 0; j < N; j++) {
         double s1 = 0, s2 = 0;
         for (int32_t b = 0; b < blocks; b++) {
@@ -131,11 +138,13 @@ int64_t gt_opt_cscv(const double *sum, const double *sum2, const double *cnt, in
     /* A split and its complement are both splits, with training and test swapped: walk the
      * half of them that holds block 0 and score each pair from one set of sums. */
     int32_t half = blocks / 2, pick[GT_OPT_CSCV_MAX_BLOCKS];
-    for (int32_t i = 0; i < half; i++) pick[i] = i;
+    for (int32_t i = 0; i < half; i++)
+        pick[i] = i;
     int64_t k = 0;
     while (pick[0] == 0) {
         double nin = 0;
-        for (int32_t i = 0; i < half; i++) nin += cnt[pick[i]];
+        for (int32_t i = 0; i < half; i++)
+            nin += cnt[pick[i]];
         double nout = ntot - nin;
         const double *p1 = b1 + (size_t)pick[0] * N, *p2 = b2 + (size_t)pick[0] * N;
         for (size_t j = 0; j < N; j++) {
@@ -160,7 +169,8 @@ int64_t gt_opt_cscv(const double *sum, const double *sum2, const double *cnt, in
             /* n*: the best in sample (the lowest index among equals) */
             size_t best = 0;
             for (size_t j = 1; j < N; j++)
-                if (in_n[j] * in_d[best] > in_n[best] * in_d[j]) best = j;
+                if (in_n[j] * in_d[best] > in_n[best] * in_d[j])
+                    best = j;
             /* its rank out of sample: 1 = worst .. N = best, ties averaged */
             double vn = out_n[best], vd = out_d[best], less = 0, eq = 0;
             for (size_t j = 0; j < N; j++) {
@@ -174,10 +184,13 @@ int64_t gt_opt_cscv(const double *sum, const double *sum2, const double *cnt, in
         }
         /* next combination in lexicographic order */
         int32_t i = half - 1;
-        while (i >= 0 && pick[i] == blocks - half + i) i--;
-        if (i < 0) break;
+        while (i >= 0 && pick[i] == blocks - half + i)
+            i--;
+        if (i < 0)
+            break;
         pick[i]++;
-        for (int32_t m = i + 1; m < half; m++) pick[m] = pick[m - 1] + 1;
+        for (int32_t m = i + 1; m < half; m++)
+            pick[m] = pick[m - 1] + 1;
     }
     free(mem);
     return k;
@@ -185,7 +198,8 @@ int64_t gt_opt_cscv(const double *sum, const double *sum2, const double *cnt, in
 
 void gt_opt_sleep(double seconds)
 {
-    if (!(seconds > 0)) return;
+    if (!(seconds > 0))
+        return;
     struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
     nanosleep(&ts, NULL);
 }
@@ -212,7 +226,8 @@ gt_opt_db *gt_opt_db_open(const char *path)
         return NULL;
     }
     if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        gt_seterr(GT_EDB, "optimize db: %s: %s", path, h->db ? sqlite3_errmsg(h->db) : "cannot open");
+        gt_seterr(GT_EDB, "optimize db: %s: %s", path,
+                  h->db ? sqlite3_errmsg(h->db) : "cannot open");
         gt_opt_db_close(h);
         return NULL;
     }
@@ -223,7 +238,8 @@ gt_opt_db *gt_opt_db_open(const char *path)
 
 void gt_opt_db_close(gt_opt_db *h)
 {
-    if (!h) return;
+    if (!h)
+        return;
     sqlite3_finalize(h->st);
     sqlite3_close(h->db);
     free(h);
@@ -231,7 +247,8 @@ void gt_opt_db_close(gt_opt_db *h)
 
 int gt_opt_db_exec(gt_opt_db *h, const char *sql)
 {
-    if (sqlite3_exec(h->db, sql, NULL, NULL, NULL) != SQLITE_OK) return dberr(h, sql);
+    if (sqlite3_exec(h->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return dberr(h, sql);
     return GT_OK;
 }
 
@@ -239,13 +256,15 @@ int gt_opt_db_prepare(gt_opt_db *h, const char *sql)
 {
     sqlite3_finalize(h->st);
     h->st = NULL;
-    if (sqlite3_prepare_v2(h->db, sql, -1, &h->st, NULL) != SQLITE_OK) return dberr(h, sql);
+    if (sqlite3_prepare_v2(h->db, sql, -1, &h->st, NULL) != SQLITE_OK)
+        return dberr(h, sql);
     return GT_OK;
 }
 
 int gt_opt_db_bind_text(gt_opt_db *h, int32_t i, const char *v, int64_t len)
 {
-    if (!h->st) return gt_seterr(GT_ESTATE, "optimize db: no statement");
+    if (!h->st)
+        return gt_seterr(GT_ESTATE, "optimize db: no statement");
     if (sqlite3_bind_text(h->st, i, v, (int)len, SQLITE_TRANSIENT) != SQLITE_OK)
         return dberr(h, "bind");
     return GT_OK;
@@ -253,21 +272,25 @@ int gt_opt_db_bind_text(gt_opt_db *h, int32_t i, const char *v, int64_t len)
 
 int gt_opt_db_bind_double(gt_opt_db *h, int32_t i, double v)
 {
-    if (!h->st) return gt_seterr(GT_ESTATE, "optimize db: no statement");
+    if (!h->st)
+        return gt_seterr(GT_ESTATE, "optimize db: no statement");
     int rc = v == v ? sqlite3_bind_double(h->st, i, v) : sqlite3_bind_null(h->st, i);
     return rc == SQLITE_OK ? GT_OK : dberr(h, "bind");
 }
 
 int gt_opt_db_bind_int(gt_opt_db *h, int32_t i, int64_t v)
 {
-    if (!h->st) return gt_seterr(GT_ESTATE, "optimize db: no statement");
-    if (sqlite3_bind_int64(h->st, i, v) != SQLITE_OK) return dberr(h, "bind");
+    if (!h->st)
+        return gt_seterr(GT_ESTATE, "optimize db: no statement");
+    if (sqlite3_bind_int64(h->st, i, v) != SQLITE_OK)
+        return dberr(h, "bind");
     return GT_OK;
 }
 
 int gt_opt_db_bind_blob(gt_opt_db *h, int32_t i, const double *v, int64_t n)
 {
-    if (!h->st) return gt_seterr(GT_ESTATE, "optimize db: no statement");
+    if (!h->st)
+        return gt_seterr(GT_ESTATE, "optimize db: no statement");
     if (sqlite3_bind_blob(h->st, i, v, (int)(n * (int64_t)sizeof(double)), SQLITE_TRANSIENT) !=
         SQLITE_OK)
         return dberr(h, "bind");
@@ -277,9 +300,11 @@ int gt_opt_db_bind_blob(gt_opt_db *h, int32_t i, const double *v, int64_t n)
 /* 1: a row is ready; 0: done (the statement is reset for the next bindings); < 0: error. */
 int gt_opt_db_step(gt_opt_db *h)
 {
-    if (!h->st) return gt_seterr(GT_ESTATE, "optimize db: no statement");
+    if (!h->st)
+        return gt_seterr(GT_ESTATE, "optimize db: no statement");
     int rc = sqlite3_step(h->st);
-    if (rc == SQLITE_ROW) return 1;
+    if (rc == SQLITE_ROW)
+        return 1;
     int ok = rc == SQLITE_DONE;
     sqlite3_reset(h->st);
     sqlite3_clear_bindings(h->st);
@@ -296,7 +321,8 @@ const char *gt_opt_db_text(gt_opt_db *h, int32_t i, int64_t *len)
 
 double gt_opt_db_double(gt_opt_db *h, int32_t i)
 {
-    if (sqlite3_column_type(h->st, i) == SQLITE_NULL) return NAN;
+    if (sqlite3_column_type(h->st, i) == SQLITE_NULL)
+        return NAN;
     return sqlite3_column_double(h->st, i);
 }
 

@@ -28,8 +28,10 @@ static double run(const double *o, const double *c, const double *ps, size_t n, 
         pending = 0;
         double f = i + 1 >= (size_t)fast ? (ps[i + 1] - ps[i + 1 - fast]) / fast : NAN;
         double s = i + 1 >= (size_t)slow ? (ps[i + 1] - ps[i + 1 - slow]) / slow : NAN;
-        if (f > s && pf <= pl) pending = 1;
-        if (f < s && pf >= pl) pending = -1;
+        if (f > s && pf <= pl)
+            pending = 1;
+        if (f < s && pf >= pl)
+            pending = -1;
         pf = f;
         pl = s;
     }
@@ -39,7 +41,8 @@ static double run(const double *o, const double *c, const double *ps, size_t n, 
 int main(int argc, char **argv)
 {
     if (argc != 8) {
-        fprintf(stderr, "usage: opt_plain FILE FAST_LO FAST_HI FAST_STEP SLOW_LO SLOW_HI SLOW_STEP\n");
+        fprintf(stderr,
+                "usage: opt_plain FILE FAST_LO FAST_HI FAST_STEP SLOW_LO SLOW_HI SLOW_STEP\n");
         return 2;
     }
     FILE *f = fopen(argv[1], "r");
@@ -48,20 +51,24 @@ int main(int argc, char **argv)
         return 1;
     }
     int a[6];
-    for (int k = 0; k < 6; k++) a[k] = atoi(argv[2 + k]);
+    for (int k = 0; k < 6; k++)
+        a[k] = atoi(argv[2 + k]);
     size_t cap = 1 << 20, n = 0;
     double *o = malloc(cap * 8), *c = malloc(cap * 8);
     char line[256];
-    if (!o || !c || !fgets(line, sizeof line, f)) return 1;
+    if (!o || !c || !fgets(line, sizeof line, f))
+        return 1;
     while (fgets(line, sizeof line, f)) {
         if (n == cap) {
             cap *= 2;
             o = realloc(o, cap * 8);
             c = realloc(c, cap * 8);
-            if (!o || !c) return 1;
+            if (!o || !c)
+                return 1;
         }
         char *p = strchr(line, ',');
-        if (!p) continue;
+        if (!p)
+            continue;
         o[n] = strtod(p + 1, &p);
         strtod(p + 1, &p);
         strtod(p + 1, &p);
@@ -70,16 +77,20 @@ int main(int argc, char **argv)
     }
     fclose(f);
     double *ps = malloc((n + 1) * 8);
-    if (!ps || n < 2) return 1;
+    if (!ps || n < 2)
+        return 1;
     ps[0] = 0;
-    for (size_t i = 0; i < n; i++) ps[i + 1] = ps[i] + c[i];
+    for (size_t i = 0; i < n; i++)
+        ps[i + 1] = ps[i] + c[i];
     double best = -INFINITY;
     long pairs = 0;
     for (int fa = a[0]; fa <= a[1]; fa += a[2])
         for (int sl = a[3]; sl <= a[4]; sl += a[5]) {
-            if (fa >= sl) continue;
+            if (fa >= sl)
+                continue;
             double e = run(o, c, ps, n, fa, sl);
-            if (e > best) best = e;
+            if (e > best)
+                best = e;
             pairs++;
         }
     printf("%ld pairs, best final equity %.2f\n", pairs, best);
