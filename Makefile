@@ -20,10 +20,11 @@ LDFLAGS_ALL = -rdynamic $(SAN) $(LDFLAGS)
 LDLIBS_ALL  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread $(LDLIBS)
 
 # Debian packages the build needs, and those only the tests need (busted runs the specs;
-# headless Chromium renders the HTML report; openssl serves TLS for the certificate tests).
+# headless Chromium renders the HTML report; openssl serves TLS for the certificate tests;
+# GNU parallel runs the optimiser's shards).
 DEB_PKGS  := luajit libluajit-5.1-dev libcurl4-openssl-dev libcjson-dev libsqlite3-dev \
              libedit-dev pkg-config gcc make
-TEST_PKGS := lua-busted chromium openssl
+TEST_PKGS := lua-busted chromium openssl parallel
 
 B        ?= build
 BIN      ?= gtengine
@@ -40,7 +41,7 @@ REPLAYS  := $(patsubst tests/fuzz/%.c,$(B)/replay/%,$(wildcard tests/fuzz/fuzz_*
 SERVERS  := $(patsubst tests/fakebroker/%.c,$(B)/fakebroker/%,$(wildcard tests/fakebroker/*.c))
 
 .PHONY: all deps test-deps check-deps install-pkgs test asan asan-tests asan-run bench install clean run \
-        help fuzz fuzz-lua FORCE
+        help fuzz fuzz-lua slurm-check FORCE
 all: $(BIN)
 
 help:
@@ -52,6 +53,7 @@ help:
 	@echo "make fuzz       build the libFuzzer targets (clang) into build/fuzz/"
 	@echo "make fuzz-lua   mutated strategies and scripts through gtengine run/backtest on the"
 	@echo "                ASan build for FUZZ_SECONDS (600); findings in build/fuzz-lua/findings"
+	@echo "make slurm-check examples/optimize.sbatch on a single-node Slurm (slurm-wlm, munge)"
 	@echo "make install    PREFIX=$(PREFIX): binary + share/gtengine"
 	@echo "make deps       install missing Debian packages (apt-get)"
 
@@ -67,6 +69,12 @@ deps:
 	@$(MAKE) --no-print-directory install-pkgs PKGS_WANTED="$(DEB_PKGS)"
 test-deps: deps
 	@$(MAKE) --no-print-directory install-pkgs PKGS_WANTED="$(TEST_PKGS)"
+# A real single-node Slurm (Debian's slurm-wlm) runs examples/optimize.sbatch; the script
+# starts and stops its own munged, slurmctld and slurmd in a temporary directory.
+slurm-check: all
+	@$(MAKE) --no-print-directory install-pkgs PKGS_WANTED="slurm-wlm munge"
+	$(Q)SLURM_CHECK=1 GTENGINE=./$(BIN) bash tests/integration/optimize_slurm.sh
+
 install-pkgs:
 	@missing=""; for p in $(PKGS_WANTED); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \

@@ -290,7 +290,7 @@ int gt_file_stat(const char *path, int64_t *size, int32_t *type);
  * is start <= ts < stop; each bound applies only when its bit is set in `bounds`. Calls
  * return a count (>= 0) or a negative GT_E* code with gt_errmsg() naming the path. */
 typedef struct gt_store gt_store;
-enum { GT_STORE_SCHEMA_VERSION = 5 }; /* the newest schema (PRAGMA user_version) known */
+enum { GT_STORE_SCHEMA_VERSION = 6 }; /* the newest schema (PRAGMA user_version) known */
 enum gt_store_bounds { GT_STORE_START = 1, GT_STORE_STOP = 2 };
 /* Opens or creates the database and migrates its schema forward. */
 int gt_store_open(const char *path, gt_store **out);
@@ -1716,5 +1716,37 @@ int64_t gt_store_save_model(gt_store *st, const char *name, const char *doc, int
                             int64_t last_ts);
 int64_t gt_store_model_find(gt_store *st, const char *name);
 int64_t gt_store_model_doc(gt_store *st, int64_t id, char *buf, int64_t cap);
+/* ---- optimize.c: the optimiser's numeric kernels (gt.optimize) ---- */
+/* The standard normal CDF and its inverse (double precision). */
+double gt_opt_norm_cdf(double x);
+double gt_opt_norm_ppf(double p);
+/* C(blocks, blocks/2), the number of CSCV splits; blocks even in 2..24, else < 0. */
+int64_t gt_opt_cscv_splits(int32_t blocks);
+/* CSCV over per-block sums (strategy-major: sum[j * blocks + b]) and the shared per-block
+ * counts: writes one logit per split; returns the number written or < 0. */
+int64_t gt_opt_cscv(const double *sum, const double *sum2, const double *cnt, int64_t nstrat,
+                    int32_t blocks, double *logits, int64_t cap);
+/* Sleeps (the parent polling its worker processes); a signal cuts it short. */
+void gt_opt_sleep(double seconds);
+/* Online processors: the default number of worker processes. */
+int32_t gt_opt_cores(void);
+/* The optimiser's own connection to a store (after gt_store_open made the schema):
+ * prepare one statement, bind (1-based), step (1 row, 0 done and reset, < 0 error), read
+ * columns (0-based). gt_opt_db_close accepts NULL. */
+typedef struct gt_opt_db gt_opt_db;
+gt_opt_db *gt_opt_db_open(const char *path);
+void gt_opt_db_close(gt_opt_db *h);
+int gt_opt_db_exec(gt_opt_db *h, const char *sql);
+int gt_opt_db_prepare(gt_opt_db *h, const char *sql);
+int gt_opt_db_bind_text(gt_opt_db *h, int32_t i, const char *v, int64_t len);
+int gt_opt_db_bind_double(gt_opt_db *h, int32_t i, double v);
+int gt_opt_db_bind_int(gt_opt_db *h, int32_t i, int64_t v);
+int gt_opt_db_bind_blob(gt_opt_db *h, int32_t i, const double *v, int64_t n);
+int gt_opt_db_step(gt_opt_db *h);
+const char *gt_opt_db_text(gt_opt_db *h, int32_t i, int64_t *len);
+double gt_opt_db_double(gt_opt_db *h, int32_t i);
+int64_t gt_opt_db_int(gt_opt_db *h, int32_t i);
+int64_t gt_opt_db_blob(gt_opt_db *h, int32_t i, const double **out);
+int64_t gt_opt_db_last_id(gt_opt_db *h);
 
 #endif

@@ -6,7 +6,7 @@ return {
   name = "breakout",
   description = "long above the previous lookback-bar high, exit below the previous low",
   params = { lookback = 20, short = false },
-  grid = { lookback = { 10, 15, 20, 25, 30 } },
+  grid = { lookback = { 15, 20, 25 } }, -- the seed's; its confirm_bars and stop_loss are not parameters here
   plot = { "high", "low" }, -- indicator lines drawn on the report's price chart
 
   indicators = function(d, p)

@@ -197,6 +197,7 @@ M.commands = {
   { name = "data", synopsis = "data import|fetch|list|export ...", summary = "CSV import, provider downloads, the SQLite bar store", handler = "gt.cmd.data" },
   { name = "analyze", synopsis = "analyze (--data FILE | --symbol S) [--json]", summary = "indicators, levels, patterns and a scored recommendation", handler = "gt.cmd.analyze" },
   { name = "backtest", synopsis = "backtest --strategy NAME (--data FILE | --symbol S) ...", summary = "run a strategy over history; stats table, --json, --report FILE", handler = "gt.cmd.backtest" },
+  { name = "optimize", synopsis = "optimize --strategy NAME (--data FILE | --symbol S) [...]", summary = "grid, random or walk-forward search in parallel, saved; optimize report RUN_ID, merge, list", handler = "gt.cmd.optimize" },
   { name = "runs", synopsis = "runs [--id N [--report FILE]] [--json]", summary = "saved backtest runs, newest first; one in full with --id", handler = "gt.cmd.runs" },
   { name = "regime", synopsis = "regime (--data FILE | --symbol S) [--method rules|hmm|ensemble] [--json]", summary = "the market regime (seven seed regimes) at the last bar, and recent labels", handler = "gt.cmd.regime" },
   { name = "ml", synopsis = "ml train|evaluate|predict (--data FILE... | --symbol S...) [--horizon 20]", summary = "strategy selection learned from backtests; out-of-sample table, saved models", handler = "gt.cmd.ml" },

@@ -128,7 +128,7 @@ static void test_migrations(void)
     raw_exec(p, "PRAGMA user_version = 99;");
     is_int(gt_store_open(p, &st), GT_EDB, "a database newer than the code fails to open");
     char upto[32];
-    snprintf(upto, sizeof upto, "up to %d", GT_STORE_SCHEMA_VERSION);
+    snprintf(upto, sizeof upto, "up to %d", (int)GT_STORE_SCHEMA_VERSION);
     ok(contains(gt_errmsg(), "schema version 99") && contains(gt_errmsg(), upto) &&
            contains(gt_errmsg(), p),
        "with a clear message: %s", gt_errmsg());

@@ -1,0 +1,58 @@
+-- optimize_bench.lua: the optimiser's two speed goals, each the whole `gtengine optimize`
+-- command (start-up, data loading, worker processes, every backtest, DSR and PBO) against
+-- a plain C program that reads the same file and runs the same SMA crossovers
+-- (tests/bench/tools/opt_plain.c). Wall time as separate processes; combinations/s and
+-- bar-evaluations/s (combinations x bars). Prints the goal beside the measurement; never
+-- passes or fails on a time.
+--   1. the seed's sma_cross grid (fast 5..20 x slow 20..50, 15 valid pairs) on 1,000,000 bars: goal 0.5 s
+--   2. fast 1..100 x slow 2..200 (14,950 valid pairs) on 10,000 bars: goal 2 s
+local gt = require "gt"
+local now = require("gt.ffi").C.gt_clock_seconds
+
+local exe = os.getenv("GTENGINE") or "./gtengine"
+local tools = os.getenv("TOOLS_DIR") or "build/bench-tools"
+
+local function csv(path, n)
+  local f = io.open(path, "r")
+  if f then f:close(); return path end
+  local s = gt.data.synthetic { n = n, seed = 11, timeframe = "1m", weekends = true }
+  local out = assert(io.open(path, "w"))
+  out:write("Date,Open,High,Low,Close,Volume\n")
+  local fmt, gtime = string.format, require "gt.time"
+  for i = 0, s.n - 1 do
+    out:write(gtime.format(s:time(i), false):sub(1, 19):gsub("T", " "),
+      fmt(",%.4f,%.4f,%.4f,%.4f,%d\n", s.open[i], s.high[i], s.low[i], s.close[i], s.volume[i]))
+  end
+  out:close()
+  return path
+end
+
+local function best(cmd, reps)
+  local b = math.huge
+  for _ = 1, reps do
+    local t0 = now()
+    os.execute(cmd .. " >/dev/null")
+    b = math.min(b, now() - t0)
+  end
+  return b
+end
+
+local cores = tonumber(require("gt.ffi").C.gt_opt_cores())
+local function report(title, goal, bars, combos, ours, plain)
+  print(("%s\n  gtengine optimize %.3f s (goal %.1f s: %s), %d jobs: %.0f combinations/s, %.3g bar-evaluations/s")
+    :format(title, ours, goal, ours <= goal and "met" or "not met", cores, combos / ours, combos * bars / ours))
+  print(("  plain C (one process) %.3f s: %.0f combinations/s; ratio gtengine / plain C = %.2f")
+    :format(plain, combos / plain, ours / plain))
+end
+
+local big = csv("/tmp/gt_bench_1m.csv", 1000000)
+local ours = best(("%s optimize --strategy sma_cross --data %s --no-save --quiet --json --size 1 --commission 0 --slippage-bps 0")
+  :format(exe, big), 2)
+local plain = best(("%s/opt_plain %s 5 20 5 20 50 10"):format(tools, big), 2)
+report("seed sma_cross grid (15 combinations) x 1,000,000 bars", 0.5, 1000000, 15, ours, plain)
+
+local small = csv("/tmp/gt_bench_10k.csv", 10000)
+ours = best(("%s optimize --strategy sma_cross --data %s --grid 'fast=1:100,slow=2:200' --no-save --quiet --json"
+  .. " --size 1 --commission 0 --slippage-bps 0"):format(exe, small), 1)
+plain = best(("%s/opt_plain %s 1 100 1 2 200 1"):format(tools, small), 1)
+report("sma_cross fast 1..100 x slow 2..200 (14,950 combinations) x 10,000 bars", 2, 10000, 14950, ours, plain)
