@@ -103,9 +103,9 @@ $(B)/%.o: engine/%.c $(B)/flags $(B)/gt_version.h
 	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 # The Lua library as LuaJIT bytecode with line info, plus the FFI header text, in one C file.
-$(B)/embedded.c: engine/embed.lua engine/gt_ffi.h $(LUA_SRCS) | check-deps
+$(B)/embedded.c: engine/embed.lua $(wildcard engine/*.h) $(LUA_SRCS) | check-deps
 	@mkdir -p $(@D)
-	@echo "  EMBED   lua/ engine/gt_ffi.h"
+	@echo "  EMBED   lua/ and the FFI blocks gt_ffi.h gathers"
 	$(Q)$(LUAJIT) engine/embed.lua $@ $(B)/gt_layout.h engine/gt_ffi.h $(LUA_SRCS)
 $(B)/gt_layout.h: $(B)/embedded.c
 $(B)/gt.o: $(B)/gt_layout.h

@@ -39,10 +39,22 @@ for i = 4, #arg do
   entries[#entries + 1] = ('  {"%s", "%s", %s, sizeof %s},'):format(mod, path, sym, sym)
 end
 
--- The header minus preprocessor lines: ffi.cdef parses C declarations, not directives.
+-- The contract: gt_ffi.h's own lines, and for each `#include "x.h"` there, the FFI block of
+-- engine/x.h (between its "---- ffi" and "---- end ffi" lines), minus preprocessor lines:
+-- ffi.cdef parses C declarations, not directives.
+local dir = header_path:match("^(.*)/[^/]*$") or "."
 local hdr = {}
+local function keep(line) if not line:match("^%s*#") then hdr[#hdr + 1] = line end end
 for line in slurp(header_path):gmatch("([^\n]*)\n?") do
-  if not line:match("^%s*#") then hdr[#hdr + 1] = line end
+  local inc = line:match('^%s*#%s*include%s+"([%w_]+%.h)"')
+  if inc then
+    local text = slurp(dir .. "/" .. inc)
+    local block = text:match("\n/%* %-%-%-%- ffi:[^\n]*\n(.-)\n/%* %-%-%-%- end ffi %-%-%-%- %*/")
+    if not block then io.stderr:write(dir, "/", inc, ": no ffi block\n"); os.exit(1) end
+    for l in (block .. "\n"):gmatch("([^\n]*)\n") do keep(l) end
+  else
+    keep(line)
+  end
 end
 local cdef = table.concat(hdr, "\n")
 parts[#parts + 1] = ("static const unsigned char cdef_text[] = {\n%s,0};"):format(c_bytes(cdef))

@@ -1,13 +1,26 @@
 /*
  * gt.h: what every engine unit shares. Status codes (one X-macro table), the
- * per-thread last-error message, version and ABI numbers. Includes gt_ffi.h, the
- * declarations Lua sees, so C and Lua can never disagree about them.
+ * per-thread last-error message, version and ABI numbers. Includes gt_ffi.h, which gathers
+ * every domain header's FFI block (the declarations Lua sees), so C and Lua can never
+ * disagree about them. Every engine header includes gt.h first, before its own guard.
  */
 #ifndef GT_H
 #define GT_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* Before gt_ffi.h: the domain headers it gathers use these in their C-only parts. */
+/* Sets the calling thread's last-error message (printf-style) and returns code, so a
+ * failure is one line: `return gt_seterr(GT_EPARSE, "%s:%ld: ...", ...);` */
+int gt_seterr(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Interrupt flag set by the host's SIGINT handler; long C loops poll it. */
+extern volatile int gt_interrupted;
+
+#define GT_UNUSED(x) ((void)(x))
+#define GT_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define GT_MAX(a, b) ((a) > (b) ? (a) : (b))
 
 #include "gt_ffi.h"
 
@@ -37,15 +50,5 @@
 GT_STATUS_LIST(GT_STATUS_ASSERT)
 #undef GT_STATUS_ASSERT
 
-/* Sets the calling thread's last-error message (printf-style) and returns code, so a
- * failure is one line: `return gt_seterr(GT_EPARSE, "%s:%ld: ...", ...);` */
-int gt_seterr(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Interrupt flag set by the host's SIGINT handler; long C loops poll it. */
-extern volatile int gt_interrupted;
-
-#define GT_UNUSED(x) ((void)(x))
-#define GT_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define GT_MAX(a, b) ((a) > (b) ? (a) : (b))
 
 #endif

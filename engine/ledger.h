@@ -8,12 +8,32 @@
  * Ownership: the ledger owns every array; pointers into them are valid until the next call
  * that adds an order, a fill or a trade. The FFI surface (snapshot/restore) is in gt_ffi.h.
  */
+#include "gt.h" /* first: it gathers every domain's FFI block, in dependency order */
 #ifndef GT_LEDGER_H
 #define GT_LEDGER_H
 
+/* ---- ffi: the declarations Lua sees (gt_ffi.h gathers this block) ---- */
+/* ---- ledger (ledger.c): the books of an account, kept alike in every mode ---- */
+typedef struct gt_ledger gt_ledger;
+/* The backtest's ledger (owned by the backtest). */
+gt_ledger *gt_bt_ledger(gt_bt *bt);
+/* After gt_ledger_restore of a snapshot taken when bar `bar` had been marked, a backtest
+ * that has not run continues from bar + 1 (equity before `bar` is NaN: a snapshot holds the
+ * books, not their history). */
+int gt_bt_resume_at(gt_bt *bt, int64_t bar);
+/* Writes the ledger (cash, positions, orders, fills, trades) into buf when cap is large
+ * enough; returns the size a snapshot needs either way (call with cap 0 to ask). */
+int64_t gt_ledger_snapshot(const gt_ledger *L, uint8_t *buf, int64_t cap);
+/* Replaces L's contents with a snapshot's. Bytes that are not a snapshot of this build
+ * (another layout, truncated, indices out of range) fail with GT_EDATA and change nothing. */
+int gt_ledger_restore(gt_ledger *L, const uint8_t *buf, int64_t len);
+double gt_ledger_cash(const gt_ledger *L);
+int64_t gt_ledger_norders(const gt_ledger *L);
+int64_t gt_ledger_ntrades(const gt_ledger *L);
+/* ---- end ffi ---- */
+
 #include <stddef.h>
 
-#include "gt.h"
 
 /* One symbol's position. qty is the first member: gt_bt_qty() lends &pos[0].qty with a
  * stride of sizeof(gt_ledger_pos) / sizeof(double). */

@@ -6,10 +6,45 @@
  * The declarations Lua sees are at the end of gt_ffi.h; the formulas and their sources are
  * in optimize.c.
  */
+#include "gt.h" /* first: it gathers every domain's FFI block, in dependency order */
 #ifndef GT_OPTIMIZE_H
 #define GT_OPTIMIZE_H
 
-#include "gt.h"
+/* ---- ffi: the declarations Lua sees (gt_ffi.h gathers this block) ---- */
+/* ---- optimize.c: the optimiser's numeric kernels (gt.optimize) ---- */
+/* The standard normal CDF and its inverse (double precision). */
+double gt_opt_norm_cdf(double x);
+double gt_opt_norm_ppf(double p);
+/* C(blocks, blocks/2), the number of CSCV splits; blocks even in 2..24, else < 0. */
+int64_t gt_opt_cscv_splits(int32_t blocks);
+/* CSCV over per-block sums (strategy-major: sum[j * blocks + b]) and the shared per-block
+ * counts: writes one logit per split; returns the number written or < 0. */
+int64_t gt_opt_cscv(const double *sum, const double *sum2, const double *cnt, int64_t nstrat,
+                    int32_t blocks, double *logits, int64_t cap);
+/* Sleeps (the parent polling its worker processes); a signal cuts it short. */
+void gt_opt_sleep(double seconds);
+/* Online processors: the default number of worker processes. */
+int32_t gt_opt_cores(void);
+/* The optimiser's own connection to a store (after gt_store_open made the schema):
+ * prepare one statement, bind (1-based), step (1 row, 0 done and reset, < 0 error), read
+ * columns (0-based). gt_opt_db_close accepts NULL. */
+typedef struct gt_opt_db gt_opt_db;
+gt_opt_db *gt_opt_db_open(const char *path);
+void gt_opt_db_close(gt_opt_db *h);
+int gt_opt_db_exec(gt_opt_db *h, const char *sql);
+int gt_opt_db_prepare(gt_opt_db *h, const char *sql);
+int gt_opt_db_bind_text(gt_opt_db *h, int32_t i, const char *v, int64_t len);
+int gt_opt_db_bind_double(gt_opt_db *h, int32_t i, double v);
+int gt_opt_db_bind_int(gt_opt_db *h, int32_t i, int64_t v);
+int gt_opt_db_bind_blob(gt_opt_db *h, int32_t i, const double *v, int64_t n);
+int gt_opt_db_step(gt_opt_db *h);
+const char *gt_opt_db_text(gt_opt_db *h, int32_t i, int64_t *len);
+double gt_opt_db_double(gt_opt_db *h, int32_t i);
+int64_t gt_opt_db_int(gt_opt_db *h, int32_t i);
+int64_t gt_opt_db_blob(gt_opt_db *h, int32_t i, const double **out);
+int64_t gt_opt_db_last_id(gt_opt_db *h);
+/* ---- end ffi ---- */
+
 
 /* The largest even number of CSCV blocks: C(24, 12) = 2,704,156 splits. */
 #define GT_OPT_CSCV_MAX_BLOCKS 24

@@ -11,10 +11,27 @@
  * Every order enters through gt_sim_new_order: the one place an order is validated (and,
  * with the sizing and risk units, sized and gated).
  */
+#include "gt.h" /* first: it gathers every domain's FFI block, in dependency order */
 #ifndef GT_SIM_H
 #define GT_SIM_H
 
-#include "gt.h"
+/* ---- ffi: the declarations Lua sees (gt_ffi.h gathers this block) ---- */
+/* ---- a backtest with the sizing and risk units (bt.c, sim.c) ---- */
+/* Every order the backtest books (a strategy's, a target's, an exit leg) passes
+ * gt_risk_check first; a refusal is kept as a rejected order with GT_REJECT_RISK and the
+ * rule. The gate hears of each bar (equity, the first symbol's close), fill, broker reject
+ * and stop-out for its breakers. names: k symbol names for the gate (borrowed, like risk);
+ * risk NULL detaches it. */
+int gt_bt_set_risk(gt_bt *bt, gt_risk *risk, const char *const *names);
+/* Targets sized by the sizing unit: a target's sign is the direction, the quantity is
+ * gt_sizing_fraction's, with win statistics from the trades closed so far (never later
+ * ones; Kelly needs at least min_trades of them, before that the method's fallback
+ * applies). p is copied; NULL switches sizing off. */
+int gt_bt_set_sizing(gt_bt *bt, const gt_sizing_params *p, int32_t min_trades);
+/* What the gate did in this backtest: orders it refused. */
+int64_t gt_bt_risk_refused(const gt_bt *bt);
+/* ---- end ffi ---- */
+
 #include "ledger.h"
 
 typedef struct gt_sim {
