@@ -139,6 +139,14 @@ static double mark_equity(const gt_bt *bt, int64_t bar)
     return e;
 }
 
+/* The kill switch: every working order is cancelled (the gate refuses new ones). */
+static void cancel_all(gt_bt *bt)
+{
+    for (int64_t r = 0; r < bt->led.nwork; r++)
+        gt_ledger_cancel(&bt->led, &bt->led.orders[bt->led.work[r]], GT_ORDER_CANCELED);
+    gt_ledger_compact_work(&bt->led);
+}
+
 /* The broker sees bar i of every symbol, as a feed would deliver it. */
 static inline void load_bars(gt_bt *bt, int64_t i)
 {
@@ -189,8 +197,11 @@ int gt_bt_end_bar(gt_bt *bt, int64_t bar)
     bt->in_market[bar] = (uint8_t)held;
     bt->marked = bar;
     bt->in_bar = 0;
-    if (bt->sim.risk)
+    if (bt->sim.risk) {
         gt_risk_on_bar(bt->sim.risk, bt->ser[0]->ts[bar], e, bt->ser[0]->close[bar]);
+        if (bt->led.nwork > 0 && gt_risk_killed(bt->sim.risk))
+            cancel_all(bt);
+    }
     return GT_OK;
 }
 
@@ -603,8 +614,11 @@ run_block(gt_bt *bt, const double *const *targets, double scale, int64_t start, 
         }
         eq[i] = e;
         im[i] = held;
-        if (risk)
+        if (risk) {
             gt_risk_on_bar(risk, bt->ser[0]->ts[i], e, close0[i]);
+            if (bt->led.nwork > 0 && gt_risk_killed(risk))
+                cancel_all(bt);
+        }
     }
     return GT_OK;
 }

@@ -55,6 +55,12 @@ static void say(const char *msg)
     (void)r;
 }
 
+static void on_kill_signal(int sig)
+{
+    (void)sig;
+    gt_risk_kill_all(); /* sets a flag: async-signal-safe */
+}
+
 /* Only async-signal-safe calls here: write, _exit, sem_post and setting the hook. */
 static void on_signal(int sig)
 {
@@ -126,6 +132,13 @@ void gt_host_signals_install(lua_State *L)
     sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* SIGUSR1 is the kill switch: every risk gate in the process halts (nothing else stops) */
+    struct sigaction su;
+    memset(&su, 0, sizeof su);
+    su.sa_handler = on_kill_signal;
+    sigemptyset(&su.sa_mask);
+    su.sa_flags = SA_RESTART;
+    sigaction(SIGUSR1, &su, NULL);
 }
 
 int gt_host_signal(void)

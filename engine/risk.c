@@ -11,6 +11,7 @@
 #include "risk.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,12 +293,43 @@ static double collar_band(const gt_risk_limits *l, double ref)
     return l->collar_high;
 }
 
+/* The process-wide kill switch: set from a signal handler (SIGUSR1), so only a flag; every
+ * gate halts at its next check or bar. */
+static volatile sig_atomic_t kill_requested;
+
+void gt_risk_kill_all(void)
+{
+    kill_requested = 1;
+}
+
+int gt_risk_kill_requested(void)
+{
+    return kill_requested != 0;
+}
+
+void gt_risk_kill_clear(void)
+{
+    kill_requested = 0;
+}
+
+static void take_kill(gt_risk *r)
+{
+    if (kill_requested && !(r->st.causes & GT_RISK_CAUSE_KILL))
+        gt_risk_halt(r, "kill switch (SIGUSR1)");
+}
+
+int gt_risk_killed(const gt_risk *r)
+{
+    return (r->st.causes & GT_RISK_CAUSE_KILL) != 0;
+}
+
 int gt_risk_check(gt_risk *r, const gt_risk_order *o, const gt_risk_account *a)
 {
     const gt_risk_limits *l = &r->lim;
     state *st = &r->st;
     st->checks++;
     r->last.rule = GT_RISK_PASS;
+    take_kill(r);
 
     if (st->causes & HALT_CAUSES)
         return deny(r, GT_RISK_HALTED, 0, o, a, 0);
@@ -614,6 +646,7 @@ void gt_risk_on_bar(gt_risk *r, int64_t now, double equity, double close)
 {
     const gt_risk_limits *l = &r->lim;
     state *st = &r->st;
+    take_kill(r);
     if (isfinite(equity)) {
         int64_t d = day_of(now);
         if (d != st->day) {

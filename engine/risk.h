@@ -144,6 +144,13 @@ void gt_risk_halt(gt_risk *r, const char *reason);
 void gt_risk_resume(gt_risk *r);
 /* The kill switch's reason, or "" when not halted by gt_risk_halt. */
 const char *gt_risk_halt_reason(const gt_risk *r);
+/* The process-wide kill switch: gt_risk_kill_all() (async-signal-safe: the host calls it on
+ * SIGUSR1) makes every gate halt (kill switch) at its next check or bar; 1 once requested.
+ * gt_risk_killed: the gate is halted by the kill switch (until gt_risk_resume). */
+void gt_risk_kill_all(void);
+int gt_risk_kill_requested(void);
+void gt_risk_kill_clear(void);
+int gt_risk_killed(const gt_risk *r);
 /* The whole state (not the limits) as bytes: returns the size needed; writes only when cap
  * is enough. restore: GT_OK, or GT_EPARSE naming what does not match. */
 int64_t gt_risk_snapshot(const gt_risk *r, uint8_t *buf, int64_t cap);

@@ -145,6 +145,13 @@ static const char *const migrations[] = {
     "  moments BLOB NOT NULL,"
     "  UNIQUE (opt_id, idx)"
     ");",
+    /* 6 -> 7: control settings that outlive a process, such as the kill switch ('halt',
+     * its reason): only an explicit resume deletes it. */
+    "CREATE TABLE control ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL,"
+    "  ts INTEGER NOT NULL"
+    ");",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(NMIGRATIONS == GT_STORE_SCHEMA_VERSION,
@@ -1245,4 +1252,54 @@ int64_t gt_store_changed(gt_store *st, const char *symbol, const char *timeframe
     }
     done(q);
     return n;
+}
+
+/* ---- control settings (schema 7) ---- */
+
+int gt_store_control_set(gt_store *st, const char *key, const char *value)
+{
+    if (!st || !key || !*key)
+        return gt_seterr(GT_EINVAL, "store: control_set needs a handle and a key");
+    sqlite3_stmt *q = NULL;
+    const char *sql = value ? "INSERT OR REPLACE INTO control(key, value, ts) VALUES (?, ?, ?)"
+                            : "DELETE FROM control WHERE key = ?";
+    if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return dberr(st->path, st->db, "writing a control setting");
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+    if (value) {
+        sqlite3_bind_text(q, 2, value, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 3, now_us());
+    }
+    int rc = sqlite3_step(q) == SQLITE_DONE ? GT_OK : dberr(st->path, st->db, "writing a control setting");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int64_t gt_store_control_get(gt_store *st, const char *key, char *buf, int64_t cap)
+{
+    if (!st || !key || cap < 0 || (cap > 0 && !buf))
+        return gt_seterr(GT_EINVAL, "store: control_get needs a handle, a key and a buffer");
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT value FROM control WHERE key = ?", -1, &q, NULL) !=
+        SQLITE_OK)
+        return dberr(st->path, st->db, "reading a control setting");
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+    int64_t len;
+    int s = sqlite3_step(q);
+    if (s == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(q, 0);
+        len = sqlite3_column_bytes(q, 0);
+        if (cap > 0) {
+            int64_t k = len < cap - 1 ? len : cap - 1;
+            if (t)
+                memcpy(buf, t, (size_t)k);
+            buf[k] = '\0';
+        }
+    } else if (s == SQLITE_DONE) {
+        len = gt_seterr(GT_ENOTFOUND, "store %s: no control setting '%s'", st->path, key);
+    } else {
+        len = dberr(st->path, st->db, "reading a control setting");
+    }
+    sqlite3_finalize(q);
+    return len;
 }

@@ -28,7 +28,7 @@
  * is start <= ts < stop; each bound applies only when its bit is set in `bounds`. Calls
  * return a count (>= 0) or a negative GT_E* code with gt_errmsg() naming the path. */
 typedef struct gt_store gt_store;
-enum { GT_STORE_SCHEMA_VERSION = 6 }; /* the newest schema (PRAGMA user_version) known */
+enum { GT_STORE_SCHEMA_VERSION = 7 }; /* the newest schema (PRAGMA user_version) known */
 enum gt_store_bounds { GT_STORE_START = 1, GT_STORE_STOP = 2 };
 /* Opens or creates the database and migrates its schema forward. */
 int gt_store_open(const char *path, gt_store **out);
@@ -132,6 +132,11 @@ int64_t gt_store_run_trades(gt_store *st, int64_t id, gt_trade *out, int64_t cap
 int64_t gt_store_run_text(gt_store *st, int64_t id, const char *column, char *buf, int64_t cap);
 /* The highest run id, 0 when none. */
 int64_t gt_store_last_run(gt_store *st);
+/* Control settings that outlive a process (schema 7), e.g. "halt" -> the kill switch's
+ * reason. set with value NULL deletes; get returns the value's length (copied into buf,
+ * NUL-terminated) or GT_ENOTFOUND. */
+int gt_store_control_set(gt_store *st, const char *key, const char *value);
+int64_t gt_store_control_get(gt_store *st, const char *key, char *buf, int64_t cap);
 /* ---- end ffi ---- */
 
 

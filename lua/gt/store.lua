@@ -378,6 +378,24 @@ function Store:missing(symbol, timeframe, start, stop)
   return out
 end
 
+-- Control settings that outlive a process (the kill switch: key "halt", value its reason).
+-- control(key) -> value or nil; set_control(key, value) (nil deletes) -> true.
+function Store:control(key)
+  local h = handle(self)
+  local n = C.gt_store_control_get(h, key, nil, 0)
+  if n == GT_ENOTFOUND then C.gt_clearerr(); return nil end
+  if n < 0 then return fail(tonumber(n)) end
+  local buf = ffi.new("char[?]", tonumber(n) + 1)
+  C.gt_store_control_get(h, key, buf, n + 1)
+  return ffi.string(buf, n)
+end
+
+function Store:set_control(key, value)
+  local rc = C.gt_store_control_set(handle(self), key, value)
+  if rc < 0 then return fail(rc) end
+  return true
+end
+
 function Store:__tostring()
   return ("store %s%s"):format(self.path, self._h == nil and " (closed)" or "")
 end

@@ -5,6 +5,10 @@ local gtime = require "gt.time"
 
 local M = {}
 
+local function C_kill_requested()
+  return require("gt.ffi").C.gt_risk_kill_requested() ~= 0
+end
+
 M.help = [[
   --strategy NAME         a file in strategies/ (see: gtengine strategies)
   --data FILE | --symbol S [--timeframe 1d] [--db PATH]
@@ -182,8 +186,24 @@ function M.main(args)
     cli.usage("--sizing is kelly, fractional_kelly, fixed, volatility, equal_weight or intelligent")
   end
   if o.risk and not require("gt.risk").PRESETS[o.risk] then cli.usage("--risk is default, paper, live or off") end
+  -- the kill switch (gtengine halt) lives in the database: a gate starts HALTED under it
+  local halted
+  if opts.risk and opts.risk ~= "off" then
+    local db = require("gt.store").open(require("gt.config").db_path(o.db))
+    if db then halted = db:control("halt"); db:close() end
+    if halted then
+      local gate = require("gt.risk").new(opts.risk)
+      gate:halt(halted)
+      opts.risk = gate
+    end
+  end
   local r, rerr = require("gt.backtest").run(strategy, list, opts)
   if not r then io.stderr:write("gtengine ", rerr, "\n"); return 1 end
+  if r.risk and r.risk.halt_reason ~= "" and not halted and C_kill_requested() then
+    -- SIGUSR1 during the run: the halt outlives this process
+    local db = require("gt.store").open(require("gt.config").db_path(o.db))
+    if db then db:set_control("halt", r.risk.halt_reason); db:close() end
+  end
   if not o.no_save then
     local id, serr = r:save(o.db)
     if not id then io.stderr:write("gtengine backtest: run not saved: ", tostring(serr), "\n") end
@@ -212,7 +232,7 @@ function M.main(args)
     for rule, count in pairs(r.risk.refused) do by[#by + 1] = ("%s %d"):format(rule, count) end
     table.sort(by)
     io.write(("\nrisk gate (%s): %s at the end%s; %d orders refused%s\n"):format(
-      type(o.risk) == "string" and o.risk or "limits", r.risk.state,
+      (type(o.risk) == "string" and o.risk or "limits") .. (halted and (", halted: " .. halted) or ""), r.risk.state,
       #r.risk.causes > 0 and (" (" .. table.concat(r.risk.causes, ", ") .. ")") or "",
       r.risk.refused_orders, #by > 0 and (": " .. table.concat(by, ", ")) or ""))
   end
