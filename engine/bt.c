@@ -561,16 +561,15 @@ int gt_bt_set_exits(gt_bt *bt, int64_t symbol, const double *stop, const double 
     return GT_OK;
 }
 
-/* Bars i0..i1-1 of the vectorised loop. Always inlined and called with k == 1 as a
+/* Bars i0..i1-1 of the vectorised loop. Always inlined and called with k == 1 and no gate as
  * constant for the common single-symbol case, so the compiler drops the per-symbol loops.
  * A bar with no working order and no decision (most of them) is a NaN test and one
  * multiply-add; cash and positions live in locals, reloaded after any ledger call. */
 static inline __attribute__((always_inline)) int
 run_block(gt_bt *bt, const double *const *targets, double scale, int64_t start, int64_t i0,
-          int64_t i1, int32_t rebalance, int32_t k, double *cash, double *q0)
+          int64_t i1, int32_t rebalance, int32_t k, gt_risk *risk, double *cash, double *q0)
 {
     const double *t0 = targets[0], *close0 = bt->ser[0]->close;
-    gt_risk *risk = bt->sim.risk;
     double *eq = bt->equity;
     uint8_t *im = bt->in_market;
     for (int64_t i = i0; i < i1; i++) {
@@ -644,8 +643,11 @@ int gt_bt_run_targets(gt_bt *bt, const double *const *targets, double scale, int
     /* blocks of 64k bars: the interrupt flag is polled between blocks, not per bar */
     for (int64_t i0 = bt->marked + 1; i0 < end; i0 += 65536) {
         int64_t i1 = GT_MIN(end, i0 + 65536);
-        int rc = k == 1 ? run_block(bt, targets, scale, start, i0, i1, rebalance, 1, &cash, &q0)
-                        : run_block(bt, targets, scale, start, i0, i1, rebalance, k, &cash, &q0);
+        /* specialised: one symbol without a gate (the common case) compiles to the bare loop */
+        gt_risk *risk = bt->sim.risk;
+        int rc = k == 1 && !risk
+                     ? run_block(bt, targets, scale, start, i0, i1, rebalance, 1, NULL, &cash, &q0)
+                     : run_block(bt, targets, scale, start, i0, i1, rebalance, k, risk, &cash, &q0);
         if (rc < 0)
             return rc;
         if (gt_interrupted) {

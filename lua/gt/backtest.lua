@@ -402,7 +402,8 @@ end
 -- The results of a run over bars s0..n-1 of list (the bars before s0 only warmed up the
 -- indicators): equity, trades and stats cover that window, with bars counted from s0.
 -- The indicator lines a strategy declares for the price chart (strategy.plot: names of
--- arrays in its indicators table), per symbol, over the window from s0.
+-- arrays in its indicators table), per symbol, over the window from s0 (the arrays
+-- themselves when the window is the whole run: no copy).
 local function overlays(strategy, inds, n, s0)
   if type(strategy.plot) ~= "table" then return nil end
   local out = {}
@@ -411,9 +412,14 @@ local function overlays(strategy, inds, n, s0)
     for _, name in ipairs(strategy.plot) do
       local a = ind[name]
       if is_array(a) then
-        local v = ffi.new("double[?]", math.max(n - s0, 1))
-        for i = 0, n - s0 - 1 do v[i] = a[i + s0] end
-        lines[#lines + 1] = { name = name, values = v }
+        local ptr, len = gtseries.raw(a)
+        if s0 == 0 and len and len >= n then
+          lines[#lines + 1] = { name = name, values = a }
+        elseif not len or len >= n then -- one copy of the window, not a checked loop per value
+          local v = gtseries.array(n - s0)
+          ffi.copy(v.p, ffi.cast("const double *", ptr) + s0, (n - s0) * 8)
+          lines[#lines + 1] = { name = name, values = v }
+        end
       end
     end
     out[j] = lines
@@ -473,8 +479,10 @@ local function collect(bt, list, strategy, p, o, w, s0, inds)
   local bh = gtseries.array(n)
   local bench = series.close
   if k == 1 then
-    local c0 = series.close[0]
-    for i = 0, n - 1 do bh[i] = o.capital * series.close[i] / c0 end
+    -- raw pointers inside: both arrays hold n values (a checked access per value cost ~2x)
+    local cp, bp = gtseries.raw(series.close), bh.p
+    local c0, cap = cp[0], o.capital
+    for i = 0, n - 1 do bp[i] = cap * cp[i] / c0 end
   else
     for i = 0, n - 1 do
       local v = 0

@@ -229,7 +229,7 @@ local function array_len(v, ct)
 end
 
 local series_mod = require "gt.series"
-local Col, ColI64, Array = series_mod.Col, series_mod.ColI64, series_mod.ArrayType
+local Col, ColI64 = series_mod.Col, series_mod.ColI64
 
 -- Resolves one input to (pointer-compatible cdata, length or nil, keep-alive). Checked
 -- columns and arrays give their raw pointer and their length; a bare pointer has no
@@ -248,7 +248,7 @@ local function input(name, v, ct, fname)
     return a, len
   elseif type(v) == "cdata" then
     local want_ts = ct == "int64_t"
-    if ffi.istype(Col, v) or ffi.istype(Array, v) then
+    if ffi.istype(Col, v) or series_mod.is_array(v) then
       if want_ts then
         error(("gt.ind.%s: input %s must be the ts column (int64), got a double array")
           :format(fname, name), 4)

@@ -68,6 +68,13 @@ end
 -- A double[n] holding the column (FFI double arrays are used as they are).
 local function column(x, n, name)
   if type(x) == "cdata" then
+    local gs = require "gt.series"
+    if gs.is_array(x) or gs.is_column(x) then
+      local p, len = gs.raw(x)
+      -- a checked double array or column: read through its pointer, no copy (the result
+      -- holds the array for as long as the report is being built)
+      if len >= n and not ffi.istype("int64_t *", p) then return p end
+    end
     local ct = tostring(ffi.typeof(x))
     if ct:match("^ctype<%s*c?o?n?s?t?%s*double%s*[%[%*]") then return x end
     local out = ffi.new("double[?]", n)

@@ -88,6 +88,9 @@ ffi.cdef [[
 typedef struct gt_lua_array { const int32_t n; double v[?]; } gt_lua_array;
 typedef struct gt_lua_bytes { const int32_t n; uint8_t v[?]; } gt_lua_bytes;
 typedef struct gt_lua_i64 { const int32_t n; int64_t v[?]; } gt_lua_i64;
+typedef struct gt_lua_big { const int32_t n; double *v; } gt_lua_big;
+void *calloc(size_t nmemb, size_t size);
+void free(void *p);
 ]]
 
 local function array_type(ctname, ptrtype)
@@ -115,6 +118,18 @@ end
 local Array = array_type("gt_lua_array", "double *")
 local Bytes = array_type("gt_lua_bytes", "uint8_t *")
 local I64 = array_type("gt_lua_i64", "int64_t *")
+-- Large double arrays live in C memory (calloc: fresh pages come zeroed, where the GC
+-- allocator would clear megabytes by hand) and are freed with the object; indexing is the
+-- same checked a.v[i] as the small ones.
+local Big = array_type("gt_lua_big", "double *")
+local BIG_N = 65536
+local function free_big(a) ffi.C.free(a.v) end
+local function new_doubles(n)
+  if n < BIG_N then return Array(n, n) end
+  local p = ffi.C.calloc(n, 8)
+  if p == nil then error(("gt.array: out of memory for %d values"):format(n), 3) end
+  return ffi.gc(Big(n, ffi.cast("double *", p)), free_big)
+end
 M.ArrayType, M.BytesType, M.I64Type = Array, Bytes, I64
 
 -- A checked array of n int64 values (zero), for timestamps handed to Lua code.
@@ -138,7 +153,7 @@ end
 function M.array(n, fill)
   if type(n) == "table" then
     local t = n
-    local a = Array(#t, #t)
+    local a = new_doubles(#t)
     for i = 1, #t do
       if type(t[i]) ~= "number" then
         error(("gt.array: element %d is %s, not a number"):format(i, type(t[i])), 2)
@@ -153,14 +168,14 @@ function M.array(n, fill)
   if fill ~= nil and type(fill) ~= "number" then
     error(("gt.array: fill must be a number, got %s"):format(type(fill)), 2)
   end
-  local a = Array(n, n)
+  local a = new_doubles(n)
   if fill and fill ~= 0 then
     for i = 0, n - 1 do a.v[i] = fill end
   end
   return a
 end
 
-function M.is_array(v) return type(v) == "cdata" and ffi.istype(Array, v) end
+function M.is_array(v) return type(v) == "cdata" and (ffi.istype(Array, v) or ffi.istype(Big, v)) end
 function M.is_bytes(v) return type(v) == "cdata" and ffi.istype(Bytes, v) end
 function M.is_i64(v) return type(v) == "cdata" and ffi.istype(I64, v) end
 function M.is_column(v) return type(v) == "cdata" and (ffi.istype(Col, v) or ffi.istype(ColI64, v)) end
@@ -170,6 +185,7 @@ function M.is_column(v) return type(v) == "cdata" and (ffi.istype(Col, v) or ffi
 function M.raw(v)
   if type(v) == "cdata" then
     if ffi.istype(Array, v) then return ffi.cast("double *", v.v), v.n end
+    if ffi.istype(Big, v) then return v.v, v.n end
     if ffi.istype(Bytes, v) then return ffi.cast("uint8_t *", v.v), v.n end
     if ffi.istype(I64, v) then return ffi.cast("int64_t *", v.v), v.n end
     if ffi.istype(Col, v) or ffi.istype(ColI64, v) then return v.p, v.n end
