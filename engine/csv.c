@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -611,6 +612,11 @@ static const char *issue_field(ctx *c, int issue, const double *v)
     case GT_BAR_NONPOSITIVE:
         for (int i = 0; i < 4; i++)
             if (!(v[i] > 0))
+                return role_name[price[i]];
+        break;
+    case GT_BAR_SUBNORMAL:
+        for (int i = 0; i < 4; i++)
+            if (v[i] < DBL_MIN)
                 return role_name[price[i]];
         break;
     case GT_BAR_NEG_VOLUME:

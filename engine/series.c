@@ -6,6 +6,7 @@
 
 #include "datetime.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,6 +229,9 @@ int gt_bar_check(int64_t prev_ts, int64_t ts, double open, double high, double l
         return GT_BAR_NONFINITE;
     if (open <= 0 || high <= 0 || low <= 0 || close <= 0)
         return GT_BAR_NONPOSITIVE;
+    /* below DBL_MIN a price is subnormal: no real quote, and sizing divides by it */
+    if (open < DBL_MIN || high < DBL_MIN || low < DBL_MIN || close < DBL_MIN)
+        return GT_BAR_SUBNORMAL;
     if (volume < 0)
         return GT_BAR_NEG_VOLUME;
     if (high < open || high < close || high < low)
@@ -262,6 +266,8 @@ const char *gt_bar_issue_text(int issue)
         return "duplicate timestamp";
     case GT_BAR_OUT_OF_ORDER:
         return "timestamp out of order (earlier than the previous bar)";
+    case GT_BAR_SUBNORMAL:
+        return "price is too small to be a price (subnormal, below 2.2e-308)";
     }
     return "unknown bar issue";
 }

@@ -105,7 +105,8 @@ enum gt_bar_issue {
     GT_BAR_HIGH_BELOW = 4,   /* high < max(open, close, low) */
     GT_BAR_LOW_ABOVE = 5,    /* low > min(open, close, high) */
     GT_BAR_DUPLICATE_TS = 6, /* same timestamp as the previous bar */
-    GT_BAR_OUT_OF_ORDER = 7  /* timestamp before the previous bar's */
+    GT_BAR_OUT_OF_ORDER = 7, /* timestamp before the previous bar's */
+    GT_BAR_SUBNORMAL = 8     /* a price below DBL_MIN: subnormal, not a quote */
 };
 /* prev_ts is the previous accepted bar's timestamp, or INT64_MIN for the first. */
 int gt_bar_check(int64_t prev_ts, int64_t ts, double open, double high, double low, double close,

@@ -247,6 +247,8 @@ local CASES = {
   { "Inf spelled out", "2020-01-02,10.5,12,inf,11,200", "field 'low': not a number: 'inf'" },
   { "a zero price", "2020-01-02,10.5,12,0,11,200", "field 'low': price is zero or negative" },
   { "a negative price", "2020-01-02,-10.5,12,-11,11,200", "field 'open': price is zero or negative" },
+  { "a subnormal price", "2020-01-02,10.5,12,1e-320,11,200",
+    "field 'low': price is too small to be a price (subnormal, below 2.2e-308)" },
   { "a negative volume", "2020-01-02,10.5,12,10,11,-200", "field 'volume': volume is negative" },
   { "high below max(o,c,l)", "2020-01-02,10.5,10.8,10,11,200",
     "field 'high': high is below max(open, close, low)" },
