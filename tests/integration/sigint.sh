@@ -43,6 +43,16 @@ check "and stdout written before the signal is not lost" '[ "$(cat "$tmp/out")" 
 run TERM "$tmp/b.lua"
 check "one SIGTERM ends a JIT-compiled loop with status 143" '[ "$rc" = 143 ] && [ "$secs" -le 5 ]'
 
+# The same signal twice at once is one request: GNU timeout signals the child and then its
+# process group, so the child often gets two. It must still get its grace period.
+( trap - INT; exec "$exe" "$tmp/b.lua" ) >/dev/null 2>"$tmp/err" &
+pid=$!
+sleep 1; t0=$SECONDS
+kill -INT "$pid"; kill -INT "$pid" 2>/dev/null
+wait "$pid"; rc=$? secs=$((SECONDS - t0))
+check "the same signal twice at once is one request (grace period kept)" \
+  '[ "$rc" = 130 ] && [ "$secs" -ge 2 ] && grep -q "still running 2.0 s after SIGINT" "$tmp/err"'
+
 # A second signal does not wait for the grace period.
 ( trap - INT; exec "$exe" "$tmp/b.lua" ) >/dev/null 2>"$tmp/err" &
 pid=$!
