@@ -49,28 +49,4 @@ int64_t gt_opt_db_last_id(gt_opt_db *h);
 /* The largest even number of CSCV blocks: C(24, 12) = 2,704,156 splits. */
 #define GT_OPT_CSCV_MAX_BLOCKS 24
 
-double gt_opt_norm_cdf(double x);
-double gt_opt_norm_ppf(double p);
-int64_t gt_opt_cscv_splits(int32_t blocks);
-int64_t gt_opt_cscv(const double *sum, const double *sum2, const double *cnt, int64_t nstrat,
-                    int32_t blocks, double *logits, int64_t cap);
-void gt_opt_sleep(double seconds);
-int32_t gt_opt_cores(void);
-
-typedef struct gt_opt_db gt_opt_db;
-gt_opt_db *gt_opt_db_open(const char *path);
-void gt_opt_db_close(gt_opt_db *h);
-int gt_opt_db_exec(gt_opt_db *h, const char *sql);
-int gt_opt_db_prepare(gt_opt_db *h, const char *sql);
-int gt_opt_db_bind_text(gt_opt_db *h, int32_t i, const char *v, int64_t len);
-int gt_opt_db_bind_double(gt_opt_db *h, int32_t i, double v);
-int gt_opt_db_bind_int(gt_opt_db *h, int32_t i, int64_t v);
-int gt_opt_db_bind_blob(gt_opt_db *h, int32_t i, const double *v, int64_t n);
-int gt_opt_db_step(gt_opt_db *h);
-const char *gt_opt_db_text(gt_opt_db *h, int32_t i, int64_t *len);
-double gt_opt_db_double(gt_opt_db *h, int32_t i);
-int64_t gt_opt_db_int(gt_opt_db *h, int32_t i);
-int64_t gt_opt_db_blob(gt_opt_db *h, int32_t i, const double **out);
-int64_t gt_opt_db_last_id(gt_opt_db *h);
-
 #endif

@@ -967,6 +967,21 @@ int64_t gt_store_run_trades(gt_store *st, int64_t id, gt_trade *out, int64_t cap
     return m;
 }
 
+/* Column 0 of the current row as text into buf (cap bytes, NUL-terminated, cut to fit);
+ * returns its full length. */
+static int64_t copy_text(sqlite3_stmt *q, char *buf, int64_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(q, 0);
+    int64_t len = sqlite3_column_bytes(q, 0);
+    if (cap > 0) {
+        int64_t k = len < cap - 1 ? len : cap - 1;
+        if (t)
+            memcpy(buf, t, (size_t)k);
+        buf[k] = '\0';
+    }
+    return len;
+}
+
 int64_t gt_store_run_text(gt_store *st, int64_t id, const char *column, char *buf, int64_t cap)
 {
     static const char *const cols[] = {"strategy", "symbol",     "timeframe", "params",
@@ -987,14 +1002,7 @@ int64_t gt_store_run_text(gt_store *st, int64_t id, const char *column, char *bu
     int64_t len;
     int s = sqlite3_step(q);
     if (s == SQLITE_ROW) {
-        const unsigned char *t = sqlite3_column_text(q, 0);
-        len = sqlite3_column_bytes(q, 0);
-        if (cap > 0) {
-            int64_t k = len < cap - 1 ? len : cap - 1;
-            if (t)
-                memcpy(buf, t, (size_t)k);
-            buf[k] = '\0';
-        }
+        len = copy_text(q, buf, cap);
     } else if (s == SQLITE_DONE) {
         len = gt_seterr(GT_ENOTFOUND, "store %s: no run %lld", st->path, (long long)id);
     } else {
@@ -1186,14 +1194,7 @@ int64_t gt_store_model_doc(gt_store *st, int64_t id, char *buf, int64_t cap)
     int64_t len;
     int s = sqlite3_step(q);
     if (s == SQLITE_ROW) {
-        const unsigned char *t = sqlite3_column_text(q, 0);
-        len = sqlite3_column_bytes(q, 0);
-        if (cap > 0) {
-            int64_t k = len < cap - 1 ? len : cap - 1;
-            if (t)
-                memcpy(buf, t, (size_t)k);
-            buf[k] = '\0';
-        }
+        len = copy_text(q, buf, cap);
     } else if (s == SQLITE_DONE) {
         len = gt_seterr(GT_ENOTFOUND, "store %s: no model %lld", st->path, (long long)id);
     } else {
@@ -1287,14 +1288,7 @@ int64_t gt_store_control_get(gt_store *st, const char *key, char *buf, int64_t c
     int64_t len;
     int s = sqlite3_step(q);
     if (s == SQLITE_ROW) {
-        const unsigned char *t = sqlite3_column_text(q, 0);
-        len = sqlite3_column_bytes(q, 0);
-        if (cap > 0) {
-            int64_t k = len < cap - 1 ? len : cap - 1;
-            if (t)
-                memcpy(buf, t, (size_t)k);
-            buf[k] = '\0';
-        }
+        len = copy_text(q, buf, cap);
     } else if (s == SQLITE_DONE) {
         len = gt_seterr(GT_ENOTFOUND, "store %s: no control setting '%s'", st->path, key);
     } else {
