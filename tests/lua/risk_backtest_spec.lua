@@ -4,18 +4,7 @@
 local gt = require "gt"
 local t = require "tests.lua.support"
 
--- Closes as given; each bar opens at the previous close.
-local function bars(closes)
-  local cols = { ts = {}, open = {}, high = {}, low = {}, close = {}, volume = {} }
-  for i, c in ipairs(closes) do
-    local o = closes[i - 1] or c
-    cols.ts[i] = (i - 1) * 86400e6
-    cols.open[i], cols.close[i] = o, c
-    cols.high[i], cols.low[i] = math.max(o, c), math.min(o, c)
-    cols.volume[i] = 1e6
-  end
-  return require("gt.series").from_columns(cols, { symbol = "PATH", timeframe = "1d" })
-end
+local function bars(closes) return t.bars(closes, { volume = 1e6, symbol = "PATH" }) end
 local NOCOST = { commission = 0, slippage_bps = 0, capital = 10000, size = 1 }
 local function opts(extra)
   local o = {}

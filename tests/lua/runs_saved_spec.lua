@@ -21,16 +21,7 @@ local function raw_exec(path, sql)
   assert(rc == 0, "raw sql failed: " .. sql)
 end
 
-local function csv_file(path, n, seed)
-  local gt = require "gt"
-  local s = gt.data.synthetic { n = n, seed = seed }
-  local lines = { "Date,Open,High,Low,Close,Volume" }
-  for i = 0, s.n - 1 do
-    lines[#lines + 1] = ("%s,%.17g,%.17g,%.17g,%.17g,%d"):format(gt.time.format(s:time(i)),
-      s.open[i], s.high[i], s.low[i], s.close[i], s.volume[i])
-  end
-  return t.write(path, table.concat(lines, "\n") .. "\n")
-end
+local csv_file = t.synthetic_csv
 
 local function slurp(p)
   local f = assert(io.open(p, "rb")); local s = f:read("*a"); f:close(); return s

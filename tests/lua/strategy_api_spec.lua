@@ -4,20 +4,7 @@
 local gt = require "gt"
 local t = require "tests.lua.support"
 
--- Closes as given; open = previous close (the first bar opens at its close); high/low
--- bracket open and close, widened by `wick`.
-local function bars(closes, wick)
-  wick = wick or 0
-  local cols = { ts = {}, open = {}, high = {}, low = {}, close = {}, volume = {} }
-  for i, c in ipairs(closes) do
-    local o = closes[i - 1] or c
-    cols.ts[i] = (i - 1) * 86400e6
-    cols.open[i], cols.close[i] = o, c
-    cols.high[i], cols.low[i] = math.max(o, c) + wick, math.min(o, c) - wick
-    cols.volume[i] = 1000
-  end
-  return require("gt.series").from_columns(cols, { symbol = "HAND", timeframe = "1d" })
-end
+local function bars(closes, wick) return t.bars(closes, { wick = wick }) end
 
 local NOCOST = { commission = 0, slippage_bps = 0, capital = 1000, size = 1 }
 local function opts(extra)

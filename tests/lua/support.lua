@@ -46,6 +46,22 @@ function M.shared_file(rel)
   return nil, ("needs %s (reference data in ../shared, not present in this clone)"):format(p)
 end
 
+-- Daily bars from closes: each opens at the previous close (the first at its own), high and
+-- low bracket open and close widened by opts.wick, volume opts.volume (1000).
+function M.bars(closes, opts)
+  opts = opts or {}
+  local wick, vol = opts.wick or 0, opts.volume or 1000
+  local cols = { ts = {}, open = {}, high = {}, low = {}, close = {}, volume = {} }
+  for i, c in ipairs(closes) do
+    local o = closes[i - 1] or c
+    cols.ts[i] = (i - 1) * 86400e6
+    cols.open[i], cols.close[i] = o, c
+    cols.high[i], cols.low[i] = math.max(o, c) + wick, math.min(o, c) - wick
+    cols.volume[i] = vol
+  end
+  return require("gt.series").from_columns(cols, { symbol = opts.symbol or "HAND", timeframe = "1d" })
+end
+
 -- Writes synthetic bars as a CSV file (for CLI tests that need a --data file); returns path.
 function M.synthetic_csv(path, n, seed)
   local gt = require "gt"
