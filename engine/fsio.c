@@ -65,6 +65,34 @@ static int create_failed(const char *path, int e)
     return gt_seterr(GT_EIO, "%s: cannot write: %s", path, strerror(e));
 }
 
+/* The directories leading to path, made as `mkdir -p` would (a report into a fresh out/
+ * just works); an existing one is left as it is, and a failure shows when the temporary
+ * file cannot be created there, naming the directory. */
+static void make_parents(const char *path)
+{
+    char dir[PATH_MAX];
+    size_t n = strlen(path);
+    if (n >= sizeof dir)
+        return;
+    memcpy(dir, path, n + 1);
+    char *last = strrchr(dir, '/');
+    if (!last || last == dir)
+        return;
+    *last = '\0';
+    struct stat st;
+    if (stat(dir, &st) == 0)
+        return;
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+            return;
+        *p = '/';
+    }
+    mkdir(dir, 0777);
+}
+
 int gt_file_create(const char *path, gt_file **out)
 {
     if (!out)
@@ -100,6 +128,7 @@ int gt_file_create(const char *path, gt_file **out)
         free(f);
         return gt_seterr(GT_ENOMEM, "%s: out of memory", path);
     }
+    make_parents(path);
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
     snprintf(f->tmp, plen + 16, "%.*s.%s.XXXXXX", (int)(base - path), path, base);

@@ -47,10 +47,14 @@ describe("gt.fsio", function()
     assert.is_true(t.sh("test -p " .. t.quote(dir .. "/fifo") .. " && echo fifo") == "fifo\n")
   end)
 
-  it("a missing or read-only directory is named, never a temporary file", function()
-    local ok, err = fsio.write(dir .. "/no/such/r.html", "x")
+  it("makes missing directories; one that cannot be made or written is named, never a temporary file", function()
+    assert.is_true(fsio.write(dir .. "/no/such/r.html", "x")) -- like mkdir -p, then the file
+    assert.same({ "file", 1 }, { fsio.stat(dir .. "/no/such/r.html") })
+    t.write(dir .. "/afile", "not a directory")
+    local ok, err = fsio.write(dir .. "/afile/sub/r.html", "x")
     assert.is_nil(ok)
-    assert.equal(dir .. "/no/such/r.html: cannot write: the directory " .. dir .. "/no/such does not exist", err)
+    assert.equal(dir .. "/afile/sub/r.html: Not a directory", err) -- a file stands in the way
+    assert.not_matches("XXXX", err)
     if root then return pending("running as root: a read-only directory is still writable") end
     os.execute("mkdir " .. t.quote(dir .. "/ro") .. " && chmod 555 " .. t.quote(dir .. "/ro"))
     ok, err = fsio.write(dir .. "/ro/r.html", "x")
