@@ -29,6 +29,7 @@ struct gt_bt {
     int in_bar;     /* between begin_bar and end_bar */
     double *equity;
     uint8_t *in_market;
+    uint8_t *risk_state; /* with a gate: its state (enum gt_risk_state) after each bar */
     const double **exit_stop, **exit_take; /* per symbol, per bar exit levels (vector path) */
     /* sizing (gt_bt_set_sizing): targets sized by sizing.c from the trades closed so far */
     gt_sizing_params sizing;
@@ -125,6 +126,7 @@ void gt_bt_free(gt_bt *bt)
     free(bt->bars);
     free(bt->equity);
     free(bt->in_market);
+    free(bt->risk_state);
     free(bt->exit_stop);
     free(bt->exit_take);
     free(bt);
@@ -201,6 +203,7 @@ int gt_bt_end_bar(gt_bt *bt, int64_t bar)
         gt_risk_on_bar(bt->sim.risk, bt->ser[0]->ts[bar], e, bt->ser[0]->close[bar]);
         if (bt->led.nwork > 0 && gt_risk_killed(bt->sim.risk))
             cancel_all(bt);
+        bt->risk_state[bar] = (uint8_t)gt_risk_state(bt->sim.risk);
     }
     return GT_OK;
 }
@@ -428,9 +431,18 @@ static double sized_fraction(gt_bt *bt, int64_t symbol, double price)
 
 int gt_bt_set_risk(gt_bt *bt, gt_risk *risk, const char *const *names)
 {
+    if (risk && !bt->risk_state &&
+        !(bt->risk_state = calloc((size_t)(bt->n > 0 ? bt->n : 1), 1)))
+        return gt_seterr(GT_ENOMEM, "backtest: out of memory");
     bt->sim.risk = risk;
     bt->sim.names = names;
     return GT_OK;
+}
+
+int64_t gt_bt_risk_states(const gt_bt *bt, const uint8_t **out)
+{
+    *out = bt->risk_state;
+    return bt->risk_state ? bt->marked + 1 : 0;
 }
 
 int gt_bt_set_sizing(gt_bt *bt, const gt_sizing_params *p, int32_t min_trades)
@@ -617,6 +629,7 @@ run_block(gt_bt *bt, const double *const *targets, double scale, int64_t start, 
             gt_risk_on_bar(risk, bt->ser[0]->ts[i], e, close0[i]);
             if (bt->led.nwork > 0 && gt_risk_killed(risk))
                 cancel_all(bt);
+            bt->risk_state[i] = (uint8_t)gt_risk_state(risk);
         }
     }
     return GT_OK;

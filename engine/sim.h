@@ -30,6 +30,9 @@ int gt_bt_set_risk(gt_bt *bt, gt_risk *risk, const char *const *names);
 int gt_bt_set_sizing(gt_bt *bt, const gt_sizing_params *p, int32_t min_trades);
 /* What the gate did in this backtest: orders it refused. */
 int64_t gt_bt_risk_refused(const gt_bt *bt);
+/* With a gate: its state (enum gt_risk_state) after each bar, bars 0..marked; returns their
+ * number (0 without a gate). Owned by the backtest. */
+int64_t gt_bt_risk_states(const gt_bt *bt, const uint8_t **out);
 /* ---- end ffi ---- */
 
 #include "ledger.h"

@@ -37,7 +37,36 @@ M.DEFAULTS = {
                         -- targets give the direction, sizing the quantity
   min_trades = 20,      -- closed trades before Kelly statistics apply (sizing)
   risk = nil,           -- a gt.risk preset ("default", "paper", "live"), limits, or a gate
+  tiers = nil,          -- true (or a gt.portfolio config): the account-size tier of the starting
+                        -- capital sets the size, the stop, the daily loss limit, max positions
 }
+
+-- The tier rules of gt.portfolio applied to a run's options (opts as given, o merged): the
+-- tier of the starting capital sets each entry's size (1 / target positions, at most the
+-- tier table's max position), its stop, and the gate's daily loss limit and max positions.
+local function apply_tiers(o, opts, strategy)
+  local pf = require "gt.portfolio"
+  local cfg = type(o.tiers) == "table" and o.tiers or nil
+  local name, t = pf.tier(o.capital, cfg and { config = cfg } or nil)
+  if not name then error("backtest.run: tiers: " .. tostring(t), 3) end
+  local conf = cfg or pf.default_config()
+  if not (opts and opts.size) then
+    o.size = math.min(1 / t.positions.target, conf.max_position_pct / 100)
+  end
+  if not (opts and opts.stop_pct) or opts.stop_pct == 0 then o.stop_pct = t.stop_loss_pct / 100 end
+  local limits = { max_daily_loss = t.daily_loss_limit_pct / 100, max_positions = t.positions.max }
+  if o.risk == nil or o.risk == false or o.risk == "off" then
+    limits.preset = "off"
+    o.risk = limits
+  elseif type(o.risk) == "string" then
+    limits.preset = o.risk
+    o.risk = limits
+  end -- a table of limits or a gate given by the caller is left as it is
+  local allowed = false
+  for _, sname in ipairs(t.strategies) do if sname == strategy.name then allowed = true end end
+  return { name = name, size = o.size, stop_pct = o.stop_pct, max_daily_loss = limits.max_daily_loss,
+    max_positions = limits.max_positions, strategy_allowed = allowed, strategies = t.strategies }
+end
 
 local comm_kinds = { pct = C.GT_COMM_PCT, per_share = C.GT_COMM_PER_SHARE, fixed = C.GT_COMM_FIXED }
 
@@ -535,13 +564,22 @@ function Result:save(db_path)
   end
   -- the report's further lines (other symbols' closes, indicator lines) at the same bars
   local extra = require("gt.report").extra_lines(self)
-  if #extra > 0 then
-    local chart = { lines = {} }
+  if #extra > 0 or self.risk or self.tier then
+    local chart = { lines = json.array {} }
     for _, l in ipairs(extra) do
       local vals = {}
       for k = 1, np do vals[k] = l.values[used[k]] end
       chart.lines[#chart.lines + 1] = { key = l.key, panel = l.panel, name = l.name, values = vals }
     end
+    -- what the report shows of the risk gate and the tier
+    if self.risk then
+      local rk = self.risk
+      chart.risk = { state = rk.state, causes = json.array(rk.causes), refused = rk.refused,
+        refused_orders = rk.refused_orders, changes = json.array(rk.changes or {}) }
+    end
+    chart.tier = self.tier and { name = self.tier.name, size = self.tier.size, stop_pct = self.tier.stop_pct,
+      max_daily_loss = self.tier.max_daily_loss, max_positions = self.tier.max_positions,
+      strategy_allowed = self.tier.strategy_allowed } or nil
     keep[#keep + 1] = json.encode(chart)
     rec.chart_json = keep[#keep]
   end
@@ -586,7 +624,10 @@ function Result:summary(opts)
     -- what the gate did: its state at the end, refusals by rule, and each refused order
     local json = require "gt.json"
     risk = { state = self.risk.state, causes = json.array(self.risk.causes), refused = self.risk.refused,
-      refused_orders = self.risk.refused_orders, refusals = json.array {} }
+      refused_orders = self.risk.refused_orders, refusals = json.array {}, changes = json.array {} }
+    for _, c in ipairs(self.risk.changes or {}) do
+      risk.changes[#risk.changes + 1] = { bar = c.bar, state = c.state, time = iso(tonumber(self.ts[c.bar])) }
+    end
     for _, o in ipairs(self.orders) do
       if o.risk_rule then
         risk.refusals[#risk.refusals + 1] = { bar = o.bar, side = o.side, type = o.type, qty = o.qty,
@@ -597,7 +638,9 @@ function Result:summary(opts)
   return { strategy = self.strategy, params = self.params, symbol = self.symbol,
     timeframe = self.timeframe, bars = self.n, first = iso(tonumber(self.ts[0])),
     last = iso(tonumber(self.ts[self.n - 1])), options = self.options, stats = stats, trades = trades,
-    risk = risk }
+    risk = risk, tier = self.tier and { name = self.tier.name, size = self.tier.size,
+      stop_pct = self.tier.stop_pct, max_daily_loss = self.tier.max_daily_loss,
+      max_positions = self.tier.max_positions, strategy_allowed = self.tier.strategy_allowed } or nil }
 end
 
 ---------------------------------------------------------------------------------------
@@ -620,7 +663,7 @@ end
 local function check_options(opts)
   for key in pairs(opts or {}) do
     if M.DEFAULTS[key] == nil and key ~= "params" and key ~= "start" and key ~= "sizing"
-      and key ~= "risk" then
+      and key ~= "risk" and key ~= "tiers" then
       error(("backtest.run: unknown option '%s'"):format(tostring(key)), 3)
     end
   end
@@ -704,6 +747,7 @@ function M.run(strategy, data, opts)
   -- too little data is the data's problem, not a programming error: nil, message
   if series.n < 2 then return nil, ("backtest: need at least 2 bars, the data has %d"):format(series.n) end
   local o = check_options(opts)
+  local tier = o.tiers and apply_tiers(o, opts, strategy) or nil
   local okp, perr = require("gt.strategy").check_params(strategy, opts and opts.params)
   if not okp then error(("backtest.run: %s: parameter %s"):format(strategy.name, perr), 2) end
   local p = merge(strategy.params, opts and opts.params)
@@ -793,7 +837,21 @@ function M.run(strategy, data, opts)
     res._gate, res._gate_names = gate, gate_names
     res.risk = gate:state()
     res.risk.refused_orders = tonumber(C.gt_bt_risk_refused(bt))
+    -- the breaker state over the window: where it changed (bar counted from the window)
+    local sp = ffi.new("const uint8_t *[1]")
+    local ns = tonumber(C.gt_bt_risk_states(bt, sp))
+    local names = { [0] = "ACTIVE", "REDUCING", "HALTED" }
+    local changes, last = {}, nil
+    for i = s0, ns - 1 do
+      local st = sp[0][i]
+      if st ~= last then
+        changes[#changes + 1] = { bar = i - s0, state = names[st], ts = tonumber(series.ts[i]) }
+        last = st
+      end
+    end
+    res.risk.changes = changes
   end
+  res.tier = tier
   timings.results = clock() - t0
   res.timings = timings -- CPU seconds per phase
   return res

@@ -720,6 +720,48 @@ local function when(us)
 end
 M.when = when
 
+-- The risk gate's section: the state over time as a strip (green ACTIVE, amber REDUCING, red
+-- HALTED), its end state and causes, refusals by rule, the first refused orders, and the tier.
+local STATE_COLOR = { ACTIVE = "#16a34a", REDUCING = "#d97706", HALTED = "#dc2626" }
+local function risk_section(buf, ctx, result)
+  local rk, n = result.risk, ctx.n
+  buf[#buf + 1] = ('<section id="risk"><div class="head"><h2>Risk gate</h2><div class="legend">%s</div></div>')
+    :format(esc(("%s at the end%s; %d orders refused"):format(tostring(rk.state),
+      (type(rk.causes) == "table" and #rk.causes > 0) and (" (" .. table.concat(rk.causes, ", ") .. ")") or "",
+      tonumber(rk.refused_orders) or 0)))
+  local H = 46
+  local fr = frame(ctx, H, 0, 1)
+  svg_open(buf, "risk-chart", H, "risk gate state over time", "green active, amber reducing, red halted")
+  local ch = type(rk.changes) == "table" and rk.changes or {}
+  for k, c in ipairs(ch) do
+    local b0 = tonumber(c.bar) or 0
+    local b1 = ch[k + 1] and tonumber(ch[k + 1].bar) or n - 1
+    local x0, x1 = fr.x(b0), fr.x(math.max(b1, b0))
+    buf[#buf + 1] = ('<rect class="risk-%s" x="%s" y="%d" width="%s" height="%d" fill="%s"><title>%s from %s</title></rect>')
+      :format(esc(tostring(c.state)):lower(), f1(x0), PAD.top, f1(math.max(x1 - x0, 1)), H - PAD.top - 6,
+        STATE_COLOR[c.state] or "#9aa5b1", esc(tostring(c.state)),
+        esc(c.ts and when(tonumber(c.ts)) or tostring(b0)))
+  end
+  buf[#buf + 1] = "</svg>"
+  local rows = {}
+  for rule, count in pairs(type(rk.refused) == "table" and rk.refused or {}) do
+    rows[#rows + 1] = ('<tr><td>%s</td><td class="num">%s</td></tr>'):format(esc(rule), fmt.num(count))
+  end
+  table.sort(rows)
+  if #rows > 0 then
+    buf[#buf + 1] = '<table class="stats" id="risk-refused"><tr><th>rule</th><th class="num">orders refused</th></tr>'
+      .. table.concat(rows) .. "</table>"
+  end
+  if type(result.tier) == "table" then
+    local t = result.tier
+    buf[#buf + 1] = ('<div class="sub" id="tier">tier <b>%s</b>: %s of equity per entry, stop %s, daily loss limit %s, at most %s positions%s</div>')
+      :format(esc(tostring(t.name)), num((t.size or 0) * 100, 1) .. "%", num((t.stop_pct or 0) * 100, 1) .. "%",
+        num((t.max_daily_loss or 0) * 100, 1) .. "%", tostring(t.max_positions),
+        t.strategy_allowed == false and "; this strategy is not among the tier's" or "")
+  end
+  buf[#buf + 1] = "</section>"
+end
+
 local function normalize_trades(result)
   local trades = result.trades or {}
   if type(trades) ~= "table" then error("report: result.trades must be a list", 3) end
@@ -871,6 +913,8 @@ function M.html(result)
   buf[#buf + 1] = '<section><div class="head"><h2>Drawdown</h2></div>'
   drawdown_chart(buf, ctx)
   buf[#buf + 1] = "</section>"
+
+  if type(result.risk) == "table" then risk_section(buf, ctx, result) end
 
   buf[#buf + 1] = ('<section><div class="head"><h2>Trades</h2><div class="legend">%s %s</div></div>'):format(
     fmt.num(#ctx.trades), #ctx.trades == 1 and "trade" or "trades")

@@ -327,13 +327,14 @@ function Store:result(id)
     }
   end
   -- the further lines the report drew (other symbols' closes, indicator lines) at the same bars
-  local list, overlays
+  local list, overlays, risk, tier
   local ctext = r.chart
   if ctext and ctext ~= "" then
     local chart = json.decode(ctext)
     if type(chart) ~= "table" or type(chart.lines) ~= "table" then
       return nil, ("store %s: run %d: the chart column is not the JSON gtengine writes"):format(self.path, r.id)
     end
+    risk, tier = chart.risk, chart.tier
     for _, l in ipairs(chart.lines) do
       local v = gs.array(n, nan)
       for k = 0, r.np - 1 do
@@ -351,7 +352,7 @@ function Store:result(id)
     end
   end
   return { run_id = r.id, strategy = r.strategy, symbol = r.symbol, symbols = symbols, list = list,
-    overlays = overlays,
+    overlays = overlays, risk = risk, tier = tier,
     timeframe = r.timeframe ~= "" and r.timeframe or nil, params = params, options = options,
     stats = stats, stats_fields = metrics.FIELDS, n = n, ts = ts, close = close, equity = equity,
     drawdown = dd, benchmark_equity = bench, trades = trades, m = r.m, _trades = r.trades,

@@ -27,6 +27,8 @@ M.help = [[
                           volatility, equal_weight, intelligent (targets give the direction;
                           Kelly statistics from the trades closed so far, after 20)
   --risk PRESET           pass every order through the risk gate: default, paper, live, off
+  --tiers                 the account-size tier of --capital (gt.portfolio) sets the size per
+                          entry, the stop, the daily loss limit and max positions
   --close-at-end close|open|none
                           close what is open after the last bar at its close (default), its
                           open (backtesting.py), or leave it open
@@ -70,7 +72,7 @@ local SPEC = { strategy = "string", data = "list", symbol = "list", timeframe = 
   short = "flag", mode = "string", start = "string", ["end"] = "string", risk_free = "number",
   json = "flag", report = "string", check_lookahead = "flag", no_save = "flag", volume_cap = "number",
   size_at = "string", close_at_end = "string", fractional = "flag", leverage = "number",
-  stop_pct = "number", take_pct = "number", sizing = "string", risk = "string" }
+  stop_pct = "number", take_pct = "number", sizing = "string", risk = "string", tiers = "flag" }
 
 -- Numeric options: the accepted range of each, checked before anything runs (exit 2).
 local RANGES = {
@@ -181,14 +183,15 @@ function M.main(args)
     commission_kind = o.commission_kind, slippage_bps = o.slippage_bps, spread_bps = o.spread_bps,
     fill = o.fill, mode = o.mode, risk_free = o.risk_free, volume_cap = o.volume_cap, size_at = o.size_at,
     close_at_end = o.close_at_end, fractional = o.fractional or nil, leverage = o.leverage,
-    stop_pct = o.stop_pct, take_pct = o.take_pct, start = start, sizing = o.sizing, risk = o.risk }
+    stop_pct = o.stop_pct, take_pct = o.take_pct, start = start, sizing = o.sizing, risk = o.risk,
+    tiers = o.tiers or nil }
   if o.sizing and not require("gt.sizing").METHODS[o.sizing] then
     cli.usage("--sizing is kelly, fractional_kelly, fixed, volatility, equal_weight or intelligent")
   end
   if o.risk and not require("gt.risk").PRESETS[o.risk] then cli.usage("--risk is default, paper, live or off") end
   -- the kill switch (gtengine halt) lives in the database: a gate starts HALTED under it
   local halted
-  if opts.risk and opts.risk ~= "off" then
+  if (opts.risk and opts.risk ~= "off") or opts.tiers then
     local db = require("gt.store").open(require("gt.config").db_path(o.db))
     if db then halted = db:control("halt"); db:close() end
     if halted then
@@ -227,6 +230,12 @@ function M.main(args)
     s.timeframe or "", first, last, fmt.num(s.n), r.options.fill, r.options.mode,
     #ps > 0 and ("\nparams: " .. table.concat(ps, " ")) or ""))
   io.write(fmt.stats_table(r.stats))
+  if r.tier then
+    local t = r.tier
+    io.write(("\ntier %s (from the starting capital): %.1f%% of equity per entry, stop %.1f%%, daily loss limit %.1f%%, at most %d positions%s\n")
+      :format(t.name, t.size * 100, t.stop_pct * 100, t.max_daily_loss * 100, t.max_positions,
+        t.strategy_allowed and "" or ("; " .. r.strategy .. " is not among the tier's strategies")))
+  end
   if r.risk then
     local by = {}
     for rule, count in pairs(r.risk.refused) do by[#by + 1] = ("%s %d"):format(rule, count) end
