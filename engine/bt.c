@@ -127,6 +127,7 @@ void gt_bt_free(gt_bt *bt)
     free(bt->equity);
     free(bt->in_market);
     free(bt->risk_state);
+    free(bt->sim.refusals);
     free(bt->exit_stop);
     free(bt->exit_take);
     free(bt);
@@ -437,6 +438,12 @@ int gt_bt_set_risk(gt_bt *bt, gt_risk *risk, const char *const *names)
     bt->sim.risk = risk;
     bt->sim.names = names;
     return GT_OK;
+}
+
+int64_t gt_bt_refusals(const gt_bt *bt, const gt_refusal **out)
+{
+    *out = bt->sim.refusals;
+    return bt->sim.nrefusals;
 }
 
 int64_t gt_bt_risk_states(const gt_bt *bt, const uint8_t **out)

@@ -9,6 +9,7 @@
 #include "sim.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -493,6 +494,12 @@ int64_t gt_sim_new_order(gt_sim *sim, const gt_order_req *req, int32_t status, i
     if (sim->risk && (o->risk_rule = risk_gate(sim, o)) != 0) {
         o->status = GT_ORDER_REJECTED;
         o->reject = GT_REJECT_RISK;
+        if (gt_ledger_grow((void **)&sim->refusals, &sim->cap_refusals, sim->nrefusals + 1,
+                           sizeof *sim->refusals) == GT_OK) {
+            gt_refusal *f = &sim->refusals[sim->nrefusals++];
+            f->order_id = o->id;
+            snprintf(f->reason, sizeof f->reason, "%s", gt_risk_reason(sim->risk));
+        }
         sim->risk_refused++;
         return o->id;
     }

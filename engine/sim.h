@@ -30,6 +30,12 @@ int gt_bt_set_risk(gt_bt *bt, gt_risk *risk, const char *const *names);
 int gt_bt_set_sizing(gt_bt *bt, const gt_sizing_params *p, int32_t min_trades);
 /* What the gate did in this backtest: orders it refused. */
 int64_t gt_bt_risk_refused(const gt_bt *bt);
+/* Each order the gate refused, with the gate's words (the rule, the values, what to do). */
+typedef struct gt_refusal {
+    int64_t order_id;
+    char reason[240];
+} gt_refusal;
+int64_t gt_bt_refusals(const gt_bt *bt, const gt_refusal **out);
 /* With a gate: its state (enum gt_risk_state) after each bar, bars 0..marked; returns their
  * number (0 without a gate). Owned by the backtest. */
 int64_t gt_bt_risk_states(const gt_bt *bt, const uint8_t **out);
@@ -47,6 +53,8 @@ typedef struct gt_sim {
     gt_risk *risk;        /* the pre-trade gate every order passes, or NULL (borrowed) */
     const char *const *names; /* k symbol names for the gate (borrowed) */
     int64_t risk_refused; /* orders the gate refused */
+    gt_refusal *refusals; /* each with the gate's reason (owned) */
+    int64_t nrefusals, cap_refusals;
 } gt_sim;
 
 void gt_sim_init(gt_sim *sim, const gt_bt_config *cfg, gt_ledger *led, int32_t k);

@@ -413,7 +413,8 @@ function lazy.orders(res)
       type = TYPES[x.type], qty = x.qty, filled = x.filled, avg_price = nan_nil(x.avg_price),
       limit = nan_nil(x.limit), stop = nan_nil(x.stop), status = STATUSES[x.status], fees = x.fees,
       reject = x.reject ~= 0 and ffi.string(C.gt_bt_reject_text(x.reject)) or nil,
-      risk_rule = x.reject == C.GT_REJECT_RISK and ffi.string(C.gt_risk_rule_name(x.risk_rule)) or nil }
+      risk_rule = x.reject == C.GT_REJECT_RISK and ffi.string(C.gt_risk_rule_name(x.risk_rule)) or nil,
+      risk_reason = x.reject == C.GT_REJECT_RISK and res._risk_reasons and res._risk_reasons[tonumber(x.id)] or nil }
   end
   return orders
 end
@@ -631,7 +632,7 @@ function Result:summary(opts)
     for _, o in ipairs(self.orders) do
       if o.risk_rule then
         risk.refusals[#risk.refusals + 1] = { bar = o.bar, side = o.side, type = o.type, qty = o.qty,
-          rule = o.risk_rule, time = iso(tonumber(self.ts[o.bar] or 0)) }
+          rule = o.risk_rule, reason = o.risk_reason, time = iso(tonumber(self.ts[o.bar] or 0)) }
       end
     end
   end
@@ -850,6 +851,12 @@ function M.run(strategy, data, opts)
       end
     end
     res.risk.changes = changes
+    -- each refusal's words, by order id
+    local fp = ffi.new("const gt_refusal *[1]")
+    local nf = tonumber(C.gt_bt_refusals(bt, fp))
+    local reasons = {}
+    for k = 0, nf - 1 do reasons[tonumber(fp[0][k].order_id)] = ffi.string(fp[0][k].reason) end
+    res._risk_reasons = reasons
   end
   res.tier = tier
   timings.results = clock() - t0

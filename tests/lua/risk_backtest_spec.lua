@@ -25,6 +25,9 @@ describe("the risk gate in a backtest", function()
       local o = r.orders[1]
       assert.equal("rejected", o.status); assert.equal("max_position", o.risk_rule)
       assert.equal("refused by the risk gate", o.reject)
+      -- the gate's own words, with the values: 100 units x 100 = 100 % of equity 10,000
+      assert.matches("^max_position: PATH: position after this order 100 x 100 = 100 %% of equity 10000, over max_position 20 %%",
+        o.risk_reason)
       -- 0.15 of equity is under the limit: 15 units at 100
       local ok = assert(gt.backtest.run(strat, s, opts { mode = mode, risk = "default", size = 0.15 }))
       assert.equal(1, #ok.trades); assert.equal(15, ok.trades[1].size)
