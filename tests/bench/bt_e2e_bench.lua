@@ -3,37 +3,17 @@
 -- plain C program that reads the same file and computes the same crossover and equity
 -- (tests/bench/tools/bt_plain.c). Wall time, best of 3, each as a separate process; and
 -- the command's peak memory (VmHWM).
-local gt = require "gt"
 
-local now = require("gt.ffi").C.gt_clock_seconds
+local now = require("gt.ffi").C.gt_clock_seconds -- for the timings below
 
 local exe = os.getenv("GTENGINE") or "./gtengine"
 local tools = os.getenv("TOOLS_DIR") or "build/bench-tools"
 local path = "/tmp/gt_bench_1m.csv"
 
 -- a million minute bars, written once
-local f = io.open(path, "r")
-if f then f:close() else
-  local s = gt.data.synthetic { n = 1000000, seed = 11, timeframe = "1m", weekends = true }
-  local out = assert(io.open(path, "w"))
-  out:write("Date,Open,High,Low,Close,Volume\n")
-  local fmt, gtime = string.format, require "gt.time"
-  for i = 0, s.n - 1 do
-    out:write(gtime.format(s:time(i), false):sub(1, 19):gsub("T", " "),
-      fmt(",%.4f,%.4f,%.4f,%.4f,%d\n", s.open[i], s.high[i], s.low[i], s.close[i], s.volume[i]))
-  end
-  out:close()
-end
-
-local function best(cmd)
-  local b = math.huge
-  for _ = 1, 3 do
-    local t0 = now()
-    assert(os.execute(cmd .. " >/dev/null") == 0 or true)
-    b = math.min(b, now() - t0)
-  end
-  return b
-end
+local lib = dofile("tests/bench/benchlib.lua")
+lib.csv(path, 1000000)
+local best = lib.best
 
 local ours = best(("%s backtest --strategy sma_cross --data %s --size 1 --commission 0 --slippage-bps 0 --no-save --json"):format(exe, path))
 local plain = best(("%s/bt_plain %s"):format(tools, path))

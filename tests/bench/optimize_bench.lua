@@ -6,36 +6,12 @@
 -- passes or fails on a time.
 --   1. the seed's sma_cross grid (fast 5..20 x slow 20..50, 15 valid pairs) on 1,000,000 bars: goal 0.5 s
 --   2. fast 1..100 x slow 2..200 (14,950 valid pairs) on 10,000 bars: goal 2 s
-local gt = require "gt"
-local now = require("gt.ffi").C.gt_clock_seconds
 
 local exe = os.getenv("GTENGINE") or "./gtengine"
 local tools = os.getenv("TOOLS_DIR") or "build/bench-tools"
 
-local function csv(path, n)
-  local f = io.open(path, "r")
-  if f then f:close(); return path end
-  local s = gt.data.synthetic { n = n, seed = 11, timeframe = "1m", weekends = true }
-  local out = assert(io.open(path, "w"))
-  out:write("Date,Open,High,Low,Close,Volume\n")
-  local fmt, gtime = string.format, require "gt.time"
-  for i = 0, s.n - 1 do
-    out:write(gtime.format(s:time(i), false):sub(1, 19):gsub("T", " "),
-      fmt(",%.4f,%.4f,%.4f,%.4f,%d\n", s.open[i], s.high[i], s.low[i], s.close[i], s.volume[i]))
-  end
-  out:close()
-  return path
-end
-
-local function best(cmd, reps)
-  local b = math.huge
-  for _ = 1, reps do
-    local t0 = now()
-    os.execute(cmd .. " >/dev/null")
-    b = math.min(b, now() - t0)
-  end
-  return b
-end
+local lib = dofile("tests/bench/benchlib.lua")
+local csv, best = lib.csv, lib.best
 
 local cores = tonumber(require("gt.ffi").C.gt_opt_cores())
 local function report(title, goal, bars, combos, ours, plain)

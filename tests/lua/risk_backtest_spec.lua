@@ -6,12 +6,7 @@ local t = require "tests.lua.support"
 
 local function bars(closes) return t.bars(closes, { volume = 1e6, symbol = "PATH" }) end
 local NOCOST = { commission = 0, slippage_bps = 0, capital = 10000, size = 1 }
-local function opts(extra)
-  local o = {}
-  for k, v in pairs(NOCOST) do o[k] = v end
-  for k, v in pairs(extra or {}) do o[k] = v end
-  return o
-end
+local function opts(extra) return t.merge(NOCOST, extra) end
 
 describe("the risk gate in a backtest", function()
   it("refuses an entry above max_position and keeps it with its rule, in both paths", function()

@@ -7,12 +7,7 @@ local t = require "tests.lua.support"
 local function bars(closes, wick) return t.bars(closes, { wick = wick }) end
 
 local NOCOST = { commission = 0, slippage_bps = 0, capital = 1000, size = 1 }
-local function opts(extra)
-  local o = {}
-  for k, v in pairs(NOCOST) do o[k] = v end
-  for k, v in pairs(extra or {}) do o[k] = v end
-  return o
-end
+local function opts(extra) return t.merge(NOCOST, extra) end
 
 describe("inline strategies", function()
   it("run from a table with a rule, with or without indicators, in both paths", function()

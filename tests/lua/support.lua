@@ -46,6 +46,14 @@ function M.shared_file(rel)
   return nil, ("needs %s (reference data in ../shared, not present in this clone)"):format(p)
 end
 
+-- A copy of base with extra's keys set over it (option tables for runs).
+function M.merge(base, extra)
+  local o = {}
+  for k, v in pairs(base or {}) do o[k] = v end
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return o
+end
+
 -- Daily bars from closes: each opens at the previous close (the first at its own), high and
 -- low bracket open and close widened by opts.wick, volume opts.volume (1000).
 function M.bars(closes, opts)
