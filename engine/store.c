@@ -982,6 +982,23 @@ static int64_t copy_text(sqlite3_stmt *q, char *buf, int64_t cap)
     return len;
 }
 
+/* Steps q (prepared and bound, one text column) and finalizes it: the text's full length,
+ * copied into buf as copy_text does; GT_ENOTFOUND naming `missing` when there is no row. */
+static int64_t one_text(gt_store *st, sqlite3_stmt *q, char *buf, int64_t cap, const char *what,
+                        const char *missing)
+{
+    int64_t len;
+    int s = sqlite3_step(q);
+    if (s == SQLITE_ROW)
+        len = copy_text(q, buf, cap);
+    else if (s == SQLITE_DONE)
+        len = gt_seterr(GT_ENOTFOUND, "store %s: no %s", st->path, missing);
+    else
+        len = dberr(st->path, st->db, what);
+    sqlite3_finalize(q);
+    return len;
+}
+
 int64_t gt_store_run_text(gt_store *st, int64_t id, const char *column, char *buf, int64_t cap)
 {
     static const char *const cols[] = {"strategy", "symbol",     "timeframe", "params",
@@ -999,17 +1016,9 @@ int64_t gt_store_run_text(gt_store *st, int64_t id, const char *column, char *bu
     if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
         return dberr(st->path, st->db, "reading a run");
     sqlite3_bind_int64(q, 1, id);
-    int64_t len;
-    int s = sqlite3_step(q);
-    if (s == SQLITE_ROW) {
-        len = copy_text(q, buf, cap);
-    } else if (s == SQLITE_DONE) {
-        len = gt_seterr(GT_ENOTFOUND, "store %s: no run %lld", st->path, (long long)id);
-    } else {
-        len = dberr(st->path, st->db, "reading a run");
-    }
-    sqlite3_finalize(q);
-    return len;
+    char missing[40];
+    snprintf(missing, sizeof missing, "run %lld", (long long)id);
+    return one_text(st, q, buf, cap, "reading a run", missing);
 }
 
 int64_t gt_store_last_run(gt_store *st)
@@ -1191,17 +1200,9 @@ int64_t gt_store_model_doc(gt_store *st, int64_t id, char *buf, int64_t cap)
         SQLITE_OK)
         return dberr(st->path, st->db, "reading a model");
     sqlite3_bind_int64(q, 1, id);
-    int64_t len;
-    int s = sqlite3_step(q);
-    if (s == SQLITE_ROW) {
-        len = copy_text(q, buf, cap);
-    } else if (s == SQLITE_DONE) {
-        len = gt_seterr(GT_ENOTFOUND, "store %s: no model %lld", st->path, (long long)id);
-    } else {
-        len = dberr(st->path, st->db, "reading a model");
-    }
-    sqlite3_finalize(q);
-    return len;
+    char missing[40];
+    snprintf(missing, sizeof missing, "model %lld", (long long)id);
+    return one_text(st, q, buf, cap, "reading a model", missing);
 }
 
 int64_t gt_store_changed(gt_store *st, const char *symbol, const char *timeframe,
@@ -1285,15 +1286,7 @@ int64_t gt_store_control_get(gt_store *st, const char *key, char *buf, int64_t c
         SQLITE_OK)
         return dberr(st->path, st->db, "reading a control setting");
     sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-    int64_t len;
-    int s = sqlite3_step(q);
-    if (s == SQLITE_ROW) {
-        len = copy_text(q, buf, cap);
-    } else if (s == SQLITE_DONE) {
-        len = gt_seterr(GT_ENOTFOUND, "store %s: no control setting '%s'", st->path, key);
-    } else {
-        len = dberr(st->path, st->db, "reading a control setting");
-    }
-    sqlite3_finalize(q);
-    return len;
+    char missing[160];
+    snprintf(missing, sizeof missing, "control setting '%s'", key);
+    return one_text(st, q, buf, cap, "reading a control setting", missing);
 }
