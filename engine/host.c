@@ -119,6 +119,16 @@ static void forget_watchdog(void)
     grace_ready = 0;
 }
 
+static void handle(int sig, void (*fn)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(sig, &sa, NULL);
+}
+
 void gt_host_signals_install(lua_State *L)
 {
     static int atfork_done;
@@ -137,20 +147,10 @@ void gt_host_signals_install(lua_State *L)
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         pthread_attr_destroy(&attr);
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    handle(SIGINT, on_signal);
+    handle(SIGTERM, on_signal);
     /* SIGUSR1 is the kill switch: every risk gate in the process halts (nothing else stops) */
-    struct sigaction su;
-    memset(&su, 0, sizeof su);
-    su.sa_handler = on_kill_signal;
-    sigemptyset(&su.sa_mask);
-    su.sa_flags = SA_RESTART;
-    sigaction(SIGUSR1, &su, NULL);
+    handle(SIGUSR1, on_kill_signal);
 }
 
 int gt_host_signal(void)

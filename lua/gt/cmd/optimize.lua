@@ -340,9 +340,7 @@ end
 -- report, list, merge
 ---------------------------------------------------------------------------------------
 
-local function esc(x)
-  return (tostring(x):gsub("[&<>\"]", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;" }))
-end
+local esc = require("gt.report").escape -- one HTML escaper for every page we write
 
 local function sorted_values(set)
   local vs = {}
