@@ -15,6 +15,16 @@ function M.usage(msg)
   error({ usage = msg .. " (see '" .. hint .. "')" }, 0)
 end
 
+-- The one series a command reads: --data FILE (named by --symbol if given), or --symbol S
+-- from the store (--timeframe, default 1d; --db). Neither is a usage error saying `needs`.
+-- Returns the series, or nil and the loader's error.
+function M.load_series(o, needs, db)
+  local data = require "gt.data"
+  if o.data then return data.load(o.data, { symbol = o.symbol, timeframe = o.timeframe }) end
+  if o.symbol then return data.load({ symbol = o.symbol, timeframe = o.timeframe, db = db or o.db }) end
+  M.usage(needs)
+end
+
 -- The standalone luajit's traceback, cut where the host's own frames begin.
 local function traceback(err)
   if type(err) ~= "string" then

@@ -16,11 +16,7 @@ local function n2(v) return v and fmt.num(v, 2) or "n/a" end
 function M.main(args)
   local o = cli.parse(args, { data = "string", symbol = "string", timeframe = "string", db = "string",
     json = "flag", window = "number" }, 2)
-  local data = require "gt.data"
-  local s, err
-  if o.data then s, err = data.load(o.data, { symbol = o.symbol, timeframe = o.timeframe })
-  elseif o.symbol then s, err = data.load({ symbol = o.symbol, timeframe = o.timeframe or "1d", db = o.db })
-  else cli.usage("analyze needs --data FILE or --symbol S") end
+  local s, err = cli.load_series(o, "analyze needs --data FILE or --symbol S")
   if not s then io.stderr:write("gtengine analyze: ", err, "\n"); return 1 end
   local a, aerr = require("gt.analyze").symbol(s, { pattern_window = o.window })
   if not a then io.stderr:write("gtengine ", aerr, "\n"); return 1 end

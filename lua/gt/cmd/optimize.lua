@@ -104,17 +104,10 @@ local function reporter(quiet, objective)
 end
 
 local function load_data(o)
-  local data = require "gt.data"
-  if o.data then
-    local s, err = data.load(o.data, { timeframe = o.timeframe })
-    if not s then return nil, err end
-    return s, { file = o.data, timeframe = o.timeframe }, o.data
-  elseif o.symbol then
-    local s, err = data.load({ symbol = o.symbol, timeframe = o.timeframe or "1d", db = db_path(o) })
-    if not s then return nil, err end
-    return s, { symbol = o.symbol, timeframe = o.timeframe or "1d", db = db_path(o) }, o.symbol
-  end
-  cli.usage("optimize needs --data FILE or --symbol S")
+  local s, err = cli.load_series(o, "optimize needs --data FILE or --symbol S", db_path(o))
+  if not s then return nil, err end
+  if o.data then return s, { file = o.data, timeframe = o.timeframe }, o.data end
+  return s, { symbol = o.symbol, timeframe = o.timeframe or "1d", db = db_path(o) }, o.symbol
 end
 
 local function parse_walkforward(text)

@@ -62,10 +62,7 @@ function M.main(args)
   end
   if o.accuracy then return accuracy(o) end
   local data = require "gt.data"
-  local s, err
-  if o.data then s, err = data.load(o.data, { symbol = o.symbol, timeframe = o.timeframe })
-  elseif o.symbol then s, err = data.load({ symbol = o.symbol, timeframe = o.timeframe or "1d", db = o.db })
-  else cli.usage("regime needs --data FILE or --symbol S (or --accuracy)") end
+  local s, err = cli.load_series(o, "regime needs --data FILE or --symbol S (or --accuracy)")
   if not s then io.stderr:write("gtengine regime: ", err, "\n"); return 1 end
   local bench
   if o.benchmark then
