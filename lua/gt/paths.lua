@@ -134,11 +134,12 @@ function M.source_only_globals()
 end
 
 -- Loads a user file in its own environment where reading or writing an undeclared
--- global is an error (a typo in a strategy must not silently read nil). Source only.
+-- global is an error (a typo in a strategy must not silently read nil); `gt` is there as
+-- in a script or the REPL, without a require. Source only.
 function M.load_strict(path)
   local chunk, err = M.loadfile_source(path)
   if not chunk then return nil, err end
-  local env = setmetatable({}, {
+  local env = setmetatable({ gt = require "gt" }, {
     __index = function(_, k)
       local v = _G[k]
       if v == nil then error(("undeclared global '%s' in %s"):format(tostring(k), path), 2) end

@@ -13,13 +13,24 @@ describe("gt.strategy.load", function()
     local ok, err = pcall(strategy.load, "nope", { roots = roots })
     assert.is_false(ok)
     assert.matches("no strategy named 'nope'", err, 1, true)
-    assert.matches("available: fixture_ok, fixture_typo", err, 1, true)
+    assert.matches("available: fixture_gt, fixture_ok, fixture_typo", err, 1, true)
   end)
 
   it("runs strategy files where undeclared globals are errors", function()
     local ok, err = pcall(strategy.load, "fixture_typo", { roots = roots })
     assert.is_false(ok)
     assert.matches("undeclared global 'undeclared_thing'", err, 1, true)
+  end)
+
+  it("gives strategy files `gt` without a require, and it computes", function()
+    local s = strategy.load("fixture_gt", { roots = roots })
+    local gt = require "gt"
+    local d = gt.data.synthetic { n = 50, seed = 3 }
+    local ind = s.indicators(d, s.params)
+    -- the 3-bar mean at bar 10, by hand from the closes
+    local want = (d.close[8] + d.close[9] + d.close[10]) / 3
+    assert.is_true(math.abs(ind.m[10] - want) < 1e-9 * want)
+    assert.is_true(ind.m[1] ~= ind.m[1]) -- NaN before the window fills
   end)
 
   it("searches the working directory first, then the install share dir", function()
