@@ -167,10 +167,22 @@ int64_t gt_opt_cscv(const double *sum, const double *sum2, const double *cnt, in
             const double *in_n = side ? bn : an, *in_d = side ? bd : ad;
             const double *out_n = side ? an : bn, *out_d = side ? ad : bd;
             /* n*: the best in sample (the lowest index among equals) */
-            size_t best = 0;
-            for (size_t j = 1; j < N; j++)
-                if (in_n[j] * in_d[best] > in_n[best] * in_d[j])
+            size_t best = 0, ties = 1;
+            for (size_t j = 1; j < N; j++) {
+                double x = in_n[j] * in_d[best], y = in_n[best] * in_d[j];
+                if (x > y) {
                     best = j;
+                    ties = 1;
+                } else if (x == y) {
+                    ties++;
+                }
+            }
+            /* every strategy ties in sample (no trades, say): nothing was selected, so the
+             * split says nothing about overfitting */
+            if (ties == N) {
+                logits[k++] = NAN;
+                continue;
+            }
             /* its rank out of sample: 1 = worst .. N = best, ties averaged */
             double vn = out_n[best], vd = out_d[best], less = 0, eq = 0;
             for (size_t j = 0; j < N; j++) {

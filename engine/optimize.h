@@ -18,7 +18,8 @@ double gt_opt_norm_ppf(double p);
 /* C(blocks, blocks/2), the number of CSCV splits; blocks even in 2..24, else < 0. */
 int64_t gt_opt_cscv_splits(int32_t blocks);
 /* CSCV over per-block sums (strategy-major: sum[j * blocks + b]) and the shared per-block
- * counts: writes one logit per split; returns the number written or < 0. */
+ * counts: writes one logit per split (NaN where every strategy ties in sample, so none was
+ * selected); returns the number written or < 0. */
 int64_t gt_opt_cscv(const double *sum, const double *sum2, const double *cnt, int64_t nstrat,
                     int32_t blocks, double *logits, int64_t cap);
 /* Sleeps (the parent polling its worker processes); a signal cuts it short. */

@@ -214,7 +214,9 @@ end
 -- ({sum = {...}, sum2 = {...}} with `blocks` entries each) of equal block length len; nil,
 -- message when there are fewer than 2 strategies. Bailey, Borwein, Lopez de Prado and Zhu,
 -- "The Probability of Backtest Overfitting" (2015): PBO = share of splits whose best
--- in-sample strategy ranks at or below the median out of sample (logit <= 0).
+-- in-sample strategy ranks at or below the median out of sample (logit <= 0), over the
+-- splits that select one (where every strategy ties in sample, as when none trades, the
+-- split is left out; with none left PBO is NaN).
 function M.cscv(list, blocks, len)
   local n = #list
   if n < 2 then return nil, "PBO needs at least 2 evaluated combinations" end
@@ -233,12 +235,16 @@ function M.cscv(list, blocks, len)
   local out = ffi.new("double[?]", splits)
   local k = tonumber(C.gt_opt_cscv(sum, sum2, cnt, n, blocks, out, splits))
   if k < 0 then error("optimize: " .. gtffi.errmsg(k), 2) end
-  local over, logits = 0, {}
+  local over, used, logits = 0, 0, {}
   for i = 0, k - 1 do
-    logits[i + 1] = out[i]
-    if out[i] <= 0 then over = over + 1 end
+    local l = out[i]
+    if l == l then
+      logits[#logits + 1] = l
+      used = used + 1
+      if l <= 0 then over = over + 1 end
+    end
   end
-  return { pbo = over / k, logits = logits, splits = k }
+  return { pbo = used > 0 and over / used or 0 / 0, logits = logits, splits = used }
 end
 
 ---------------------------------------------------------------------------------------
@@ -380,6 +386,7 @@ local function overfitting(res, blocks)
   if blocks and #sums >= 2 then
     local c = M.cscv(sums, blocks, len)
     res.pbo, res.pbo_splits = c.pbo, c.splits
+    if c.splits == 0 then res.pbo_note = "PBO needs combinations that differ in sample; every one ties (no trades?)" end
   else
     res.pbo = NAN
     res.pbo_note = blocks and "PBO needs at least 2 combinations and 2 returns per block" or nil

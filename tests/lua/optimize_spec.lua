@@ -167,6 +167,25 @@ describe("gt.optimize overfitting statistics", function()
     near(c.logits[2], math.log(2), 1e-15, "logit")
   end)
 
+  it("PBO leaves out splits where every combination ties in sample (none trades)", function()
+    local good = { sum = 0.06, sum2 = 0.0014 }
+    local none = { sum = 0, sum2 = 0 }
+    local F = { sum = { none.sum, none.sum }, sum2 = { none.sum2, none.sum2 } }
+    -- three flat combinations: no split selects one, PBO is NaN (it was 1: rank (N+1)/2,
+    -- logit 0, counted as overfit)
+    local c = opt.cscv({ F, F, F }, 2, 3)
+    assert.equal(0, c.splits)
+    assert.is_true(c.pbo ~= c.pbo)
+    -- one that trades in block 1 only: split {1} selects it in sample (it then ties with
+    -- the others out of sample: rank 2 of 3, w = 1/2, logit 0, overfit); in split {2} all
+    -- tie in sample and the split is left out. PBO = 1/1.
+    local G = { sum = { good.sum, none.sum }, sum2 = { good.sum2, none.sum2 } }
+    c = opt.cscv({ F, G, F }, 2, 3)
+    assert.equal(1, c.splits)
+    assert.equal(1, c.pbo)
+    near(c.logits[1], 0, 1e-15, "logit")
+  end)
+
   it("S = 16 gives C(16, 8) = 12870 splits; every grid search reports DSR and PBO", function()
     assert.equal(12870, tonumber(gt.ffi.C.gt_opt_cscv_splits(16)))
     assert.is_true(gt.ffi.C.gt_opt_cscv_splits(3) < 0)
