@@ -64,6 +64,7 @@ int64_t gt_layout_table(const gt_layout **out);
  * header whole; engine/embed.lua gives ffi.cdef only the blocks). */
 #include "series.h"
 #include "datetime.h"
+#include "clock.h"
 #include "synth.h"
 #include "csv.h"
 #include "fsio.h"
