@@ -1,5 +1,5 @@
 -- gt.time: timestamps are Lua numbers of epoch microseconds UTC (exact to the year 2255).
--- parse("2024-01-02"), parse("2024-01-02T15:30:00Z"), format(us), now().
+-- parse("2024-01-02"), parse("2024-01-02T15:30:00Z"), format(us), now() (the current clock).
 local ffi = require "ffi"
 local gtffi = require "gt.ffi"
 local C = gtffi.C
@@ -34,8 +34,11 @@ function M.format(us, date_only)
   return ffi.string(buf)
 end
 
+-- Now on the engine's current clock (engine/clock.c): the wall clock in microseconds, or
+-- the clock a replay or backtest made current with gt.clock's :use(). Engine code reads time
+-- here, never from os.time() (whole seconds, and never simulated).
 function M.now()
-  return os.time() * M.SECOND
+  return tonumber(C.gt_time_now_us())
 end
 
 return M
