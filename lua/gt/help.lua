@@ -53,6 +53,12 @@ M.entries = {
   { "gt.time", "gt.time", "times are Lua numbers of epoch microseconds UTC" },
   { "gt.time.parse", "gt.time.parse(\"2024-01-02\" | \"2024-01-02T15:30:00Z\") -> us or nil, err", "" },
   { "gt.time.format", "gt.time.format(us [, date_only]) -> string", "\"2024-01-02\" at midnight, else the full time" },
+  { "gt.time.now", "gt.time.now() -> us", "now on the engine's current clock (the wall clock unless a clock was :use()d)" },
+  { "gt.clock", "gt.clock.wall() | gt.clock.monotonic() | gt.clock.sim(start)",
+    "clocks: c:now(), c:set(t), c:advance(dt), c:sleep_until(t), c:use(); timers c:every(us [, first]), "
+    .. "c:after(us), c:cooldown(us), c:dedupe(window)" },
+  { "gt.calendar", "gt.calendar.get(\"us_equity\" | \"crypto\" | \"always\") -> cal",
+    "market hours: cal:is_open(ts), cal:session(ts), cal:next_open(ts), cal:next_close(ts), cal:holidays(year)" },
   { "gt.json", "gt.json", "JSON: gt.json.encode(v) (sorted keys, exact numbers), gt.json.decode(text)" },
   { "help", "help, help(value), help \"name\"", "what a thing is and how to call it; quit or exit leaves" },
 }
