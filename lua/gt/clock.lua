@@ -265,8 +265,8 @@ function Dedupe:fresh(key)
     self.n = self.n + 1
     if self.n >= self.sweep_at then -- forget expired keys: memory stays bounded by the live ones
       local live = 0
-      for k, tk2 in pairs(seen) do
-        if now - tk2 >= self.window then seen[k] = nil else live = live + 1 end
+      for k, at in pairs(seen) do
+        if now - at >= self.window then seen[k] = nil else live = live + 1 end
       end
       self.n = live + 1
       self.sweep_at = math.max(64, 2 * self.n)
