@@ -187,6 +187,8 @@ local function data_views(s, n, limit)
   return require("gt.strategy").rule_data(cols, function() return tonumber(limit[0]) end,
     { symbol = s.symbol, timeframe = s.timeframe })
 end
+-- The orchestrator's signal step decides through the same windows.
+M.views = { data = data_views, make = make_views }
 
 ---------------------------------------------------------------------------------------
 -- The event path's context. Fields (position, cash, equity) are read live from C.

@@ -132,7 +132,9 @@ end
 
 local function cmd_run(args)
   local path = args[2]
-  if not path then M.usage("run needs a FILE") end
+  if not path then M.usage("run needs a WORKFLOW or a FILE") end
+  local run = require "gt.cmd.run"
+  if path ~= "-" and run.is_workflow(path) then return run.main(args) end
   return M.run_file(path, args, 3)
 end
 
@@ -199,7 +201,7 @@ end
 -- (text) `gtengine CMD --help` prints after the synopsis. `passthrough`: the arguments
 -- after the first belong to a script or busted, so only `CMD --help` asks for help.
 M.commands = {
-  { name = "run", synopsis = "run FILE [ARGS...]", summary = "run a Lua script or workflow (also: gtengine FILE.lua)", handler = cmd_run, passthrough = true },
+  { name = "run", synopsis = "run WORKFLOW [--symbols A,B] [--capital N] [--db PATH] | run FILE.lua [ARGS...]", summary = "run a workflow session (paper, backtest, ...) or a Lua script (also: gtengine FILE.lua)", handler = cmd_run, passthrough = true, help = function() return require("gt.cmd.run").help end },
   { name = "-e", synopsis = "-e 'CODE' [ARGS...]", summary = "run a chunk of Lua given on the command line", handler = cmd_eval, passthrough = true },
   { name = "repl", synopsis = "repl", summary = "interactive Lua with gt loaded (the default on a terminal)", handler = cmd_repl, passthrough = true },
   { name = "test", synopsis = "test [PATH...] [BUSTED OPTIONS]", summary = "run busted specs inside gtengine (default tests/lua)", handler = cmd_test, passthrough = true },
@@ -248,6 +250,7 @@ end
 -- One command's help: synopsis, summary and its options (cmd.help or its module's .help).
 function M.command_help(cmd)
   local h = cmd.help
+  if type(h) == "function" then h = h() end
   if not h and type(cmd.handler) == "string" then h = require(cmd.handler).help end
   return "usage: gtengine " .. cmd.synopsis .. "\n" .. cmd.summary .. "\n" .. (h or "")
 end

@@ -62,6 +62,7 @@ local function inputs(s)
   end
   return rows
 end
+M.inputs = inputs
 
 -- symbols = {"ORCL", ...} are loaded from the store (db =, timeframe =) into o.series once.
 local function resolve_symbols(o, who)
@@ -307,6 +308,15 @@ function M.predict(model, s, opts)
   end
   local x = inputs(s:slice(0, at + 1))[at]
   if not x then return nil, ("gt.ml.predict: features undefined at bar %d (need 61 bars of history)"):format(at) end
+  local res = M.rank(model, x, opts)
+  res.bar = at
+  return res
+end
+
+-- The ranking and selection for one input row x (a row of M.inputs): what predict returns,
+-- without the bar. The orchestrator's select step calls it on rows computed once per series.
+function M.rank(model, x, opts)
+  opts = opts or {}
   local p, er, sh = M.score_row(model, x)
   local ranked = {}
   for j, name in ipairs(model.strategies) do
@@ -320,7 +330,7 @@ function M.predict(model, s, opts)
   for k = #ranked, top + 1, -1 do ranked[k] = nil end
   for k, r in ipairs(ranked) do r.rank = k end
   local minc = opts.min_confidence or M.MIN_CONFIDENCE
-  local res = { ranked = ranked, bar = at, confidence = ranked[1].confidence }
+  local res = { ranked = ranked, confidence = ranked[1].confidence }
   if ranked[1].confidence < minc then
     res.selected, res.fallback = opts.fallback or model.fallback or M.FALLBACK, true
     res.reason = ("top confidence %.3f (%s) is below min_confidence %.2f: falling back to %s")

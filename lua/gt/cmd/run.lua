@@ -1,0 +1,75 @@
+-- `gtengine run WORKFLOW [options]`: a workflow session through the orchestrator. A name
+-- (paper) or a file in a workflows/ directory is a workflow; any other FILE.lua is a script
+-- (gt.cli runs those with their arguments in `arg`).
+local cli = require "gt.cli"
+
+local M = {}
+
+M.help = [[
+A workflow is found by name in ./workflows, $GT_HOME/workflows, then the installed share
+directory (gtengine run paper), or given as a path (gtengine run workflows/paper.lua).
+Options override the workflow's settings:
+  [--symbols A,B,...]   symbols to trade
+  [--capital N]         starting capital
+  [--strategy NAME]     a fixed strategy (or ml)
+  [--mode MODE]         backtest | paper
+  [--db PATH]           the session's database: journal, state, orders, fills, equity
+                        (default $GT_DB, else gt.db)
+  [--speed N]           replay N times faster than real time (default 0: as fast as possible)
+  [--quiet]             no progress lines, only the summary
+  [--json]              the summary as JSON
+An interrupted or killed paper session resumes from its last committed cycle when the same
+command runs again. The journal: gtengine journal --db PATH; the state: gtengine status.
+Any other FILE.lua is run as a script: gtengine run FILE.lua [ARGS...] (ARGS in `arg`).
+]]
+
+-- True when `name` names a workflow rather than a script.
+function M.is_workflow(name)
+  if not name:match("%.lua$") then return true end
+  return name:match("^workflows/[^/]+%.lua$") ~= nil or name:match("/workflows/[^/]+%.lua$") ~= nil
+end
+
+local SPEC = { symbols = "string", capital = "number", strategy = "string", mode = "string", db = "string",
+  speed = "number", quiet = "flag", json = "flag" }
+
+function M.main(args)
+  local name = args[2]
+  local o, pos = cli.parse(args, SPEC, 3)
+  if #pos > 0 then cli.usage(("run %s: unexpected argument '%s'"):format(name, pos[1])) end
+  local over = {}
+  if o.symbols then
+    over.symbols = {}
+    for sym in o.symbols:gmatch("[^,%s]+") do over.symbols[#over.symbols + 1] = sym end
+  end
+  over.capital, over.mode = o.capital, o.mode
+  if o.strategy then over.strategy = o.strategy end
+  over.db = require("gt.config").db_path(o.db)
+  if o.speed then over.feed = { speed = o.speed } end
+  local workflow = require "gt.workflow"
+  local ok, wf = pcall(workflow.load, name, over)
+  if not ok then io.stderr:write("gtengine run: ", tostring(wf), "\n"); return 2 end
+  if not wf then
+    local _, err = workflow.load(name, over)
+    io.stderr:write("gtengine run: ", tostring(err), "\n")
+    return 2
+  end
+  local orch = require "gt.orchestrator"
+  local quiet = o.quiet or o.json
+  local summary, err = orch.run(wf, { quiet = quiet })
+  if not summary then io.stderr:write("gtengine run: ", tostring(err), "\n"); return 1 end
+  if o.json then
+    io.write(require("gt.json").encode(summary), "\n")
+  elseif summary.mode == "optimize" then
+    io.write(orch.format_optimize(summary))
+  else
+    io.write("\n", orch.format_summary(summary))
+    if summary.interrupted then
+      io.write(("\ninterrupted: the state of cycle %d is committed; the same command resumes the session\n")
+        :format(summary.cycles))
+    end
+  end
+  if summary.interrupted then return 1 end -- the host turns it into 128 + the signal
+  return 0
+end
+
+return M
