@@ -16,12 +16,17 @@
 
 #include <sqlite3.h>
 
+_Static_assert(GT_DB_INTEGER == SQLITE_INTEGER && GT_DB_FLOAT == SQLITE_FLOAT &&
+                   GT_DB_TEXT == SQLITE_TEXT && GT_DB_BLOB == SQLITE_BLOB &&
+                   GT_DB_NULL == SQLITE_NULL,
+               "gt_db_types must be SQLite's type codes");
+
 struct gt_db {
     sqlite3 *db;
     char *path;
-    sqlite3_stmt *st;                   /* the current statement (one of cache[]) */
+    sqlite3_stmt *st; /* the current statement (one of cache[]) */
     sqlite3_stmt *cache[GT_DB_CACHE];
-    int next;                           /* the slot to evict next */
+    int next; /* the slot to evict next */
 };
 
 static int dberr(gt_db *h, const char *what)
@@ -113,10 +118,10 @@ int gt_db_prepare(gt_db *h, const char *sql)
     return GT_OK;
 }
 
-#define NEED_STMT(h)                                                                   \
-    do {                                                                               \
-        if (!(h)->st)                                                                  \
-            return gt_seterr(GT_ESTATE, "db %s: no statement prepared", (h)->path);    \
+#define NEED_STMT(h)                                                                               \
+    do {                                                                                           \
+        if (!(h)->st)                                                                              \
+            return gt_seterr(GT_ESTATE, "db %s: no statement prepared", (h)->path);                \
     } while (0)
 
 static int bound(gt_db *h, int rc)
@@ -127,8 +132,8 @@ static int bound(gt_db *h, int rc)
 int gt_db_bind_text(gt_db *h, int32_t i, const char *v, int64_t len)
 {
     NEED_STMT(h);
-    return bound(h, sqlite3_bind_text64(h->st, i, v, (sqlite3_uint64)len, SQLITE_TRANSIENT,
-                                        SQLITE_UTF8));
+    return bound(
+        h, sqlite3_bind_text64(h->st, i, v, (sqlite3_uint64)len, SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 
 int gt_db_bind_double(gt_db *h, int32_t i, double v)
@@ -148,8 +153,8 @@ int gt_db_bind_blob(gt_db *h, int32_t i, const double *v, int64_t n)
     NEED_STMT(h);
     if (n < 0)
         return gt_seterr(GT_EINVAL, "db %s: negative blob length", h->path);
-    return bound(h, sqlite3_bind_blob64(h->st, i, v, (sqlite3_uint64)n * sizeof(double),
-                                        SQLITE_TRANSIENT));
+    return bound(
+        h, sqlite3_bind_blob64(h->st, i, v, (sqlite3_uint64)n * sizeof(double), SQLITE_TRANSIENT));
 }
 
 int gt_db_bind_bytes(gt_db *h, int32_t i, const void *v, int64_t len)

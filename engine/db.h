@@ -24,8 +24,13 @@
 typedef struct gt_db gt_db;
 enum gt_db_flags { GT_DB_READONLY = 1 };
 /* SQLite's fundamental column types, as gt_db_type returns them. */
-enum gt_db_types { GT_DB_INTEGER = 1, GT_DB_FLOAT = 2, GT_DB_TEXT = 3, GT_DB_BLOB = 4,
-                   GT_DB_NULL = 5 };
+enum gt_db_types {
+    GT_DB_INTEGER = 1,
+    GT_DB_FLOAT = 2,
+    GT_DB_TEXT = 3,
+    GT_DB_BLOB = 4,
+    GT_DB_NULL = 5
+};
 /* Opens an existing database (GT_DB_READONLY: never writes; a WAL reader beside a writer).
  * NULL on failure, with the message naming path. */
 gt_db *gt_db_open(const char *path, int32_t flags);

@@ -206,7 +206,7 @@ static const char *const migrations[] = {
     "  tier TEXT,"
     "  regime TEXT,"
     "  strategy TEXT,"
-    "  books BLOB," /* the ledger's snapshot bytes */
+    "  books BLOB,"    /* the ledger's snapshot bytes */
     "  lua_state TEXT" /* JSON */
     ");"
     /* for sqlite3 users: the typed columns of orders, fills and equity, time readable */

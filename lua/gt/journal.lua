@@ -336,7 +336,7 @@ end
 -- usual event) is written here, sorted as gt.json sorts and with its number and string
 -- rules, at a third of gt.json's cost; anything nested goes through gt.json.
 local xk, parts = {}, {}
-local jnum, find, sort, concat = json.number, string.find, table.sort, table.concat
+local jnum, find, concat = json.number, string.find, table.concat
 
 local function flat_json(ev, m)
   if m > 1 then
@@ -680,7 +680,9 @@ function Journal:query(q)
     local types = type(q.type) == "table" and q.type or { q.type }
     local marks = {}
     for _, t in ipairs(types) do
-      if not IS_TYPE[t] then error(("gt.journal:query: unknown event type '%s' (types: %s)"):format(tostring(t), type_list()), 2) end
+      if not IS_TYPE[t] then
+        error(("gt.journal:query: unknown event type '%s' (types: %s)"):format(tostring(t), type_list()), 2)
+      end
       marks[#marks + 1] = "?"
       binds[#binds + 1] = t
     end

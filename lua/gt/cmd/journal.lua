@@ -33,17 +33,20 @@ function M.when(us)
   return (gtime.format(us, false):gsub("T", " "):gsub("Z$", ""))
 end
 
--- Numbers as a person reads them: integers with separators, large values with 2 decimals,
--- small ones with 6 significant digits (a crypto quantity, a penny price).
+-- Numbers as a person reads them: integers and values from 1,000 up with separators (the
+-- latter with 2 decimals); smaller ones with up to 6 decimals, trailing zeros dropped (a
+-- price in quarter ticks, a crypto quantity).
 function M.num(x)
   if type(x) ~= "number" then return x == nil and "" or tostring(x) end
   if x ~= x or x % 1 == 0 or math.abs(x) >= 1000 then return fmt.num(x, x % 1 ~= 0 and 2 or nil) end
-  return ("%.6g"):format(x)
+  local s = ("%.6f"):format(x):gsub("0+$", ""):gsub("%.$", "")
+  if s == "0" or s == "-0" then s = ("%.3g"):format(x) end
+  return s
 end
 
 -- Opens path read-only and picks the session (o.session: an id or a key; default the
--- newest). Returns journal, session, or nil and the message to print (who: "journal").
-function M.open_session(o, who)
+-- newest). Returns journal, session, or nil and the message to print.
+function M.open_session(o)
   local path = config.db_path(o.db)
   local J, err = journal.open(path, { readonly = true })
   if not J then
@@ -125,7 +128,7 @@ function M.main(args)
   local since, till = parse_time(o, "since"), parse_time(o, "until")
   local limit = o.limit or 50
   if limit < 0 or limit % 1 ~= 0 then cli.usage("--limit needs a whole number >= 0") end
-  local J, s = M.open_session(o, "journal")
+  local J, s = M.open_session(o)
   if not J then return fail("journal", s) end
   local rows, err = J:query { session = s.id, type = types, since = since, until_ = till, limit = limit, desc = true }
   local counts = rows and J:counts(s.id)

@@ -35,7 +35,7 @@ local function money(v) return v and fmt.num(v, 2) or "n/a" end
 
 function M.main(args)
   local o = cli.parse(args, { db = "string", session = "string", json = "flag" }, 2)
-  local J, s = jcmd.open_session(o, "status")
+  local J, s = jcmd.open_session(o)
   if not J then return jcmd.fail("status", s) end
   local state, err = J:state(s.id)
   local counts
