@@ -233,7 +233,7 @@ function M.open(path, opts)
   return self
 end
 
--- ---- the buffer: one Lua array per column, n events; the first `open_from` .. n are the
+-- ---- the buffer: one Lua array per column, n events; events open_from .. n are the
 -- open cycle (not yet committed), the rest carry their cycle in b.cycle ----
 
 local BUF = { "cycle", "seq", "ts", "type", "detail" }
