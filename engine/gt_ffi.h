@@ -74,6 +74,7 @@ int64_t gt_layout_table(const gt_layout **out);
 #include "bt.h"
 #include "ledger.h"
 #include "store.h"
+#include "db.h"
 #include "json.h"
 #include "ind.h"
 #include "sizing.h"

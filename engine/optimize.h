@@ -26,24 +26,6 @@ int64_t gt_opt_cscv(const double *sum, const double *sum2, const double *cnt, in
 void gt_opt_sleep(double seconds);
 /* Online processors: the default number of worker processes. */
 int32_t gt_opt_cores(void);
-/* The optimiser's own connection to a store (after gt_store_open made the schema):
- * prepare one statement, bind (1-based), step (1 row, 0 done and reset, < 0 error), read
- * columns (0-based). gt_opt_db_close accepts NULL. */
-typedef struct gt_opt_db gt_opt_db;
-gt_opt_db *gt_opt_db_open(const char *path);
-void gt_opt_db_close(gt_opt_db *h);
-int gt_opt_db_exec(gt_opt_db *h, const char *sql);
-int gt_opt_db_prepare(gt_opt_db *h, const char *sql);
-int gt_opt_db_bind_text(gt_opt_db *h, int32_t i, const char *v, int64_t len);
-int gt_opt_db_bind_double(gt_opt_db *h, int32_t i, double v);
-int gt_opt_db_bind_int(gt_opt_db *h, int32_t i, int64_t v);
-int gt_opt_db_bind_blob(gt_opt_db *h, int32_t i, const double *v, int64_t n);
-int gt_opt_db_step(gt_opt_db *h);
-const char *gt_opt_db_text(gt_opt_db *h, int32_t i, int64_t *len);
-double gt_opt_db_double(gt_opt_db *h, int32_t i);
-int64_t gt_opt_db_int(gt_opt_db *h, int32_t i);
-int64_t gt_opt_db_blob(gt_opt_db *h, int32_t i, const double **out);
-int64_t gt_opt_db_last_id(gt_opt_db *h);
 /* ---- end ffi ---- */
 
 

@@ -152,6 +152,74 @@ static const char *const migrations[] = {
     "  value TEXT NOT NULL,"
     "  ts INTEGER NOT NULL"
     ");",
+    /* 7 -> 8: trading sessions (gt.journal): one row per session, found again by its key so
+     * a restarted paper or live session resumes; the event journal, one row per bus event,
+     * with the fields people filter on as typed columns and the rest as JSON in detail;
+     * and the state committed with each cycle's rows in one transaction (DESIGN.md 4).
+     * ts is the engine's clock (epoch microseconds UTC). UNIQUE (session, cycle, seq): a
+     * cycle committed twice (a replay after a crash between COMMIT and its
+     * acknowledgement) cannot double its rows, and its index serves the per-cycle reads, so
+     * no separate (session, cycle) index is kept. side is +1 buy, -1 sell. */
+    "CREATE TABLE sessions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  key TEXT UNIQUE NOT NULL,"
+    "  name TEXT,"
+    "  mode TEXT,"
+    "  workflow TEXT,"
+    "  config TEXT," /* JSON of the resolved settings */
+    "  started_us INTEGER,"
+    "  updated_us INTEGER,"
+    "  status TEXT," /* running | stopped | finished | failed */
+    "  last_cycle INTEGER"
+    ");"
+    "CREATE TABLE journal ("
+    "  id INTEGER PRIMARY KEY,"
+    "  session INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,"
+    "  cycle INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  ts INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  symbol TEXT,"
+    "  strategy TEXT,"
+    "  side INTEGER,"
+    "  qty REAL,"
+    "  price REAL,"
+    "  value REAL,"
+    "  confidence REAL,"
+    "  order_id INTEGER,"
+    "  status TEXT,"
+    "  reason TEXT,"
+    "  detail TEXT," /* JSON of the event's other fields, or NULL */
+    "  UNIQUE (session, cycle, seq)"
+    ");"
+    "CREATE INDEX journal_type ON journal(session, type, ts);"
+    /* an order's history (intent, acks, fills) by its id; only rows that have one */
+    "CREATE INDEX journal_order ON journal(order_id) WHERE order_id IS NOT NULL;"
+    "CREATE TABLE session_state ("
+    "  session INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,"
+    "  cycle INTEGER,"
+    "  ts INTEGER,"
+    "  cash REAL,"
+    "  equity REAL,"
+    "  positions TEXT," /* JSON {SYM: {qty, avg, price}} */
+    "  breaker TEXT,"
+    "  tier TEXT,"
+    "  regime TEXT,"
+    "  strategy TEXT,"
+    "  books BLOB,"    /* the ledger's snapshot bytes */
+    "  lua_state TEXT" /* JSON */
+    ");"
+    /* for sqlite3 users: the typed columns of orders, fills and equity, time readable */
+    "CREATE VIEW journal_orders AS SELECT id, session, cycle, seq,"
+    "  datetime(ts / 1e6, 'unixepoch') AS time, ts, symbol, strategy, side, qty, price, value,"
+    "  confidence, order_id, status, reason, detail FROM journal WHERE type = 'order';"
+    "CREATE VIEW journal_fills AS SELECT id, session, cycle, seq,"
+    "  datetime(ts / 1e6, 'unixepoch') AS time, ts, symbol, strategy, side, qty, price, value,"
+    "  order_id, status, reason, detail FROM journal WHERE type = 'fill';"
+    "CREATE VIEW journal_equity AS SELECT id, session, cycle,"
+    "  datetime(ts / 1e6, 'unixepoch') AS time, ts,"
+    "  COALESCE(value, json_extract(detail, '$.equity')) AS equity,"
+    "  json_extract(detail, '$.cash') AS cash, detail FROM journal WHERE type = 'equity';",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(NMIGRATIONS == GT_STORE_SCHEMA_VERSION,
@@ -165,12 +233,12 @@ _Static_assert(NMIGRATIONS == GT_STORE_SCHEMA_VERSION,
  *
  * Durability: bars use synchronous=NORMAL. In WAL mode that can lose the last commits on
  * a power failure but never corrupts the file, and bars can be fetched again. The event
- * journal (a later slice) must be durable, DESIGN.md section 3: its writer switches the
- * connection to SYNC_JOURNAL for its commits (synchronous is per connection, so a
- * dedicated journal handle is the simplest way). synchronous=OFF is never used, not even
+ * journal must be durable in paper and live trading, DESIGN.md section 3: gt.journal
+ * writes through its own connection (engine/db.c) and sets synchronous=FULL on it
+ * (synchronous is per connection); a backtest's journal stays at NORMAL and batches its
+ * commits. synchronous=OFF is never used, not even
  * for a bulk import: a crash then can corrupt the whole database, not just lose bars. */
 #define SYNC_BARS "NORMAL"
-#define SYNC_JOURNAL "FULL" /* for the journal slice */
 static const char setup_sql[] = "PRAGMA journal_mode=WAL;"
                                 "PRAGMA synchronous=" SYNC_BARS ";"
                                 "PRAGMA temp_store=MEMORY;"

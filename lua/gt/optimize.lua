@@ -776,13 +776,13 @@ function M.open_db(path)
   local st, err = require("gt.store").open(path)
   if not st then return nil, err end
   st:close()
-  local h = C.gt_opt_db_open(path)
+  local h = C.gt_db_open(path, 0)
   if h == nil then return nil, gtffi.errmsg() end
-  return setmetatable({ h = ffi.gc(h, C.gt_opt_db_close), path = path }, DB)
+  return setmetatable({ h = ffi.gc(h, C.gt_db_close), path = path }, DB)
 end
 
 function DB:close()
-  if self.h then C.gt_opt_db_close(ffi.gc(self.h, nil)); self.h = nil end
+  if self.h then C.gt_db_close(ffi.gc(self.h, nil)); self.h = nil end
 end
 
 local function dbcheck(rc)
@@ -794,24 +794,24 @@ end
 -- strings as TEXT; {blob = ptr, n = count}); row(h) is called for each result row.
 function DB:query(sql, binds, row)
   local h = self.h
-  dbcheck(C.gt_opt_db_prepare(h, sql))
+  dbcheck(C.gt_db_prepare(h, sql))
   for i, v in ipairs(binds or {}) do
-    if type(v) == "string" then dbcheck(C.gt_opt_db_bind_text(h, i, v, #v))
-    elseif type(v) == "number" then dbcheck(C.gt_opt_db_bind_double(h, i, v))
-    elseif type(v) == "table" and v.int then dbcheck(C.gt_opt_db_bind_int(h, i, v.int))
-    elseif type(v) == "table" and v.blob then dbcheck(C.gt_opt_db_bind_blob(h, i, v.blob, v.n))
+    if type(v) == "string" then dbcheck(C.gt_db_bind_text(h, i, v, #v))
+    elseif type(v) == "number" then dbcheck(C.gt_db_bind_double(h, i, v))
+    elseif type(v) == "table" and v.int then dbcheck(C.gt_db_bind_int(h, i, v.int))
+    elseif type(v) == "table" and v.blob then dbcheck(C.gt_db_bind_blob(h, i, v.blob, v.n))
     else error("optimize db: cannot bind a " .. type(v), 2) end
   end
-  while dbcheck(C.gt_opt_db_step(h)) == 1 do
+  while dbcheck(C.gt_db_step(h)) == 1 do
     if row then row(h) end
   end
 end
 
-function DB:exec(sql) dbcheck(C.gt_opt_db_exec(self.h, sql)) end
+function DB:exec(sql) dbcheck(C.gt_db_exec(self.h, sql)) end
 
 local len_buf = ffi.new("int64_t[1]")
 local function col_text(h, i)
-  local p = C.gt_opt_db_text(h, i, len_buf)
+  local p = C.gt_db_text(h, i, len_buf)
   if p == nil then return nil end
   return ffi.string(p, len_buf[0])
 end
@@ -822,7 +822,7 @@ function DB:create(meta)
   self:query("INSERT INTO optimizations(created_at, kind, strategy, data, data_hash, spec, total, status)"
     .. " VALUES (?,?,?,?,?,?,?,'running')", { { int = require("gt.time").now() }, meta.kind, meta.strategy,
       meta.data, meta.data_hash, meta.spec, { int = meta.total } })
-  return tonumber(C.gt_opt_db_last_id(self.h))
+  return tonumber(C.gt_db_last_id(self.h))
 end
 
 -- A run not finished with the same search on the same data, to resume: its id or nil.
@@ -830,7 +830,7 @@ function DB:resumable(meta)
   local id
   self:query("SELECT id FROM optimizations WHERE kind = ? AND strategy = ? AND data_hash = ? AND spec = ?"
     .. " AND status <> 'done' ORDER BY id DESC LIMIT 1", { meta.kind, meta.strategy, meta.data_hash, meta.spec },
-    function(h) id = tonumber(C.gt_opt_db_int(h, 0)) end)
+    function(h) id = tonumber(C.gt_db_int(h, 0)) end)
   return id
 end
 
@@ -862,9 +862,9 @@ function DB:run(id)
   local meta
   self:query("SELECT id, created_at, kind, strategy, data, data_hash, spec, total, status, summary"
     .. " FROM optimizations WHERE id = ?", { { int = id } }, function(h)
-      meta = { id = tonumber(C.gt_opt_db_int(h, 0)), created_at = tonumber(C.gt_opt_db_int(h, 1)),
+      meta = { id = tonumber(C.gt_db_int(h, 0)), created_at = tonumber(C.gt_db_int(h, 1)),
         kind = col_text(h, 2), strategy = col_text(h, 3), data = col_text(h, 4), data_hash = col_text(h, 5),
-        spec = col_text(h, 6), total = tonumber(C.gt_opt_db_int(h, 7)), status = col_text(h, 8),
+        spec = col_text(h, 6), total = tonumber(C.gt_db_int(h, 7)), status = col_text(h, 8),
         summary = col_text(h, 9) }
     end)
   return meta
@@ -872,7 +872,7 @@ end
 
 function DB:ids()
   local ids = {}
-  self:query("SELECT id FROM optimizations ORDER BY id", nil, function(h) ids[#ids + 1] = tonumber(C.gt_opt_db_int(h, 0)) end)
+  self:query("SELECT id FROM optimizations ORDER BY id", nil, function(h) ids[#ids + 1] = tonumber(C.gt_db_int(h, 0)) end)
   return ids
 end
 
@@ -884,15 +884,15 @@ function DB:records(id)
   local keys = M.STATS_KEYS
   self:query("SELECT idx, params, score, stats, moments FROM optimization_results WHERE opt_id = ? ORDER BY idx",
     { { int = id } }, function(h)
-      local rec = { index = tonumber(C.gt_opt_db_int(h, 0)), params = json.decode(col_text(h, 1)),
-        score = C.gt_opt_db_double(h, 2), stats = {} }
-      local k = tonumber(C.gt_opt_db_blob(h, 3, pm))
+      local rec = { index = tonumber(C.gt_db_int(h, 0)), params = json.decode(col_text(h, 1)),
+        score = C.gt_db_double(h, 2), stats = {} }
+      local k = tonumber(C.gt_db_blob(h, 3, pm))
       if k ~= #keys then
         error(("optimization %d, combination %d: %d statistics saved, this gtengine knows %d (saved by another "
           .. "version: rerun the search)"):format(id, rec.index, k, #keys), 0)
       end
       for i, key in ipairs(keys) do rec.stats[key] = pm[0][i - 1] end
-      local n = tonumber(C.gt_opt_db_blob(h, 4, pm))
+      local n = tonumber(C.gt_db_blob(h, 4, pm))
       unpack_moments(rec, pm[0], n)
       out[#out + 1] = rec
     end)
