@@ -30,7 +30,7 @@ return {
   strategy = "sma_cross",                -- a name, a list (an ensemble), or "ml"
   params = { sma_cross = { fast = 10, slow = 30 } },
   regime = { method = "rules" },         -- rules | hmm | ensemble | false
-  sizing = { method = "fixed", max_position = 0.2 },
+  sizing = { method = "fixed", fixed_fraction = 0.15, max_position = 0.2 }, -- 15 % of equity a position
   risk = "paper",                        -- a gt.risk preset or a table of limits
   tiers = false,
   monitor = { progress = true },

@@ -662,7 +662,8 @@ function builtin.execute(state, sess)
     local f = fp[0][r]
     local j = tonumber(f.symbol) + 1
     sess.bus:publish { type = "fill", ts = ts, symbol = state.symbols[j], order_id = tonumber(f.order_id),
-      side = f.qty > 0 and 1 or -1, qty = math.abs(f.qty), price = f.price, value = f.fee, fee = f.fee }
+      side = f.qty > 0 and 1 or -1, qty = math.abs(f.qty), price = f.price, value = math.abs(f.qty) * f.price,
+      fee = f.fee }
     sess.counts.fills = sess.counts.fills + 1
     moved = moved or {}
     moved[j] = true
@@ -757,13 +758,13 @@ function Session:_state_record()
     local p = st.positions[j]
     if p.qty ~= 0 then positions[st.symbols[j]] = { qty = p.qty, avg = p.avg, price = st.close[j] } end
   end
-  local sel, last, acted = {}, {}, {}
+  local per = {} -- by symbol: the selection and each strategy's last stance
   for j = 1, self.k do
     local e = self.sym[j]
-    sel[j] = { e.selected, e.confidence == e.confidence and e.confidence or nil, e.next_select, e.acted_selected }
-    acted[j] = e.acted
-    last[j] = {}
-    for name, s in pairs(e.strat) do last[j][name] = s.last end
+    local last = {}
+    for name, s in pairs(e.strat) do last[name] = s.last end
+    per[st.symbols[j]] = { selected = e.selected, confidence = e.confidence == e.confidence and e.confidence or nil,
+      next_select = e.next_select, acted_selected = e.acted_selected, acted = e.acted, last = last }
   end
   local regimes = {}
   for j = 1, self.k do regimes[#regimes + 1] = st.symbols[j] .. "=" .. tostring(st.regime[j] or "-") end
@@ -772,14 +773,14 @@ function Session:_state_record()
   return { ts = st.ts, cash = st.cash, equity = st.equity, positions = positions,
     breaker = st.breaker or "ACTIVE", tier = st.tier, regime = table.concat(regimes, " "),
     strategy = table.concat(strategies, " "), books = pack_books(self),
-    lua_state = { cycle = st.bar, selected = sel, last = last, acted = acted, tier = self.tier,
-      breaker = st.breaker, counts = self.counts, open = self:_open_list() } }
+    lua_state = { cycle = st.bar, symbols = per, tier = self.tier, breaker = st.breaker, counts = self.counts,
+      open = self:_open_list() } }
 end
 
 function Session:_open_list()
   local l = {}
-  for id, s in pairs(self.open) do l[#l + 1] = { id, s } end
-  table.sort(l, function(a, b) return a[1] < b[1] end)
+  for id, s in pairs(self.open) do l[#l + 1] = { id = id, status = s } end
+  table.sort(l, function(a, b) return a.id < b.id end)
   return l
 end
 
@@ -795,6 +796,7 @@ function Session:_resume(saved)
   local ok, err = unpack_books(self, saved.books)
   if not ok then return nil, err end
   gtffi.check(C.gt_bt_resume_at(self.bt, upto), 1)
+  self.qty = C.gt_bt_qty(self.bt) -- the restored ledger's positions live in new memory
   local st = self.state
   for i = 0, upto do
     st.bar = i
@@ -807,11 +809,12 @@ function Session:_resume(saved)
   st.ts = tonumber(self.series[1].ts[upto])
   for j = 1, self.k do
     local e = self.sym[j]
-    local sel = ls.selected and ls.selected[j] or {}
-    e.selected, e.confidence, e.next_select, e.acted_selected = sel[1], sel[2] or NAN, sel[3], sel[4]
-    st.selected[j], st.confidence[j] = sel[1], sel[2] or NAN
-    e.acted = ls.acted and ls.acted[j]
-    for name, s in pairs(e.strat) do s.last = (ls.last and ls.last[j] and ls.last[j][name]) or 0 end
+    local sel = ls.symbols and ls.symbols[st.symbols[j]] or {}
+    e.selected, e.confidence, e.next_select, e.acted_selected = sel.selected, sel.confidence or NAN,
+      sel.next_select, sel.acted_selected
+    st.selected[j], st.confidence[j] = sel.selected, sel.confidence or NAN
+    e.acted = sel.acted
+    for name, s in pairs(e.strat) do s.last = (sel.last and sel.last[name]) or 0 end
     st.close[j] = self.series[j].close[upto]
     local pos = ffi.new("gt_position")
     C.gt_bt_position(self.bt, j - 1, pos)
@@ -821,7 +824,7 @@ function Session:_resume(saved)
   st.tier, st.breaker = self.tier, ls.breaker
   for k, v in pairs(ls.counts or {}) do self.counts[k] = v end
   self.open = {}
-  for _, o in ipairs(ls.open or {}) do self.open[o[1]] = o[2] end
+  for _, o in ipairs(ls.open or {}) do self.open[o.id] = o.status end
   local op = ffi.new("const gt_order *[1]")
   self.order_cursor = tonumber(C.gt_bt_orders(self.bt, op))
   local fp = ffi.new("const gt_fill *[1]")
@@ -945,7 +948,9 @@ function Session:run()
   end
   local steps, state = self.steps, self.state
   local t_wall0 = wall and wall:now()
-  local ts0 = tonumber(self.series[1].ts[0])
+  -- pacing counts from the first bar this process runs (a resumed session does not wait
+  -- for the bars it already traded)
+  local ts0 = tonumber(self.series[1].ts[state.bar + 1])
   local progress = wf.monitor.progress and not self.quiet
   local every = math.max(1, math.floor(self.n / 10))
   -- opts.profile: a function returning seconds (or true for os.clock): time per step
@@ -968,8 +973,9 @@ function Session:run()
       if progress and (i % every == 0 or i == self.n - 1) then self.out:write(progress_line(self), "\n") end
       if self.opts.after_cycle then self.opts.after_cycle(self) end
       if wall then -- paced replay: bar time advances `speed` times faster than the wall clock
-        local due = t_wall0 + (tonumber(self.series[1].ts[i]) - ts0) / wf.feed.speed
-        wall:sleep_until(due)
+        local due = t_wall0 + math.floor((tonumber(self.series[1].ts[i]) - ts0) / wf.feed.speed)
+        local slept, _, code = wall:sleep_until(due)
+        if not slept and code == "GT_EINTR" then error("interrupted", 0) end
       end
     end
   end)
@@ -989,8 +995,8 @@ function Session:run()
   local summary = self:summary()
   if self.journal then
     if not self.interrupted then
+      -- finish() writes events after the last commit as the end of that cycle
       self.bus:publish { type = "session", ts = state.ts, status = "finished", reason = wf.name }
-      self:_commit()
     end
     self.journal:flush()
     self.journal:finish(self.interrupted and "stopped" or "finished")
