@@ -175,7 +175,7 @@ fuzz-lua: check-deps
 	  tests/fuzz/lua_mutate.lua --bin build/asan/gtengine --seconds $(FUZZ_SECONDS) --out build/fuzz-lua
 
 run: deps all
-	$(Q)./$(BIN) run workflows/backtest.lua
+	$(Q)./$(BIN) run workflows/paper.lua
 
 SHARE = $(DESTDIR)$(PREFIX)/share/gtengine
 install: all

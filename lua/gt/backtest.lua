@@ -535,6 +535,9 @@ local function collect(bt, list, strategy, p, o, w, s0, inds)
   return res
 end
 
+-- The orchestrator builds a backtest's result from its own session the same way.
+M.collect = collect
+
 -- Saves the run (parameters, options, data range and hash, stats, trades, and the chart
 -- points gt.report reads) to the SQLite store at db_path (gt.config resolves a nil one);
 -- returns the run id or nil, err. Same inputs, same stored bytes: the JSON has sorted keys

@@ -909,6 +909,7 @@ function Session:summary()
   local tp = ffi.new("const gt_trade *[1]")
   local ntrades = tonumber(C.gt_bt_trades(self.bt, tp))
   return { name = wf.name, mode = wf.mode, session = self.session_id, db = self.journal and wf.db or nil,
+    db_path = wf.db, data = wf.data.source,
     symbols = st.symbols, cycles = st.bar + 1, bars = self.n, first = tonumber(self.series[1].ts[0]),
     last = st.ts, capital = wf.capital, equity = st.equity or wf.capital, cash = st.cash or wf.capital,
     return_pct = ((st.equity or wf.capital) / wf.capital - 1) * 100,
@@ -917,6 +918,31 @@ function Session:summary()
     breaker = st.breaker or (self.gate and "ACTIVE") or "off", tier = self.tier, positions = positions,
     resumed_at = self.resumed_at, interrupted = self.interrupted, complete = st.bar + 1 >= self.n,
     bus_errors = select(2, self.bus:errors()), events = self.bus.published }
+end
+
+-- The session as a backtest result (gt.backtest's Result: full stats, trades, orders, the
+-- HTML report, saving to the runs table) when every bar's equity is known, i.e. the whole
+-- session ran in this process; nil and why otherwise.
+function Session:result()
+  if self.resumed_at then
+    return nil, ("the session was resumed at cycle %d: the bars before it ran in another process"):format(self.resumed_at + 2)
+  end
+  local wf, bt_mod = self.wf, require "gt.backtest"
+  local label = type(wf.strategy) == "table" and not wf.strategy.rule and not wf.strategy.signals
+    and ("ensemble(" .. table.concat(self.names, ",") .. ")")
+    or wf.strategy == "ml" and ("ml(" .. table.concat(self.names, ",") .. ")") or self.names[1]
+  local o = { capital = wf.capital, risk_free = 0, mode = "workflow", workflow = wf.name,
+    fill = wf.broker.fill, commission = wf.broker.commission, slippage_bps = wf.broker.slippage * 1e4,
+    short = wf.broker.short, fractional = wf.broker.fractional, sizing = self.sizing,
+    risk = wf.risk or nil, tiers = wf.tiers or nil }
+  local p = {}
+  if #self.names == 1 then p = self.sym[1].strat[self.names[1]].p end
+  local res = bt_mod.collect(self.bt, self.series, { name = label }, p, o, self.wf.feed.warmup, 0, nil)
+  if self.gate then
+    res.risk = self.gate:state()
+    res.risk.refused_orders = self.counts.refused
+  end
+  return res
 end
 
 function Session:_commit()
@@ -993,6 +1019,24 @@ function Session:run()
   end
   self.step_time = step_time
   local summary = self:summary()
+  if not self.interrupted and (wf.mode == "backtest" or wf.report) then
+    local res, why = self:result()
+    if res then
+      summary.sharpe, summary.max_drawdown_pct = res.stats.sharpe, res.stats.max_drawdown_pct
+      summary.stats = res.stats
+      if wf.report then
+        local okr, rerr = res:report(wf.report)
+        if okr then summary.report = wf.report else summary.report_error = rerr end
+      end
+      if wf.mode == "backtest" and self.opts.save ~= false then
+        local id, serr = res:save(wf.db)
+        if id then summary.run_id = id else summary.save_error = serr end
+      end
+      self.res = res
+    elseif wf.report then
+      summary.report_error = why
+    end
+  end
   if self.journal then
     if not self.interrupted then
       -- finish() writes events after the last commit as the end of that cycle
@@ -1027,6 +1071,10 @@ function M.format_summary(sm)
     add("journal", ("session %d in %s (gtengine journal --db %s; gtengine status --db %s)"):format(sm.session,
       sm.db, sm.db, sm.db))
   end
+  if sm.run_id then add("saved", ("run %d in %s (gtengine runs --id %d)"):format(sm.run_id, sm.db_path or "the database", sm.run_id)) end
+  if sm.save_error then add("not saved", sm.save_error) end
+  if sm.report then add("report", sm.report) end
+  if sm.report_error then add("no report", sm.report_error) end
   if sm.bus_errors and sm.bus_errors > 0 then add("subscriber errors", tostring(sm.bus_errors)) end
   local out = table.concat(lines, "\n") .. "\n"
   if #sm.positions > 0 then

@@ -16,6 +16,8 @@ Options override the workflow's settings:
   [--db PATH]           the session's database: journal, state, orders, fills, equity
                         (default $GT_DB, else gt.db)
   [--speed N]           replay N times faster than real time (default 0: as fast as possible)
+  [--report FILE]       an HTML report of the session (stats, equity, drawdown, trades)
+  [--no-save]           backtest mode: do not save the run in the database
   [--quiet]             no progress lines, only the summary
   [--json]              the summary as JSON
 An interrupted or killed paper session resumes from its last committed cycle when the same
@@ -30,7 +32,7 @@ function M.is_workflow(name)
 end
 
 local SPEC = { symbols = "string", capital = "number", strategy = "string", mode = "string", db = "string",
-  speed = "number", quiet = "flag", json = "flag" }
+  speed = "number", quiet = "flag", json = "flag", report = "string", no_save = "flag" }
 
 function M.main(args)
   local name = args[2]
@@ -45,6 +47,7 @@ function M.main(args)
   if o.strategy then over.strategy = o.strategy end
   over.db = require("gt.config").db_path(o.db)
   if o.speed then over.feed = { speed = o.speed } end
+  if o.report then over.report = o.report end
   local workflow = require "gt.workflow"
   local ok, wf = pcall(workflow.load, name, over)
   if not ok then io.stderr:write("gtengine run: ", tostring(wf), "\n"); return 2 end
@@ -55,7 +58,7 @@ function M.main(args)
   end
   local orch = require "gt.orchestrator"
   local quiet = o.quiet or o.json
-  local summary, err = orch.run(wf, { quiet = quiet })
+  local summary, err = orch.run(wf, { quiet = quiet, save = not o.no_save })
   if not summary then io.stderr:write("gtengine run: ", tostring(err), "\n"); return 1 end
   if o.json then
     io.write(require("gt.json").encode(summary), "\n")
