@@ -780,4 +780,15 @@ end
 -- The current session's id (nil before J:session and after finish).
 function Journal:id() return self.sid end
 
+-- A setting of the control table (the kill switch `gtengine halt` sets: key "halt"), read
+-- through the journal's own connection so a session can watch it every cycle; nil when unset.
+function Journal:control(key)
+  local h = handle(self)
+  local v
+  local ok, err = run(h, "SELECT value FROM control WHERE key = ?1", { key }, 1, nil,
+    function(q) v = col_text(q, 0) end)
+  if not ok then return nil, err end
+  return v
+end
+
 return M

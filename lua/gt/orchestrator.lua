@@ -687,8 +687,22 @@ end
 
 local BREAKER = { [0] = "ACTIVE", "REDUCING", "HALTED" }
 
+-- The kill switch: `gtengine halt` (the database's control table, read every cycle of a
+-- journalled session) and SIGUSR1 halt the gate, which then refuses every order and has the
+-- broker cancel the working ones; the halt is in the committed books, so it survives a
+-- restart until `gtengine resume` and a new session.
+local function watch_kill(sess)
+  local gate = sess.gate
+  if not gate or C.gt_risk_killed(gate.h) ~= 0 then return end
+  local reason
+  if C.gt_risk_kill_requested() ~= 0 then reason = "kill switch (SIGUSR1)" end
+  if not reason and sess.journal then reason = sess.journal:control("halt") end
+  if reason then gate:halt(reason) end
+end
+
 function builtin.monitor(state, sess)
   local bus, ts = sess.bus, state.ts
+  watch_kill(sess)
   if bus:wants("equity") then
     bus:publish { type = "equity", ts = ts, value = state.equity, cash = state.cash }
   end
@@ -871,6 +885,7 @@ function Session:_open_journal()
         :format(wf.name, sid, wf.db, rerr)
     end
   end
+  watch_kill(self) -- before the first cycle: a halted database trades nothing
   self.bus:subscribe("*", function(ev)
     ev.cycle = self.state.bar
     J:append(ev)
@@ -957,6 +972,12 @@ function Session:run()
   local wf = self.wf
   local ok, err = self:_open_journal()
   if not ok then return nil, err end
+  if self.gate and not self.journal then -- the kill switch lives in the database
+    local db = require("gt.store").open(wf.db)
+    local halted = db and db:control("halt")
+    if db then db:close() end
+    if halted then self.gate:halt(halted) end
+  end
   local clock_mod = require "gt.clock"
   self.clock = clock_mod.sim(tonumber(self.series[1].ts[math.max(self.state.bar, 0)]))
   self.clock:use()

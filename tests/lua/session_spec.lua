@@ -69,6 +69,32 @@ describe("sessions audited from the journal", function()
     assert.equal(sm.refused, n.refused)
   end)
 
+  it("the kill switch: a halted database trades nothing; a halt mid-session stops new orders", function()
+    local db = dir .. "/halt.db"
+    local st = assert(gt.store.open(db))
+    assert(st:set_control("halt", "spec halt"))
+    st:close()
+    local sm = assert(gt.orchestrator.run(assert(gt.workflow.load("paper", { db = db })), { quiet = true }))
+    assert.equal("HALTED", sm.breaker)
+    assert.equal(0, sm.fills); assert.is_true(sm.refused > 0); assert.equal(sm.orders, sm.refused)
+    -- halted at cycle 250 of a fresh session: orders before, none after
+    local db2 = dir .. "/halt2.db"
+    local fills_after, halted_at = 0, nil
+    local sess = assert(gt.orchestrator.new(assert(gt.workflow.load("paper", { db = db2 })), {
+      quiet = true, after_cycle = function(s)
+        if s.state.bar == 250 then
+          local h = assert(gt.store.open(db2)); assert(h:set_control("halt", "mid-session")); h:close()
+          halted_at = s.state.ts
+        end
+      end }))
+    sess.bus:subscribe("fill", function(ev) if halted_at and ev.ts > halted_at then fills_after = fills_after + 1 end end)
+    local sm2 = assert(sess:run())
+    assert.equal("HALTED", sm2.breaker)
+    assert.is_true(sm2.fills > 0)
+    assert.equal(0, fills_after)
+    audit(db2, sm2.session)
+  end)
+
   it("backtest mode with the journal on (batched)", function()
     local db = dir .. "/bt.db"
     local wf = assert(gt.workflow.load("backtest", { db = db, journal = { enabled = true } }))
