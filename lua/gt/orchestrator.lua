@@ -346,6 +346,7 @@ function M.new(wf, opts)
   end
   sess.order_cursor, sess.fill_cursor, sess.open = 0, 0, {}
   sess.counts = { orders = 0, refused = 0, fills = 0, events = 0 }
+  sess.health, sess.health_stats = opts.health and true or false, {}
   sess.wins = { from = 0, n = 0, nwin = 0, nloss = 0, sum_win = 0, sum_loss = 0 }
   sess.key = ("%s:%s:%s"):format(wf.name, wf.mode,
     fnv(require("gt.json").encode { wf.symbols, wf.capital, wf.data, wf.broker, wf.feed.kind, wf.timeframe,
@@ -852,6 +853,41 @@ end
 -- Running
 ---------------------------------------------------------------------------------------
 
+-- Hooks for the slices that watch or steer a session (monitor, reload, attach): "cycle_end"
+-- runs after each committed cycle, "session_end" once at the end; fn(session). A hook that
+-- raises is reported as an error event and the session goes on.
+local HOOKS = { cycle_end = true, session_end = true }
+function Session:hook(name, fn)
+  if not HOOKS[name] then error(("gt.orchestrator: no hook '%s' (cycle_end, session_end)"):format(tostring(name)), 2) end
+  if type(fn) ~= "function" then error("gt.orchestrator: a hook is a function(session)", 2) end
+  self.hooks = self.hooks or {}
+  local list = self.hooks[name] or {}
+  self.hooks[name] = list
+  list[#list + 1] = fn
+end
+
+function Session:_run_hooks(name)
+  local list = self.hooks and self.hooks[name]
+  if not list then return end
+  for _, fn in ipairs(list) do
+    local ok, err = pcall(fn, self)
+    if not ok then
+      if tostring(err):find("interrupted", 1, true) then error(err, 0) end
+      self.bus:publish { type = "error", ts = self.state.ts or 0, reason = ("%s hook: %s"):format(name, tostring(err)),
+        source = "hook" }
+    end
+  end
+end
+
+-- One duration (microseconds) of a step or a whole cycle into the health figures.
+function Session:_time(name, us)
+  local h = self.health_stats
+  local x = h[name]
+  if not x then x = { n = 0, sum = 0, max = 0 }; h[name] = x end
+  x.n, x.sum, x.last = x.n + 1, x.sum + us, us
+  if us > x.max then x.max = us end
+end
+
 function Session:say(...)
   if not self.quiet then self.out:write(string.format(...), "\n") end
 end
@@ -1003,22 +1039,30 @@ function Session:run()
   -- opts.profile: a function returning seconds (or true for os.clock): time per step
   local step_time = self.opts.profile and {} or nil
   local clock = type(self.opts.profile) == "function" and self.opts.profile or os.clock
+  -- health (opts.health, or set by a monitor): count, total and worst microseconds of each
+  -- step and of whole cycles, on the monotonic clock
+  local mono = self.health and clock_mod.monotonic() or nil
   local run_ok, run_err = pcall(function()
     for i = state.bar + 1, self.n - 1 do
+      local c0 = mono and mono:now()
       for s = 1, #steps do
         local st = steps[s]
         -- before the warm-up ends, only the streaming steps run (no decisions)
         if i >= warm or st.name == "data" or st.name == "analyze" or st.name == "regime" or st.name == "execute"
           or st.name == "monitor" then
           local t0 = step_time and clock()
+          local m0 = mono and mono:now()
           if st.builtin then st.run(state, self) else st.run(st.view, self) end
           if step_time then step_time[st.name] = (step_time[st.name] or 0) + clock() - t0 end
+          if mono then self:_time(st.name, mono:now() - m0) end
         end
       end
       self:_commit()
       self.cycles = self.cycles + 1
+      if mono then self:_time("cycle", mono:now() - c0) end
       if progress and (i % every == 0 or i == self.n - 1) then self.out:write(progress_line(self), "\n") end
       if self.opts.after_cycle then self.opts.after_cycle(self) end
+      self:_run_hooks("cycle_end")
       if wall then -- paced replay: bar time advances `speed` times faster than the wall clock
         local due = t_wall0 + math.floor((tonumber(self.series[1].ts[i]) - ts0) / wf.feed.speed)
         local slept, _, code = wall:sleep_until(due)
@@ -1039,6 +1083,7 @@ function Session:run()
     end
   end
   self.step_time = step_time
+  self:_run_hooks("session_end")
   local summary = self:summary()
   if not self.interrupted and (wf.mode == "backtest" or wf.report) then
     local res, why = self:result()
