@@ -1023,8 +1023,10 @@ function Session:run()
     self:say("%s: resuming session %d at cycle %d of %d (%s)", wf.name, self.session_id, self.resumed_at + 2,
       self.n, wf.db)
   else
-    self:say("%s: %s session, %d symbol%s (%s), %d bars of %s from %s, capital %s%s", wf.name, wf.mode, self.k,
-      self.k > 1 and "s" or "", table.concat(self.state.symbols, ", "), self.n, wf.timeframe,
+    local src = self.opts.series and "given" or wf.data.source == "synthetic" and "synthetic data (made by the engine)"
+      or (wf.data.source .. " data")
+    self:say("%s: %s session, %d symbol%s (%s), %d bars (%s) of %s from %s, capital %s%s", wf.name, wf.mode,
+      self.k, self.k > 1 and "s" or "", table.concat(self.state.symbols, ", "), self.n, wf.timeframe, src,
       gtime.format(tonumber(self.series[1].ts[0])), fmt.num(wf.capital, 2),
       self.journal and (", journal " .. wf.db) or "")
     self.bus:publish { type = "session", ts = tonumber(self.series[1].ts[0]), status = "started", reason = wf.name }

@@ -15,7 +15,7 @@ Options override the workflow's settings:
   [--mode MODE]         backtest | paper
   [--db PATH]           the session's database: journal, state, orders, fills, equity
                         (default $GT_DB, else gt.db)
-  [--speed N]           replay N times faster than real time (default 0: as fast as possible)
+  [--speed N]           replay N times faster than real time: 60 or 60x (default 0: as fast as possible)
   [--report FILE]       an HTML report of the session (stats, equity, drawdown, trades)
   [--no-save]           backtest mode: do not save the run in the database
   [--quiet]             no progress lines, only the summary
@@ -32,7 +32,7 @@ function M.is_workflow(name)
 end
 
 local SPEC = { symbols = "string", capital = "number", strategy = "string", mode = "string", db = "string",
-  speed = "number", quiet = "flag", json = "flag", report = "string", no_save = "flag" }
+  speed = "string", quiet = "flag", json = "flag", report = "string", no_save = "flag" }
 
 function M.main(args)
   local name = args[2]
@@ -46,7 +46,11 @@ function M.main(args)
   over.capital, over.mode = o.capital, o.mode
   if o.strategy then over.strategy = o.strategy end
   over.db = require("gt.config").db_path(o.db)
-  if o.speed then over.feed = { speed = o.speed } end
+  if o.speed then
+    local x = tonumber((o.speed:gsub("x$", "")))
+    if not x or x < 0 then cli.usage(("--speed is a factor like 60 or 60x (0: as fast as possible), got '%s'"):format(o.speed)) end
+    over.feed = { speed = x }
+  end
   if o.report then over.report = o.report end
   local workflow = require "gt.workflow"
   local ok, wf = pcall(workflow.load, name, over)
