@@ -136,7 +136,7 @@ function M.poll(o)
     deadline = num_opt(o, "deadline", math.min(math.max(interval, 5), 60), 1),
     symbols = {}, sym = {}, last_ts = nil,
     stats = { polls = 0, bars = 0, errors = 0, rejected = 0, dropped = 0, ignored = 0,
-      outside_hours = 0, rejections = {}, drops = {} },
+      outside_hours = 0, skipped_null = 0, rejections = {}, drops = {} },
   }, Poll)
   self.pass = {}
   for _, k in ipairs(PASS) do self.pass[k] = o[k] end
@@ -199,6 +199,7 @@ function Poll:_fetch(j, from, stop)
       local ok, s, rep = pcall(providers.fetch, req)
       if not ok then return nil, ("%s %s: %s"):format(self.provider, name, tostring(s)) end
       if s then
+        self.stats.skipped_null = self.stats.skipped_null + (rep.skipped_null or 0)
         local ts, op, hi, lo, cl, vo = s.ts, s.open, s.high, s.low, s.close, s.volume
         for i = 0, s.n - 1 do
           rows[#rows + 1] = { self:_date(tonumber(ts[i])), op[i], hi[i], lo[i], cl[i], vo[i] }
@@ -515,7 +516,9 @@ end
 
 -- Counters for the monitor: polls, bars (appended, history included), errors, last_error,
 -- last_bar_ts, rejected / rejections (bad bars with reasons), dropped / drops (times left
--- out by alignment), ignored (duplicates), outside_hours, held (times waiting), last_poll.
+-- out by alignment), ignored (duplicates), outside_hours, skipped_null (bars with a null
+-- field the provider left out, Yahoo; counted per fetch), held (bars received and waiting
+-- for the other symbols), last_poll.
 function Poll:status()
   local st = self.stats
   local held = 0

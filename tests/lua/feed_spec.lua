@@ -268,6 +268,49 @@ describe("gt.feed.poll", function()
   end)
 end)
 
+describe("gt.feed.poll daily bars", function()
+  if not fake.available() then return end
+  local srv, clock, dir
+  after_each(function()
+    if srv then srv:stop(); srv = nil end
+    if clock then clock:close(); clock = nil end
+    if dir then os.execute("rm -rf '" .. dir .. "'"); dir = nil end
+  end)
+
+  -- Yahoo stamps AAPL's sessions at the 14:30Z open: 2024-01-02, 03, 04, 05 and 08
+  -- (tests/lua/fixtures/providers/yahoo_aapl_1d.json); the series date them by UTC day.
+  it("dates them by day, takes a day once it has ended, waits for Monday's open", function()
+    srv = fake.start(("route /v8/finance/chart/\nrespond 200\nfile %syahoo_aapl_1d.json\n"):format(fake.fixtures))
+    dir = require("tests.lua.support").tmpdir()
+    clock = gt.clock.sim("2024-01-05T18:00:00Z") -- Friday's session is under way
+    local function daily()
+      return gt.feed.poll { provider = "yahoo", symbols = { "AAPL" }, timeframe = "1d", history = 10,
+        clock = clock, base_url = srv.url, http = FAST, db = dir .. "/feed.db" }
+    end
+    local f = daily()
+    local s = assert(f:history())[1]
+    assert.equal(3, s.n, "Friday's bar is in progress until Saturday 00:00Z")
+    assert.equal(gt.time.parse("2024-01-02"), s:time(0))
+    assert.equal(gt.time.parse("2024-01-04"), s:time(2))
+    assert.equal(181.91000366210938, s.close[2])
+    assert.equal(1, #srv:requests())
+    -- the store caches the history: a second feed on the same db asks for nothing
+    assert.equal(3, assert(daily():history())[1].n)
+    assert.equal(1, #srv:requests())
+    clock:set("2024-01-06T01:00:00Z") -- Saturday: Friday's bar has ended, but Yahoo sent it
+    assert.equal(0, f:poll())            -- with a null close: skipped, and counted
+    assert.equal(3, s.n)
+    assert.equal(1, f:status().skipped_null)
+    assert.equal(gt.time.parse("2024-01-08T14:30:00Z"), f:next_poll())
+    clock:set("2024-01-09T01:00:00Z") -- Monday's bar has ended
+    assert.equal(1, f:poll())
+    assert.equal(4, s.n)
+    assert.equal(gt.time.parse("2024-01-08"), s:time(3))
+    assert.equal(185.55999755859375, s.close[3])
+    assert.equal(0, f:poll())
+  end)
+end)
+
 describe("gt.feed.poll timing", function()
   local clock
   after_each(function() if clock then clock:close(); clock = nil end end)
