@@ -31,8 +31,9 @@
 --
 -- Completed bars only: a bar is complete when its start + timeframe <= the clock's now;
 -- the bar in progress is never handed out (it is asked for again at the next poll). Daily
--- bars are dated by their UTC day, as gt.data stores them. Intraday bars outside the
--- calendar's session are left out unless extended = true.
+-- bars are dated by their UTC day, as gt.data stores them. Intraday bars that do not overlap
+-- the calendar's regular session (pre- and after-market bars) are left out and counted
+-- (status().outside_hours) unless extended = true.
 --
 -- Alignment: a timestamp is appended when every symbol has a bar at it. One that some symbol
 -- lacks is held back, with every later one, until either that symbol delivers it, or it is
@@ -161,11 +162,12 @@ function Poll:_after(ts)
   return ts + 1
 end
 
--- A bar inside the calendar's session (intraday bars only; a bar must end by the close).
+-- An intraday bar that overlaps the calendar's session (an hourly bar stamped 14:00Z holds
+-- the 09:30 open); daily bars and 24/7 calendars always pass.
 function Poll:_in_session(ts)
   if self.extended or not self.intraday or self.calendar.always then return true end
   local open, close = self.calendar:session(ts)
-  return open ~= nil and ts >= open and ts + self.tf_us <= close
+  return open ~= nil and ts < close and ts + self.tf_us > open
 end
 
 local function record(list, item, max)

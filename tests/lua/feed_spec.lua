@@ -100,6 +100,26 @@ describe("gt.feed.poll", function()
     assert.equal(0, st.polls)
   end)
 
+  it("leaves out bars outside the calendar's session unless extended", function()
+    -- bars 535..545 are 20:55Z..21:05Z, around New York's 16:00 close (21:00Z in EST)
+    srv = fake.start(script({ candles(100, 535, 545) }, { candles(50, 535, 545) }))
+    local function load(extended)
+      local c = gt.clock.sim(bar_t(550))
+      local f = gt.feed.poll { provider = "coinbase", symbols = { "BTC-USD", "ETH-USD" }, timeframe = "1m",
+        history = 3, calendar = "us_equity", extended = extended, clock = c, base_url = srv.url, http = FAST }
+      local list = assert(f:history())
+      c:close()
+      return list[1], f:status()
+    end
+    local s, st = load(false)
+    assert.equal(3, s.n)
+    assert.equal(bar_t(539), s:time(2), "15:59 New York, the session's last bar")
+    assert.equal(bar_t(537), s:time(0))
+    assert.equal(2 * 6, st.outside_hours, "16:00..16:05 for both symbols")
+    s = load(true)
+    assert.equal(bar_t(545), s:time(2))
+  end)
+
   it("appends exactly the bar that completed, to every symbol, and 0 when none did", function()
     srv = fake.start(script(
       { candles(100, 0, 9, { partial = true }), candles(100, 0, 10, { partial = true }) },
