@@ -19,7 +19,8 @@
 struct gt_bt {
     gt_bt_config cfg;
     int32_t k;
-    int64_t n;
+    int64_t n;   /* bars in the series when last looked at (gt_bt_new, gt_bt_extend) */
+    int64_t cap; /* bars the per-bar arrays (equity, in_market, risk_state) hold */
     const gt_series **ser;
     gt_ledger led; /* cash, positions, orders, fills, trades */
     gt_sim sim;    /* the simulated broker over led */
@@ -94,6 +95,7 @@ gt_bt *gt_bt_new(const gt_bt_config *cfg, const gt_series *const *series, int32_
     bt->cfg = *cfg;
     bt->k = k;
     bt->n = n;
+    bt->cap = n > 0 ? n : 1;
     bt->marked = -1;
     bt->bar = -1;
     bt->ser = calloc((size_t)k, sizeof *bt->ser);
@@ -102,8 +104,8 @@ gt_bt *gt_bt_new(const gt_bt_config *cfg, const gt_series *const *series, int32_
     gt_sim_init(&bt->sim, cfg, &bt->led, k);
     bt->bars = calloc((size_t)k, sizeof *bt->bars);
     bt->sim.bars = bt->bars;
-    bt->equity = gt_ledger_big_alloc((size_t)(n > 0 ? n : 1) * sizeof(double));
-    bt->in_market = calloc((size_t)(n > 0 ? n : 1), 1);
+    bt->equity = gt_ledger_big_alloc((size_t)bt->cap * sizeof(double));
+    bt->in_market = calloc((size_t)bt->cap, 1);
     bt->exit_stop = calloc((size_t)k, sizeof *bt->exit_stop);
     bt->exit_take = calloc((size_t)k, sizeof *bt->exit_take);
     if (!bt->ser || !bt->bars || !bt->equity || !bt->in_market || !bt->exit_stop || !bt->exit_take)
@@ -115,6 +117,65 @@ oom:
     gt_bt_free(bt);
     gt_seterr(GT_ENOMEM, "backtest: out of memory");
     return NULL;
+}
+
+/* A copy of the first n elements of p in a new array of cap elements (the rest zero). */
+static void *grow_copy(const void *p, int64_t n, int64_t cap, size_t elem, int big)
+{
+    void *q = big ? gt_ledger_big_alloc((size_t)cap * elem) : malloc((size_t)cap * elem);
+    if (!q)
+        return NULL;
+    memcpy(q, p, (size_t)n * elem);
+    memset((char *)q + (size_t)n * elem, 0, (size_t)(cap - n) * elem);
+    return q;
+}
+
+int gt_bt_extend(gt_bt *bt)
+{
+    if (!bt)
+        return gt_seterr(GT_EINVAL, "backtest: extend needs a backtest");
+    int64_t n = bt->ser[0]->n;
+    if (n < bt->n)
+        return gt_seterr(GT_EINVAL, "backtest: series 0 shrank from %lld to %lld bars",
+                         (long long)bt->n, (long long)n);
+    /* every series must have grown by the same bars; the old part too is compared, so a
+     * series edited in place is caught rather than traded on a clock it no longer has */
+    for (int32_t j = 1; j < bt->k; j++) {
+        const gt_series *s = bt->ser[j];
+        if (s->n != n)
+            return gt_seterr(GT_EINVAL, "backtest: series %d has %lld bars, series 0 has %lld "
+                                        "(append the same bars to every series)",
+                             (int)j, (long long)s->n, (long long)n);
+        for (int64_t i = 0; i < n; i++)
+            if (s->ts[i] != bt->ser[0]->ts[i])
+                return gt_seterr(GT_EINVAL, "backtest: series %d bar %lld is at %lld, series 0's "
+                                            "at %lld (append the same timestamps to every series)",
+                                 (int)j, (long long)i, (long long)s->ts[i],
+                                 (long long)bt->ser[0]->ts[i]);
+    }
+    if (n > bt->cap) {
+        /* doubling: a session that extends by one bar per poll copies O(n) in all */
+        int64_t cap = bt->cap * 2 > n ? bt->cap * 2 : n;
+        double *eq = grow_copy(bt->equity, bt->cap, cap, sizeof *eq, 1);
+        uint8_t *im = grow_copy(bt->in_market, bt->cap, cap, 1, 0);
+        uint8_t *rs = bt->risk_state ? grow_copy(bt->risk_state, bt->cap, cap, 1, 0) : NULL;
+        if (!eq || !im || (bt->risk_state && !rs)) {
+            free(eq);
+            free(im);
+            free(rs);
+            return gt_seterr(GT_ENOMEM, "backtest: out of memory extending to %lld bars",
+                             (long long)n);
+        }
+        free(bt->equity);
+        free(bt->in_market);
+        free(bt->risk_state);
+        bt->equity = eq;
+        bt->in_market = im;
+        bt->risk_state = rs;
+        bt->cap = cap;
+    }
+    bt->n = n;
+    return GT_OK;
 }
 
 void gt_bt_free(gt_bt *bt)
@@ -433,7 +494,7 @@ static double sized_fraction(gt_bt *bt, int64_t symbol, double price)
 int gt_bt_set_risk(gt_bt *bt, gt_risk *risk, const char *const *names)
 {
     if (risk && !bt->risk_state &&
-        !(bt->risk_state = calloc((size_t)(bt->n > 0 ? bt->n : 1), 1)))
+        !(bt->risk_state = calloc((size_t)bt->cap, 1)))
         return gt_seterr(GT_ENOMEM, "backtest: out of memory");
     bt->sim.risk = risk;
     bt->sim.names = names;

@@ -150,6 +150,14 @@ typedef struct gt_position {
 /* series: k pointers to aligned series. Returns NULL with gt_errmsg set on bad input. */
 gt_bt *gt_bt_new(const gt_bt_config *cfg, const gt_series *const *series, int32_t k);
 void gt_bt_free(gt_bt *bt);
+/* After bars were appended to the borrowed series (gt_series_push; the same series objects):
+ * takes the new bar count from series 0 and grows the per-bar arrays, keeping what they
+ * hold, so begin_bar / end_bar go on over the new bars (a paper session on a polled feed).
+ * GT_EINVAL, with nothing changed, when a series has another count or other timestamps, or
+ * series 0 has fewer bars than before. Arrays lent before (gt_bt_equity, gt_bt_in_market,
+ * gt_bt_risk_states) may move: fetch them again. Per-bar exit levels given to
+ * gt_bt_set_exits are the caller's and are not grown. */
+int gt_bt_extend(gt_bt *bt);
 int gt_bt_begin_bar(gt_bt *bt, int64_t bar);
 int gt_bt_end_bar(gt_bt *bt, int64_t bar);
 /* Submits at the current bar's close. Returns the order id (> 0) or a negative status. A

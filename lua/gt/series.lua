@@ -4,6 +4,13 @@
 -- pointer (for C calls and code that asks for it explicitly). A column keeps its memory
 -- alive after the series is freed or collected. slice/between make views that share
 -- memory. gt.array(n) makes a checked, writable double array.
+--
+-- Growth: s:push(...) appends one validated bar and refreshes s.n; `s.close` etc. read after
+-- it see the new length. A column is a snapshot (its pointer and length are fixed when it is
+-- taken): one held from before a push keeps the old length and stays valid (the old buffer
+-- is kept alive by the column's reference), so code that follows a growing series (a polled
+-- feed, gt.feed) takes s.close again after each poll. When C appends to the series behind
+-- Lua's back, s:sync() re-reads the length.
 local ffi = require "ffi"
 local gtffi = require "gt.ffi"
 local C = gtffi.C
@@ -218,6 +225,7 @@ local Closed = {
 }
 
 -- Refreshes the length after C or push changed the series, and drops cached columns.
+-- (sync is the public name: call it after C appended bars to the series directly.)
 function Series:_sync()
   local c = rawget(self, "_c")
   self.n = tonumber(c.n)
@@ -258,13 +266,17 @@ end
 -- Appends one validated bar; returns true or nil, reason.
 function Series:push(ts, o, h, l, c, v)
   if self._view then error("series: a view cannot grow", 2) end
-  local n = self.n
-  local prev = n > 0 and self._c.ts[n - 1] or -0x8000000000000000LL
+  -- against the series' real last bar, even when C appended since self.n was read
+  local cs = self._c
+  local n = cs.n
+  local prev = n > 0 and cs.ts[n - 1] or -0x8000000000000000LL
   local issue = C.gt_bar_check(prev, ts, o, h, l, c, v or 0)
   if issue ~= 0 then return nil, ffi.string(C.gt_bar_issue_text(issue)) end
   gtffi.check(C.gt_series_push(self._c, ts, o, h, l, c, v or 0), 2)
   return self:_sync()
 end
+
+Series.sync = Series._sync
 
 function Series:len() return self.n end
 

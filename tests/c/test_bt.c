@@ -3,7 +3,9 @@
 #include <stdlib.h>
 
 #include "bt.h"
+#include "risk.h"
 #include "series.h"
+#include "sim.h"
 #include "tap.h"
 
 #define DAY INT64_C(86400000000)
@@ -520,6 +522,174 @@ static void test_warmup_and_multi(void)
     gt_series_free(s);
 }
 
+/* gt_bt_extend. Two symbols, bar i of 12:
+ *   A: open 100+i high 101+i low 99+i close 100.5+i     B: open 50-i high 51-i low 49-i close 50.5-i
+ * $10,000, no costs, market orders fill at the next open, a gate (drawdown 50 %, never trips)
+ * so the risk-state array is grown too. Decisions:
+ *   bar 1: buy 10 A            -> fills bar 2 at A's open 102
+ *   bar 4: buy 20 B            -> fills bar 5 at B's open 45
+ *   bar 4: sell 10 A limit 108.5 GTC -> A's high reaches it first at bar 8 (109): fills at 108.5
+ *   bar 9: sell 20 B           -> fills bar 10 at B's open 40
+ * Cash 10000 - 1020 - 900 + 1085 + 800 = 9965, flat from bar 10: equity 9965 (= 10000 + 65 - 100).
+ * Equity at bar 4: 8980 + 10 * 104.5 = 10025.
+ * The same decisions are run once over the 12 bars from the start, and once over 5 bars that
+ * grow to 12 (one bar at a time, then three at once) with gt_bt_extend in between: the orders
+ * decided at bar 4 fill only after the first extension. Every array must match. */
+static void push_bar(gt_series *a, gt_series *b, int i)
+{
+    gt_series_push(a, i * DAY, 100 + i, 101 + i, 99 + i, 100.5 + i, 1000);
+    gt_series_push(b, i * DAY, 50 - i, 51 - i, 49 - i, 50.5 - i, 1000);
+}
+
+static void decide(gt_bt *bt, int i)
+{
+    gt_order_req o;
+    if (i == 1) {
+        o = order(GT_BUY, GT_ORDER_MARKET, 10);
+        gt_bt_submit(bt, &o);
+    } else if (i == 4) {
+        o = order(GT_BUY, GT_ORDER_MARKET, 20);
+        o.symbol = 1;
+        gt_bt_submit(bt, &o);
+        o = order(GT_SELL, GT_ORDER_LIMIT, 10);
+        o.limit = 108.5;
+        gt_bt_submit(bt, &o);
+    } else if (i == 9) {
+        o = order(GT_SELL, GT_ORDER_MARKET, 20);
+        o.symbol = 1;
+        gt_bt_submit(bt, &o);
+    }
+}
+
+static int step(gt_bt *bt, int from, int to)
+{
+    for (int i = from; i < to; i++) {
+        int rc = gt_bt_begin_bar(bt, i);
+        if (rc)
+            return rc;
+        decide(bt, i);
+        if ((rc = gt_bt_end_bar(bt, i)))
+            return rc;
+    }
+    return GT_OK;
+}
+
+static const char *const NAMES[2] = {"A", "B"};
+
+static gt_bt *extend_bt(gt_series *a, gt_series *b, gt_risk **gate)
+{
+    gt_bt_config cfg = config(GT_FILL_NEXT_OPEN);
+    cfg.fractional = 1;
+    const gt_series *ss[2] = {a, b};
+    gt_bt *bt = gt_bt_new(&cfg, ss, 2);
+    gt_risk_limits l;
+    memset(&l, 0, sizeof l);
+    l.max_drawdown = 0.5;
+    *gate = gt_risk_new(&l);
+    gt_bt_set_risk(bt, *gate, NAMES);
+    return bt;
+}
+
+static void test_extend(void)
+{
+    /* the reference: all 12 bars known up front */
+    gt_series *fa = gt_series_new(12), *fb = gt_series_new(12);
+    for (int i = 0; i < 12; i++)
+        push_bar(fa, fb, i);
+    gt_risk *fg;
+    gt_bt *full = extend_bt(fa, fb, &fg);
+    is_int(step(full, 0, 12), GT_OK, "extend: the reference run steps 12 bars");
+
+    /* capacity 1: every push moves the columns, as a live feed's growth would */
+    gt_series *ga = gt_series_new(1), *gb = gt_series_new(1);
+    for (int i = 0; i < 5; i++)
+        push_bar(ga, gb, i);
+    gt_risk *gg;
+    gt_bt *grow = extend_bt(ga, gb, &gg);
+    is_int(step(grow, 0, 5), GT_OK, "extend: 5 bars stepped");
+    is_dbl(gt_bt_equity_now(grow), 10025, 1e-9, "extend: equity at bar 4 = 8980 + 10 * 104.5");
+    is_int(gt_bt_begin_bar(grow, 5), GT_ERANGE, "extend: bar 5 is not there before extend");
+    const gt_order *od;
+    is_int(gt_bt_orders(grow, &od), 3, "extend: three orders so far");
+    is_int(od[1].status, GT_ORDER_OPEN, "extend: bar 4's buy of B waits for the next open");
+
+    /* mismatched growth is refused and changes nothing */
+    gt_series_push(ga, 5 * DAY, 105, 106, 104, 105.5, 1000);
+    is_int(gt_bt_extend(grow), GT_EINVAL, "extend: A grew, B did not: refused");
+    ok(strstr(gt_errmsg(), "series 1 has 5 bars, series 0 has 6") != NULL, "says which: %s",
+       gt_errmsg());
+    is_int(gt_bt_begin_bar(grow, 5), GT_ERANGE, "extend: still 5 bars after a refusal");
+    gt_series_push(gb, 6 * DAY, 45, 46, 44, 45.5, 1000);
+    is_int(gt_bt_extend(grow), GT_EINVAL, "extend: B's new bar at another time: refused");
+    ok(strstr(gt_errmsg(), "series 1 bar 5 is at 518400000000") != NULL, "names the bar: %s",
+       gt_errmsg());
+    ga->n = 4; /* test-only: series 0 losing bars */
+    is_int(gt_bt_extend(grow), GT_EINVAL, "extend: a series that shrank is refused");
+    ok(strstr(gt_errmsg(), "shrank from 5 to 4") != NULL, "says so: %s", gt_errmsg());
+    ga->n = 5; /* undo the bad pushes */
+    gb->n = 5;
+    is_int(gt_bt_extend(grow), GT_OK, "extend: no new bars is fine");
+
+    /* one bar at a time for bars 5..8, then 9..11 at once */
+    for (int i = 5; i < 9; i++) {
+        push_bar(ga, gb, i);
+        is_int(gt_bt_extend(grow), GT_OK, "extend: to %d bars", i + 1);
+        is_int(step(grow, i, i + 1), GT_OK, "extend: bar %d stepped", i);
+    }
+    for (int i = 9; i < 12; i++)
+        push_bar(ga, gb, i);
+    is_int(gt_bt_extend(grow), GT_OK, "extend: three bars at once");
+    is_int(step(grow, 9, 12), GT_OK, "extend: bars 9..11 stepped");
+
+    /* the same books and history as the run that knew every bar */
+    const gt_fill *f1, *f2;
+    int64_t nf = gt_bt_fills(full, &f1);
+    is_int(gt_bt_fills(grow, &f2), nf, "extend: %lld fills in both", (long long)nf);
+    is_int(nf, 4, "extend: four fills");
+    int same = 1;
+    for (int64_t i = 0; i < nf; i++)
+        same &= f1[i].bar == f2[i].bar && f1[i].qty == f2[i].qty && f1[i].price == f2[i].price &&
+                f1[i].ts == f2[i].ts && f1[i].order_id == f2[i].order_id;
+    ok(same, "extend: every fill the same (bar, ts, qty, price, order)");
+    is_dbl(f2[1].price, 45, 0, "extend: B bought at bar 5's open 45, after the extension");
+    is_int(f2[2].bar, 8, "extend: the limit sell filled at bar 8");
+    is_dbl(f2[2].price, 108.5, 0, "extend: at 108.5");
+    const gt_trade *t1, *t2;
+    int64_t nt = gt_bt_trades(full, &t1);
+    is_int(gt_bt_trades(grow, &t2), nt, "extend: %lld trades in both", (long long)nt);
+    same = nt == 2;
+    for (int64_t i = 0; same && i < nt; i++)
+        same &= t1[i].pnl == t2[i].pnl && t1[i].entry_bar == t2[i].entry_bar &&
+                t1[i].exit_bar == t2[i].exit_bar;
+    ok(same, "extend: the same two trades");
+    const double *e1, *e2;
+    const uint8_t *m1, *m2, *r1, *r2;
+    is_int(gt_bt_equity(full, &e1), 12, "extend: 12 marks in the reference");
+    is_int(gt_bt_equity(grow, &e2), 12, "extend: 12 marks after growing");
+    gt_bt_in_market(full, &m1);
+    gt_bt_in_market(grow, &m2);
+    is_int(gt_bt_risk_states(full, &r1), 12, "extend: 12 risk states in the reference");
+    is_int(gt_bt_risk_states(grow, &r2), 12, "extend: 12 risk states after growing");
+    same = 1;
+    for (int i = 0; i < 12; i++)
+        same &= e1[i] == e2[i] && m1[i] == m2[i] && r1[i] == r2[i];
+    ok(same, "extend: equity, in-market and risk state equal at every bar");
+    is_dbl(e2[4], 10025, 1e-9, "extend: bar 4's mark kept through the growth");
+    is_dbl(e2[11], 9965, 1e-9, "extend: final equity 9965 = 10000 + 65 - 100");
+    is_dbl(gt_bt_cash(grow), gt_bt_cash(full), 0, "extend: the same cash");
+    is_int(m2[11], 0, "extend: flat at the end");
+    is_int(m2[6], 1, "extend: in the market at bar 6");
+
+    gt_bt_free(full);
+    gt_bt_free(grow);
+    gt_risk_free(fg);
+    gt_risk_free(gg);
+    gt_series_free(fa);
+    gt_series_free(fb);
+    gt_series_free(ga);
+    gt_series_free(gb);
+}
+
 int main(void)
 {
     test_seed_hand_check();
@@ -529,5 +699,6 @@ int main(void)
     test_shorts_and_reversals();
     test_volume_cap_and_funds();
     test_warmup_and_multi();
+    test_extend();
     return done_testing();
 }

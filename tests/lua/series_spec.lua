@@ -54,6 +54,26 @@ describe("gt.series", function()
     assert.equal(1, s.n, "nothing bad was stored")
   end)
 
+  it("grows in place: s.n and fresh columns follow pushes, held columns keep their length", function()
+    local s = series.new({ symbol = "T" }, 1)
+    assert.is_truthy(s:push(DAY, 10, 11, 9, 10, 1))
+    local held = s.close
+    for i = 2, 40 do assert.is_truthy(s:push(i * DAY, 10 + i, 11 + i, 9 + i, 10.5 + i, 1)) end
+    assert.equal(40, s.n)
+    assert.equal(40, #s.close)
+    assert.equal(50.5, s.close[39])
+    assert.equal(1, #held, "a column taken before is a snapshot")
+    assert.equal(10, held[0], "and its memory stays valid after the columns moved")
+    -- C appends behind Lua's back: push still checks against the real last bar, sync() sees it
+    assert.equal(0, require("gt.ffi").C.gt_series_push(s._c, 41 * DAY, 51, 52, 50, 51.5, 1))
+    assert.equal(40, s.n)
+    local ok, err = s:push(41 * DAY, 51, 52, 50, 51.5, 1)
+    assert.is_nil(ok); assert.equal("duplicate timestamp", err)
+    s:sync()
+    assert.equal(41, s.n)
+    assert.equal(51.5, s.close[40])
+  end)
+
   it("prints a summary and frees safely twice", function()
     local s = sample()
     assert.equal("series T 1d: 4 bars, 1970-01-01 .. 1970-01-04", tostring(s))
