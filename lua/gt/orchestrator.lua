@@ -232,7 +232,20 @@ function M.new(wf, opts)
     bus = bus_mod.new(), cycles = 0 }, Session)
   -- data
   local list, err
-  if opts.series then list = opts.series else list, err = load_series(wf) end
+  if opts.series then
+    list = opts.series
+  elseif wf.feed.kind == "poll" then
+    -- history from the provider warms the session up; only bars completed after it trade
+    local f = wf.feed
+    sess.feed = require("gt.feed").poll { provider = f.provider, symbols = wf.symbols, timeframe = wf.timeframe,
+      interval = f.interval, lag = f.lag, history = f.history, calendar = f.calendar, extended = f.extended,
+      hold = f.hold, base_url = f.base_url, key_file = f.key_file, clock = opts.clock or require("gt.clock").wall(),
+      db = wf.journal.enabled and wf.db or nil }
+    list, err = sess.feed:history()
+    if list then sess.live_from = list[1].n end
+  else
+    list, err = load_series(wf)
+  end
   if not list then return nil, err end
   sess.series, sess.k, sess.n = list, #list, list[1].n
   if sess.n < 2 then return nil, ("%s: the data has %d bars; a session needs at least 2"):format(wf.name, sess.n) end
@@ -347,6 +360,7 @@ function M.new(wf, opts)
   sess.order_cursor, sess.fill_cursor, sess.open = 0, 0, {}
   sess.counts = { orders = 0, refused = 0, fills = 0, events = 0 }
   sess.health, sess.health_stats = opts.health and true or false, {}
+  sess.cycle_offset = 0 -- journal cycle = bar index + offset (a resumed poll session's history moved)
   sess.wins = { from = 0, n = 0, nwin = 0, nloss = 0, sum_win = 0, sum_loss = 0 }
   sess.key = ("%s:%s:%s"):format(wf.name, wf.mode,
     fnv(require("gt.json").encode { wf.symbols, wf.capital, wf.data, wf.broker, wf.feed.kind, wf.timeframe,
@@ -788,7 +802,7 @@ function Session:_state_record()
   return { ts = st.ts, cash = st.cash, equity = st.equity, positions = positions,
     breaker = st.breaker or "ACTIVE", tier = st.tier, regime = table.concat(regimes, " "),
     strategy = table.concat(strategies, " "), books = pack_books(self),
-    lua_state = { cycle = st.bar, symbols = per, tier = self.tier, breaker = st.breaker, counts = self.counts,
+    lua_state = { cycle = st.bar + self.cycle_offset, symbols = per, tier = self.tier, breaker = st.breaker, counts = self.counts,
       open = self:_open_list() } }
 end
 
@@ -804,10 +818,20 @@ end
 -- selection and the strategies' stances from the saved state.
 function Session:_resume(saved)
   local ls = saved.lua_state or {}
-  local upto = ls.cycle
-  if type(upto) ~= "number" or upto < 0 or upto >= self.n then
-    return nil, ("the saved state is at cycle %s, outside this data's 0..%d"):format(tostring(upto), self.n - 1)
+  -- the committed bar is found by its time: a replay has it at the same index; a poll feed's
+  -- history has moved on since, so its journal cycles continue from an offset
+  local cycle, ts = ls.cycle, saved.ts
+  if type(cycle) ~= "number" or type(ts) ~= "number" then return nil, "the saved state has no cycle or time" end
+  local upto = tonumber(C.gt_series_lower_bound(self.series[1]._c, ts))
+  if upto >= self.n or tonumber(self.series[1].ts[upto]) ~= ts then
+    return nil, ("the data no longer holds the last committed bar (%s)%s"):format(gtime.format(ts, false),
+      self.feed and "; load more history (feed.history)" or "")
   end
+  if not self.feed and upto ~= cycle then
+    return nil, ("the last committed bar %s is bar %d of this data, not %d: the data changed"):format(
+      gtime.format(ts, false), upto, cycle)
+  end
+  self.cycle_offset = cycle - upto
   local ok, err = unpack_books(self, saved.books)
   if not ok then return nil, err end
   gtffi.check(C.gt_bt_resume_at(self.bt, upto), 1)
@@ -886,6 +910,26 @@ function Session:_time(name, us)
   if not x then x = { n = 0, sum = 0, max = 0 }; h[name] = x end
   x.n, x.sum, x.last = x.n + 1, x.sum + us, us
   if us > x.max then x.max = us end
+end
+
+-- After the feed appended bars: the broker's per-bar arrays grow, and every per-symbol
+-- array the steps read (indicators, windows, ML rows) is built again over the longer series
+-- (once per poll, not per bar; each strategy keeps its last stance).
+function Session:_grow()
+  gtffi.check(C.gt_bt_extend(self.bt), 1)
+  self.n = self.series[1].n
+  local ind = require "gt.ind"
+  for j, e in ipairs(self.sym) do
+    local s = e.s
+    for name, old in pairs(e.strat) do
+      local st = prepare_strategy(self, name, j)
+      st.last = old.last
+      e.strat[name] = st
+    end
+    e.data = require("gt.backtest").views.data(s, s.n, self.limit)
+    e.sma50, e.rsi, e.atr = ind.sma(s.close, 50), ind.rsi(s.close, 14), ind.atr(s.high, s.low, s.close, 14)
+    if self.model then e.rows = require("gt.ml").inputs(s) end
+  end
 end
 
 function Session:say(...)
@@ -998,7 +1042,7 @@ end
 
 function Session:_commit()
   if not self.journal then return end
-  local ok, err = self.journal:commit(self.state.bar, self:_state_record())
+  local ok, err = self.journal:commit(self.state.bar + self.cycle_offset, self:_state_record())
   if ok == nil and err then error(("journal %s: %s"):format(self.wf.db, err), 0) end
   self.committed = self.state.bar
 end
@@ -1015,10 +1059,14 @@ function Session:run()
     if halted then self.gate:halt(halted) end
   end
   local clock_mod = require "gt.clock"
-  self.clock = clock_mod.sim(tonumber(self.series[1].ts[math.max(self.state.bar, 0)]))
-  self.clock:use()
+  if self.feed then
+    self.feed.clock:use() -- paper on a live feed reads the wall clock (tests pass a simulated one)
+  else
+    self.clock = clock_mod.sim(tonumber(self.series[1].ts[math.max(self.state.bar, 0)]))
+    self.clock:use()
+  end
   local wall = wf.feed.speed > 0 and clock_mod.monotonic() or nil
-  local warm = wf.feed.warmup
+  local warm = math.max(wf.feed.warmup, self.live_from or 0)
   if self.resumed_at then
     self:say("%s: resuming session %d at cycle %d of %d (%s)", wf.name, self.session_id, self.resumed_at + 2,
       self.n, wf.db)
@@ -1044,8 +1092,8 @@ function Session:run()
   -- health (opts.health, or set by a monitor): count, total and worst microseconds of each
   -- step and of whole cycles, on the monotonic clock
   local mono = self.health and clock_mod.monotonic() or nil
-  local run_ok, run_err = pcall(function()
-    for i = state.bar + 1, self.n - 1 do
+  local function cycles(from, to)
+    for i = from, to do
       local c0 = mono and mono:now()
       for s = 1, #steps do
         local st = steps[s]
@@ -1069,6 +1117,27 @@ function Session:run()
         local due = t_wall0 + math.floor((tonumber(self.series[1].ts[i]) - ts0) / wf.feed.speed)
         local slept, _, code = wall:sleep_until(due)
         if not slept and code == "GT_EINTR" then error("interrupted", 0) end
+      end
+    end
+  end
+  local run_ok, run_err = pcall(function()
+    cycles(state.bar + 1, self.n - 1)
+    -- a poll feed: wait for the next completed bars, trade them, until stopped
+    local polls = 0
+    while self.feed and not (self.opts.max_polls and polls >= self.opts.max_polls) do
+      local ok, msg, code = self.feed:wait()
+      if not ok then
+        if code == "GT_EINTR" then error("interrupted", 0) end
+        error(msg, 0)
+      end
+      polls = polls + 1
+      local k, perr = self.feed:poll()
+      if not k then
+        self.bus:publish { type = "error", ts = self.feed.clock:now(), reason = "feed: " .. tostring(perr), source = "feed" }
+      elseif k > 0 then
+        local first = self.n
+        self:_grow()
+        cycles(first, self.n - 1)
       end
     end
   end)
@@ -1111,7 +1180,8 @@ function Session:run()
       self.bus:publish { type = "session", ts = state.ts, status = "finished", reason = wf.name }
     end
     self.journal:flush()
-    self.journal:finish(self.interrupted and "stopped" or "finished")
+    -- a session on a live feed never ends by itself: stopped, so the same command goes on
+    self.journal:finish((self.interrupted or self.feed) and "stopped" or "finished")
   end
   clock_mod.wall():use()
   return summary

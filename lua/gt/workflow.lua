@@ -141,7 +141,8 @@ for _, k in ipairs { "name", "data", "report", "steps", "optimize", "db" } do TO
 
 local SUB = {
   data = { source = true, files = true, start = true, stop = true, bars = true, seed = true, first = true },
-  feed = { kind = true, speed = true, warmup = true },
+  feed = { kind = true, speed = true, warmup = true, provider = true, interval = true, lag = true, history = true,
+    calendar = true, extended = true, hold = true, base_url = true, key_file = true },
   broker = { kind = true, commission = true, slippage = true, fill = true, fractional = true, short = true },
   selection = { fallback = true, min_confidence = true, model = true, every = true },
   regime = { method = true },
@@ -206,7 +207,20 @@ function M.validate(wf, where)
   want_number(where, "data.bars", d.bars, 2, 1e8, true)
   want_number(where, "data.seed", d.seed, 0, 2 ^ 31, true)
   -- feed
-  want_string(where, "feed.kind", wf.feed.kind, { replay = true })
+  want_string(where, "feed.kind", wf.feed.kind, { replay = true, poll = true })
+  if wf.feed.kind == "poll" then
+    local f = wf.feed
+    want_string(where, "feed.provider", f.provider, { alpaca = true, yahoo = true, coinbase = true })
+    if f.interval ~= nil then want_number(where, "feed.interval", f.interval, 1, 86400 * 7) end
+    if f.lag ~= nil then want_number(where, "feed.lag", f.lag, 0, 3600) end
+    if f.history ~= nil then want_number(where, "feed.history", f.history, 2, 1e6, true) end
+    if f.hold ~= nil then want_number(where, "feed.hold", f.hold, 0, 1000, true) end
+    if f.calendar ~= nil then want_string(where, "feed.calendar", f.calendar, { us_equity = true, crypto = true, always = true }) end
+    if f.extended ~= nil then want_bool(where, "feed.extended", f.extended) end
+    if f.base_url ~= nil then want_string(where, "feed.base_url", f.base_url) end
+    if f.key_file ~= nil then want_string(where, "feed.key_file", f.key_file) end
+    if wf.mode ~= "paper" then fail(where, "feed.kind", "a poll feed is for paper sessions (mode = \"paper\")") end
+  end
   want_number(where, "feed.speed", wf.feed.speed, 0, 1e9)
   want_number(where, "feed.warmup", wf.feed.warmup, 0, 1e6, true)
   -- broker

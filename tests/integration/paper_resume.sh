@@ -7,6 +7,8 @@ set -u
 GTENGINE=${GTENGINE:-./gtengine}
 exe=$(cd "$(dirname "$GTENGINE")" && pwd)/$(basename "$GTENGINE")
 KILLS=${KILLS:-50}
+# the strategies come from this checkout (an ASan binary in build/asan has none beside it)
+export GT_HOME=${GT_HOME:-$(pwd)}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/workflows"
