@@ -16,10 +16,16 @@ Options override the workflow's settings:
   [--db PATH]           the session's database: journal, state, orders, fills, equity
                         (default $GT_DB, else gt.db)
   [--speed N]           replay N times faster than real time (default 0: as fast as possible)
-  [--report FILE]       an HTML report of the session (stats, equity, drawdown, trades)
+  [--report FILE]       an HTML report of the session: stats, equity and drawdown charts
+                        (a paper session's from its journal, resumed ones whole, with the
+                        timeline of orders, fills, refusals, breaker and regime changes,
+                        alerts; a backtest's with its trades)
+  [--log FILE]          the monitor's JSON-lines log (workflow: monitor = { log = ... })
   [--no-save]           backtest mode: do not save the run in the database
-  [--quiet]             no progress lines, only the summary
+  [--quiet]             no status view or progress lines, only the summary
   [--json]              the summary as JSON
+On a terminal the monitor shows a status view redrawn in place; otherwise a progress line
+every tenth of the session and a line per alert. Alerts: gtengine alerts.
 An interrupted or killed paper session resumes from its last committed cycle when the same
 command runs again. The journal: gtengine journal --db PATH; the state: gtengine status.
 Any other FILE.lua is run as a script: gtengine run FILE.lua [ARGS...] (ARGS in `arg`).
@@ -32,7 +38,7 @@ function M.is_workflow(name)
 end
 
 local SPEC = { symbols = "string", capital = "number", strategy = "string", mode = "string", db = "string",
-  speed = "number", quiet = "flag", json = "flag", report = "string", no_save = "flag" }
+  speed = "number", quiet = "flag", json = "flag", report = "string", no_save = "flag", log = "string" }
 
 function M.main(args)
   local name = args[2]
@@ -48,6 +54,7 @@ function M.main(args)
   over.db = require("gt.config").db_path(o.db)
   if o.speed then over.feed = { speed = o.speed } end
   if o.report then over.report = o.report end
+  if o.log then over.monitor = { log = o.log } end
   local workflow = require "gt.workflow"
   local ok, wf = pcall(workflow.load, name, over)
   if not ok then io.stderr:write("gtengine run: ", tostring(wf), "\n"); return 2 end
@@ -58,7 +65,20 @@ function M.main(args)
   end
   local orch = require "gt.orchestrator"
   local quiet = o.quiet or o.json
-  local summary, err = orch.run(wf, { quiet = quiet, save = not o.no_save })
+  local summary, err
+  if wf.mode == "optimize" then
+    summary, err = orch.run(wf, { quiet = quiet, save = not o.no_save })
+  else
+    -- paper and backtest sessions run with the monitor: the view or progress lines (not with
+    -- --quiet, --json or monitor.progress = false), the log, alerts and the webhook
+    local sess
+    sess, err = orch.new(wf, { quiet = quiet, save = not o.no_save })
+    if sess then
+      local mon = require("gt.monitor").attach(sess)
+      summary, err = sess:run()
+      if summary then mon:finish(summary) end
+    end
+  end
   if not summary then io.stderr:write("gtengine run: ", tostring(err), "\n"); return 1 end
   if o.json then
     io.write(require("gt.json").encode(summary), "\n")
