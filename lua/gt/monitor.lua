@@ -327,26 +327,30 @@ function Monitor:_on_alert(ev)
     self.out:write(("alert %s %s: %s%s\n"):format(level, component, message,
       a.detail and (" (" .. a.detail .. ")") or a.value and (" (" .. tostring(a.value) .. ")") or ""))
   end
-  if self.cfg.webhook and not (ev == self._own and self._no_webhook) then self:_webhook(a) end
+  a.webhook = self.cfg.webhook and not (ev == self._own and self._no_webhook) or nil
 end
 
--- Alert rows go to the database between cycles (after the journal's commit).
+-- Alerts go to the database and the webhook between cycles (after the journal's commit), so
+-- the webhook's copy carries the row's id.
 function Monitor:_store_alerts()
   if #self.pending_rows == 0 then return end
   local rows = self.pending_rows
   self.pending_rows = {}
-  if self.opts.alerts_db == false or not self.sess.wf or not self.sess.wf.db then return end
-  if not self.sess.session_id and self.opts.alerts_db ~= true then return end
-  if not self.adb and not self.adb_failed then
-    local A, err = require("gt.alerts").open(self.sess.wf.db)
+  local wf = self.sess.wf
+  local to_db = self.opts.alerts_db ~= false and wf and wf.db
+    and (self.sess.session_id or self.opts.alerts_db == true)
+  if to_db and not self.adb and not self.adb_failed then
+    local A, err = require("gt.alerts").open(wf.db)
     if not A then self.adb_failed = err else self.adb = A end
   end
-  if not self.adb then return end
   for _, a in ipairs(rows) do
-    local id = self.adb:add { session = self.sess.session_id, ts = math.floor(a.ts), level = a.level,
-      component = a.component, message = a.message,
-      detail = (a.detail or a.value) and { detail = a.detail, value = a.value, cycle = a.cycle } or nil }
-    a.id = id
+    if to_db and self.adb then
+      local ok, id = pcall(self.adb.add, self.adb, { session = self.sess.session_id, ts = math.floor(a.ts),
+        level = a.level, component = a.component, message = a.message,
+        detail = (a.detail or a.value) and { detail = a.detail, value = a.value, cycle = a.cycle } or nil })
+      if ok then a.id = id end
+    end
+    if a.webhook then self:_webhook(a) end
   end
 end
 
@@ -772,8 +776,8 @@ function Monitor:session_end()
   if self.display == "view" and sess.state.bar >= 0 then self:_draw() end
   self:_log_health()
   self:_webhook_results()
-  self:_store_alerts()
   self:_flush_log()
+  self:_store_alerts()
 end
 
 -- A health line in the log: per-step latency (µs) and the monitor's own figures.
@@ -802,6 +806,7 @@ end
 -- its journal (resumed sessions included), closes the files; adds the figures to summary.
 function Monitor:finish(summary)
   self:_flush_log()
+  self:_store_alerts()
   if self.spool_f then
     self.spool_f:write("END\n")
     self.spool_f:close()
