@@ -690,7 +690,7 @@ function Monitor:view_text()
   add(("time    %s   bar %d/%d (%d%%)   cycle %s ms (max %s)%s"):format(st.ts and gtime.format(st.ts, false) or "-",
     st.bar + 1, sess.n, math.floor(100 * (st.bar + 1) / sess.n),
     cyc and ("%.2f"):format((cyc.last or 0) / 1000) or "-", cyc and ("%.2f"):format(cyc.max / 1000) or "-",
-    self.bar_gap_us and ("   data age %.1f s"):format(self.bar_gap_us / 1e6) or ""))
+    self.bar_gap_us and ("   bar gap %.1f s"):format(self.bar_gap_us / 1e6) or ""))
   local today = self.day_equity and (eq - self.day_equity) or 0
   local dd = self.peak and (eq / self.peak - 1) * 100 or 0
   add(("equity  %s   PnL today %s (%s)   total %s (%s)   drawdown %s"):format(money(eq),

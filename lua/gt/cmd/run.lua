@@ -15,7 +15,8 @@ Options override the workflow's settings:
   [--mode MODE]         backtest | paper
   [--db PATH]           the session's database: journal, state, orders, fills, equity
                         (default $GT_DB, else gt.db)
-  [--speed N]           replay N times faster than real time (default 0: as fast as possible)
+  [--speed N]           replay N (or Nx) times faster than real time (default 0: as fast
+                        as possible)
   [--report FILE]       an HTML report of the session: stats, equity and drawdown charts
                         (a paper session's from its journal, resumed ones whole, with the
                         timeline of orders, fills, refusals, breaker and regime changes,
@@ -38,7 +39,7 @@ function M.is_workflow(name)
 end
 
 local SPEC = { symbols = "string", capital = "number", strategy = "string", mode = "string", db = "string",
-  speed = "number", quiet = "flag", json = "flag", report = "string", no_save = "flag", log = "string" }
+  speed = "string", quiet = "flag", json = "flag", report = "string", no_save = "flag", log = "string" }
 
 function M.main(args)
   local name = args[2]
@@ -52,7 +53,11 @@ function M.main(args)
   over.capital, over.mode = o.capital, o.mode
   if o.strategy then over.strategy = o.strategy end
   over.db = require("gt.config").db_path(o.db)
-  if o.speed then over.feed = { speed = o.speed } end
+  if o.speed then -- 600 or 600x
+    local sp = tonumber(o.speed) or tonumber(o.speed:match("^(%d+%.?%d*)x$") or "")
+    if not sp then cli.usage(("--speed needs a number like 600 or 600x, got '%s'"):format(o.speed)) end
+    over.feed = { speed = sp }
+  end
   if o.report then over.report = o.report end
   if o.log then over.monitor = { log = o.log } end
   local workflow = require "gt.workflow"
