@@ -234,8 +234,6 @@ end
 -- events
 ---------------------------------------------------------------------------------------
 
-local FOLLOW_SET = {}
-for _, t in ipairs(M.FOLLOW) do FOLLOW_SET[t] = true end
 local SHOWN = { order = true, fill = true, risk_decision = true, breaker = true, regime = true, alert = true,
   error = true, tier_change = true, selection = true, reload = true, command = true }
 
@@ -320,7 +318,8 @@ function Monitor:_on_alert(ev)
   if ev ~= self._own and not self:_fresh(component, message) then return end
   self.alerts = self.alerts + 1
   local a = { ts = num(ev.ts) or self:_now(), level = level, component = component, message = message,
-    value = num(ev.value), detail = ev.detail ~= nil and tostring(ev.detail) or nil, cycle = self.sess.state and self.sess.state.bar }
+    value = num(ev.value), detail = ev.detail ~= nil and tostring(ev.detail) or nil,
+    cycle = self.sess.state and self.sess.state.bar }
   if #self.alert_list < 1000 then self.alert_list[#self.alert_list + 1] = a end
   self.pending_rows[#self.pending_rows + 1] = a
   if self.display == "lines" then
