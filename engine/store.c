@@ -220,6 +220,27 @@ static const char *const migrations[] = {
     "  datetime(ts / 1e6, 'unixepoch') AS time, ts,"
     "  COALESCE(value, json_extract(detail, '$.equity')) AS equity,"
     "  json_extract(detail, '$.cash') AS cash, detail FROM journal WHERE type = 'equity';",
+    /* 8 -> 9: alerts raised by a session's monitor (gt.monitor), kept until a person
+     * acknowledges or resolves them (gtengine alerts). ts, acked_ts and resolved_ts are the
+     * engine's clock (epoch microseconds UTC) for ts, the wall clock for the other two: a
+     * replayed session raises at bar time, a person answers now. UNIQUE (session, ts,
+     * component, message): a cycle replayed after a crash raises the same alert again and
+     * the INSERT OR IGNORE keeps one row. session is NULL for an alert outside a journalled
+     * session. */
+    "CREATE TABLE alerts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  session INTEGER REFERENCES sessions(id) ON DELETE CASCADE,"
+    "  ts INTEGER NOT NULL,"
+    "  level TEXT NOT NULL," /* INFO | WARNING | ERROR | CRITICAL */
+    "  component TEXT NOT NULL,"
+    "  message TEXT NOT NULL,"
+    "  detail TEXT," /* JSON of the alert's other fields, or NULL */
+    "  status TEXT NOT NULL DEFAULT 'open'," /* open | acknowledged | resolved */
+    "  acked_ts INTEGER,"
+    "  resolved_ts INTEGER,"
+    "  UNIQUE (session, ts, component, message)"
+    ");"
+    "CREATE INDEX alerts_status ON alerts(status, session);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(NMIGRATIONS == GT_STORE_SCHEMA_VERSION,

@@ -2,7 +2,8 @@
  * store.h: SQLite storage. One database file (default gt.db) holds bars keyed by
  * (symbol, timeframe, ts) and an import log; later slices (runs, orders, fills, the event
  * journal) add their tables through store.c's migration list (the journal's tables, schema 8,
- * are read and written by gt.journal through engine/db.c). Uses libsqlite3.
+ * are read and written by gt.journal through engine/db.c; the monitor's alerts, schema 9, by
+ * gt.alerts). Uses libsqlite3.
  *
  * Ownership: gt_store_open returns a handle that owns one SQLite connection; close it with
  * gt_store_close (NULL-safe). gt_store_load returns a new gt_series the caller frees;
@@ -29,7 +30,7 @@
  * is start <= ts < stop; each bound applies only when its bit is set in `bounds`. Calls
  * return a count (>= 0) or a negative GT_E* code with gt_errmsg() naming the path. */
 typedef struct gt_store gt_store;
-enum { GT_STORE_SCHEMA_VERSION = 8 }; /* the newest schema (PRAGMA user_version) known */
+enum { GT_STORE_SCHEMA_VERSION = 9 }; /* the newest schema (PRAGMA user_version) known */
 enum gt_store_bounds { GT_STORE_START = 1, GT_STORE_STOP = 2 };
 /* Opens or creates the database and migrates its schema forward. */
 int gt_store_open(const char *path, gt_store **out);

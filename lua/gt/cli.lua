@@ -217,6 +217,7 @@ M.commands = {
   { name = "journal", synopsis = "journal [--db PATH] [--session ID] [--type T,..] [--since TIME] [--limit N] [--json]", summary = "a session's journal: orders, fills, refusals, equity ... as a table or JSON lines", handler = "gt.cmd.journal" },
   { name = "halt", synopsis = "halt [--reason TEXT] [--db PATH]", summary = "the kill switch: every risk gate using this database refuses all orders until resume", handler = "gt.cmd.halt" },
   { name = "resume", synopsis = "resume [--db PATH]", summary = "clear the kill switch (only a person can)", handler = function(args) return require("gt.cmd.halt").resume(args) end },
+  { name = "alerts", synopsis = "alerts [--db PATH] [--session ID] [--all] [--ack ID] [--resolve ID] [--json]", summary = "alerts raised by sessions' monitors: open ones, acknowledge, resolve", handler = "gt.cmd.alerts" },
   { name = "strategies", synopsis = "strategies [--json]", summary = "list strategies with their parameters", handler = function(args) return require("gt.cmd.backtest").strategies(args) end },
   { name = "help", synopsis = "help [CMD]", summary = "this list, or one command's options", handler = cmd_help },
 }

@@ -49,7 +49,7 @@ M.STEPS = {
   { name = "execute", reads = { "decisions" }, writes = { "fills", "equity", "cash", "positions" },
     doc = "the broker's fills and the books marked at the close" },
   { name = "monitor", reads = { "equity", "positions" }, writes = { "breaker", "tier" },
-    doc = "equity, breaker and tier events, progress" },
+    doc = "equity, breaker and tier events (the view, log and alerts: gt.monitor)" },
 }
 local BUILTIN = {}
 for _, s in ipairs(M.STEPS) do BUILTIN[s.name] = s end
@@ -936,15 +936,6 @@ function Session:say(...)
   if not self.quiet then self.out:write(string.format(...), "\n") end
 end
 
-local function progress_line(sess)
-  local st = sess.state
-  local eq = st.equity or sess.wf.capital
-  return ("cycle %d/%d  %s  equity %s (%+.2f%%)  orders %d  refused %d  fills %d%s"):format(
-    st.bar + 1, sess.n, gtime.format(st.ts, false):gsub("T00:00:00Z", ""), fmt.num(eq, 2),
-    (eq / sess.wf.capital - 1) * 100, sess.counts.orders, sess.counts.refused, sess.counts.fills,
-    st.breaker and st.breaker ~= "ACTIVE" and ("  breaker " .. st.breaker) or "")
-end
-
 function Session:_open_journal()
   local wf = self.wf
   if not wf.journal.enabled or self.opts.journal == false then return true end
@@ -1084,8 +1075,6 @@ function Session:run()
   -- pacing counts from the first bar this process runs (a resumed session does not wait
   -- for the bars it already traded)
   local ts0 = tonumber(self.series[1].ts[state.bar + 1])
-  local progress = wf.monitor.progress and not self.quiet
-  local every = math.max(1, math.floor(self.n / 10))
   -- opts.profile: a function returning seconds (or true for os.clock): time per step
   local step_time = self.opts.profile and {} or nil
   local clock = type(self.opts.profile) == "function" and self.opts.profile or os.clock
@@ -1110,7 +1099,6 @@ function Session:run()
       self:_commit()
       self.cycles = self.cycles + 1
       if mono then self:_time("cycle", mono:now() - c0) end
-      if progress and (i % every == 0 or i == self.n - 1) then self.out:write(progress_line(self), "\n") end
       if self.opts.after_cycle then self.opts.after_cycle(self) end
       self:_run_hooks("cycle_end")
       if wall then -- paced replay: bar time advances `speed` times faster than the wall clock
@@ -1156,12 +1144,15 @@ function Session:run()
   self.step_time = step_time
   self:_run_hooks("session_end")
   local summary = self:summary()
-  if not self.interrupted and (wf.mode == "backtest" or wf.report) then
+  -- monitor: a paper session's report is written by gt.monitor from the journal (resumed
+  -- sessions too), so it is not built here from this process's bars
+  local own_report = wf.report and not self.report_by_monitor
+  if not self.interrupted and (wf.mode == "backtest" or own_report) then
     local res, why = self:result()
     if res then
       summary.sharpe, summary.max_drawdown_pct = res.stats.sharpe, res.stats.max_drawdown_pct
       summary.stats = res.stats
-      if wf.report then
+      if own_report then
         local okr, rerr = res:report(wf.report)
         if okr then summary.report = wf.report else summary.report_error = rerr end
       end
@@ -1170,7 +1161,7 @@ function Session:run()
         if id then summary.run_id = id else summary.save_error = serr end
       end
       self.res = res
-    elseif wf.report then
+    elseif own_report then
       summary.report_error = why
     end
   end
@@ -1214,6 +1205,17 @@ function M.format_summary(sm)
   if sm.report then add("report", sm.report) end
   if sm.report_error then add("no report", sm.report_error) end
   if sm.bus_errors and sm.bus_errors > 0 then add("subscriber errors", tostring(sm.bus_errors)) end
+  -- monitor: its alerts, log and webhook (gt.monitor's finish)
+  local mon = sm.monitor
+  if mon then
+    if mon.alerts > 0 or mon.suppressed > 0 then
+      add("alerts", ("%d raised, %d repeats held back%s"):format(mon.alerts, mon.suppressed,
+        sm.session and (" (gtengine alerts --db " .. sm.db .. ")") or ""))
+    end
+    if mon.log then add("log", ("%s, %d lines%s"):format(mon.log, mon.log_lines,
+      mon.log_errors > 0 and (", " .. mon.log_errors .. " not written") or "")) end
+    if mon.webhook_queued > 0 then add("webhook", ("%d alerts queued for delivery"):format(mon.webhook_queued)) end
+  end
   local out = table.concat(lines, "\n") .. "\n"
   if #sm.positions > 0 then
     out = out .. "\npositions:\n" .. fmt.table(sm.positions, {

@@ -9,6 +9,8 @@
 -- table (#stats-table), price chart (#price-chart: close with entry/exit markers at the fill
 -- bars and prices), equity against buy-and-hold (#equity-chart), drawdown (#drawdown-chart)
 -- and the trades table (#trades-table; over 500 trades shows the first and last 250).
+-- A session's report (gt.monitor.report) sets trades = false and a timeline of its events
+-- (#timeline-chart, #timeline-table) in place of the trades table.
 --
 -- Charts put bars at equal x steps (bar index, like trading charts: weekends leave no gaps);
 -- date ticks are placed at the first bar on or after a calendar boundary. Each series is
@@ -698,6 +700,9 @@ padding:7px 10px;border-bottom:1px solid #e1e6eb;white-space:nowrap}
 .note{color:#7b8794;font-size:12px;margin:0 0 8px}
 .empty{text-align:center;color:#9aa5b1}
 footer{color:#9aa5b1;font-size:12px;text-align:center}
+.tl-order{fill:#2563eb}.tl-fill{fill:#16a34a}.tl-refusal{fill:#d97706}.tl-breaker{fill:#dc2626}
+.tl-regime{fill:#7c3aed}.tl-alert{fill:#be123c}.tl-reload{fill:#0891b2}.tl-tier_change{fill:#334155}
+.trades td.tl-text{text-align:left;white-space:normal}
 @media print{body{background:#fff}section{break-inside:avoid;border-color:#ccc}.scroll{max-height:none}}
 ]]
 
@@ -760,6 +765,72 @@ local function risk_section(buf, ctx, result)
         t.strategy_allowed == false and "; this strategy is not among the tier's" or "")
   end
   buf[#buf + 1] = "</section>"
+end
+
+-- The event timeline of a session (result.timeline: {ts =, kind =, symbol =, text =}, in
+-- order): one lane per kind of marks at the events' bars (#timeline-chart), and a table
+-- (#timeline-table; over MAX_TIMELINE_ROWS, the first and last halves).
+M.TIMELINE_KINDS = { "order", "fill", "refusal", "breaker", "regime", "alert", "reload", "tier_change" }
+M.MAX_TIMELINE_ROWS = 1000
+local function timeline_section(buf, ctx, events)
+  local lanes, present = {}, {}
+  for _, e in ipairs(events) do present[e.kind] = true end
+  for _, k in ipairs(M.TIMELINE_KINDS) do if present[k] then lanes[#lanes + 1] = k end end
+  for _, e in ipairs(events) do
+    local known = false
+    for _, k in ipairs(lanes) do if k == e.kind then known = true end end
+    if not known then lanes[#lanes + 1] = e.kind; present[e.kind] = true end
+  end
+  local counts = {}
+  for _, e in ipairs(events) do counts[e.kind] = (counts[e.kind] or 0) + 1 end
+  local parts = {}
+  for _, k in ipairs(lanes) do parts[#parts + 1] = ("%s %s"):format(fmt.num(counts[k]), k) end
+  buf[#buf + 1] = ('<section id="timeline"><div class="head"><h2>Timeline</h2><div class="legend">%s</div></div>')
+    :format(esc(#parts > 0 and table.concat(parts, " · ") or "no events"))
+  local LANE = 18
+  local H = PAD.top + math.max(1, #lanes) * LANE + PAD.bottom
+  local fr = frame(ctx, H, 0, 1)
+  svg_open(buf, "timeline-chart", H, "Session events over time", "one lane per kind of event, a mark at each event's bar")
+  axes(buf, ctx, { x = fr.x, y = function() return PAD.top end, ph = H - PAD.top - PAD.bottom }, {}, tostring)
+  local lane_of = {}
+  for i, k in ipairs(lanes) do
+    lane_of[k] = i
+    buf[#buf + 1] = ('<text x="%d" y="%s" text-anchor="end">%s</text>'):format(PAD.left - 8,
+      f1(PAD.top + (i - 0.5) * LANE + 4), esc(k))
+  end
+  local marks, seen = {}, {}
+  for _, e in ipairs(events) do
+    local i = ctx.n > 0 and lower_bound(ctx.ts, ctx.n, e.ts) or 0
+    if i >= ctx.n then i = ctx.n - 1 end
+    local x = math.floor(fr.x(math.max(i, 0)) + 0.5)
+    local key = e.kind .. ":" .. x
+    if not seen[key] then -- one mark per lane and pixel column
+      seen[key] = true
+      marks[#marks + 1] = ('<rect class="tl-%s" x="%d" y="%s" width="3" height="%d"><title>%s</title></rect>'):format(
+        esc(e.kind), x - 1, f1(PAD.top + (lane_of[e.kind] - 1) * LANE + 3), LANE - 6,
+        esc(when(e.ts) .. " " .. tostring(e.text or e.kind)))
+    end
+  end
+  buf[#buf + 1] = '<g class="tl-marks">' .. table.concat(marks) .. "</g></svg>"
+  local m, half = #events, M.MAX_TIMELINE_ROWS / 2
+  if m > M.MAX_TIMELINE_ROWS then
+    buf[#buf + 1] = ('<p class="note">%s events: showing the first %d and the last %d.</p>'):format(fmt.num(m), half, half)
+  end
+  buf[#buf + 1] = '<div class="scroll"><table id="timeline-table" class="trades"><thead><tr>'
+    .. '<th>#</th><th>Time</th><th>Kind</th><th>Symbol</th><th>Event</th></tr></thead><tbody>'
+  if m == 0 then buf[#buf + 1] = '<tr><td colspan="5" class="empty">no events</td></tr>' end
+  for k = 1, m do
+    if m > M.MAX_TIMELINE_ROWS and k == half + 1 then
+      buf[#buf + 1] = ('<tr class="gap"><td colspan="5">&#8943; %s events not shown &#8943;</td></tr>'):format(
+        fmt.num(m - M.MAX_TIMELINE_ROWS))
+    end
+    if m <= M.MAX_TIMELINE_ROWS or k <= half or k > m - half then
+      local e = events[k]
+      buf[#buf + 1] = ('<tr class="tl-row-%s"><td>%d</td><td>%s</td><td>%s</td><td>%s</td><td class="tl-text">%s</td></tr>')
+        :format(esc(e.kind), k, esc(when(e.ts)), esc(e.kind), esc(e.symbol or ""), esc(e.text or ""))
+    end
+  end
+  buf[#buf + 1] = "</tbody></table></div></section>"
 end
 
 local function normalize_trades(result)
@@ -826,7 +897,7 @@ function M.html(result)
   local n = result.n
   if type(n) ~= "number" or n < 0 or n % 1 ~= 0 then error("report.html: result.n must be a bar count", 2) end
   local ctx = series_context(result)
-  ctx.trades = normalize_trades(result)
+  ctx.trades = result.trades == false and {} or normalize_trades(result)
   ctx.xticks = {}
   if n > 1 then
     local fr = frame(ctx, 100, 0, 1)
@@ -916,12 +987,17 @@ function M.html(result)
 
   if type(result.risk) == "table" then risk_section(buf, ctx, result) end
 
-  buf[#buf + 1] = ('<section><div class="head"><h2>Trades</h2><div class="legend">%s %s</div></div>'):format(
-    fmt.num(#ctx.trades), #ctx.trades == 1 and "trade" or "trades")
-  trades_table(buf, ctx)
-  buf[#buf + 1] = "</section>"
+  if type(result.timeline) == "table" then timeline_section(buf, ctx, result.timeline) end
 
-  buf[#buf + 1] = "<footer>gtengine backtest report</footer></main></body></html>\n"
+  if result.trades ~= false then -- false: a session's report, whose events are the timeline
+    buf[#buf + 1] = ('<section><div class="head"><h2>Trades</h2><div class="legend">%s %s</div></div>'):format(
+      fmt.num(#ctx.trades), #ctx.trades == 1 and "trade" or "trades")
+    trades_table(buf, ctx)
+    buf[#buf + 1] = "</section>"
+  end
+
+  buf[#buf + 1] = ("<footer>gtengine %s report</footer></main></body></html>\n"):format(
+    result.kind == "session" and "session" or "backtest")
   return table.concat(buf, "\n")
 end
 

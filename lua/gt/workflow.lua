@@ -56,7 +56,8 @@ M.DEFAULTS = {
   sizing = { method = "fixed", max_position = 0.2 }, -- gt.sizing parameters
   risk = "paper",             -- a gt.risk preset, a table of limits, or false
   tiers = false,              -- true (or a gt.portfolio config): tier rules on
-  monitor = { progress = true },
+  monitor = { progress = true }, -- gt.monitor: progress, log, log_max_bytes, log_keep, webhook,
+                                 -- dedupe, error_rate, error_window, cycle_ms, stale_after
   journal = { enabled = true, batch = 1000 },
   report = nil,               -- an HTML report path at the end
   steps = nil,                -- nil: the default cycle; else a list (see gt.orchestrator)
@@ -146,7 +147,8 @@ local SUB = {
   broker = { kind = true, commission = true, slippage = true, fill = true, fractional = true, short = true },
   selection = { fallback = true, min_confidence = true, model = true, every = true },
   regime = { method = true },
-  monitor = { progress = true },
+  monitor = { progress = true, log = true, log_max_bytes = true, log_keep = true, webhook = true, dedupe = true,
+    error_rate = true, error_window = true, cycle_ms = true, stale_after = true },
   journal = { enabled = true, batch = true },
   optimize = { strategy = true, grid = true, objective = true, walkforward = true, random = true, jobs = true },
 }
@@ -278,7 +280,7 @@ function M.validate(wf, where)
   if wf.tiers ~= false and wf.tiers ~= true then
     via("tiers", require("gt.portfolio").tier, wf.capital, { config = wf.tiers })
   end
-  if type(wf.monitor.progress) ~= "boolean" then fail(where, "monitor.progress", "expected true or false") end
+  require("gt.monitor").check(wf.monitor, where)
   want_bool(where, "journal.enabled", wf.journal.enabled)
   want_number(where, "journal.batch", wf.journal.batch, 1, 1e7, true)
   if wf.report ~= nil then want_string(where, "report", wf.report) end

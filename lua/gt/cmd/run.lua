@@ -15,11 +15,18 @@ Options override the workflow's settings:
   [--mode MODE]         backtest | paper
   [--db PATH]           the session's database: journal, state, orders, fills, equity
                         (default $GT_DB, else gt.db)
-  [--speed N]           replay N times faster than real time: 60 or 60x (default 0: as fast as possible)
-  [--report FILE]       an HTML report of the session (stats, equity, drawdown, trades)
+  [--speed N]           replay N (or Nx) times faster than real time (default 0: as fast
+                        as possible)
+  [--report FILE]       an HTML report of the session: stats, equity and drawdown charts
+                        (a paper session's from its journal, resumed ones whole, with the
+                        timeline of orders, fills, refusals, breaker and regime changes,
+                        alerts; a backtest's with its trades)
+  [--log FILE]          the monitor's JSON-lines log (workflow: monitor = { log = ... })
   [--no-save]           backtest mode: do not save the run in the database
-  [--quiet]             no progress lines, only the summary
+  [--quiet]             no status view or progress lines, only the summary
   [--json]              the summary as JSON
+On a terminal the monitor shows a status view redrawn in place; otherwise a progress line
+every tenth of the session and a line per alert. Alerts: gtengine alerts.
 An interrupted or killed paper session resumes from its last committed cycle when the same
 command runs again. The journal: gtengine journal --db PATH; the state: gtengine status.
 Any other FILE.lua is run as a script: gtengine run FILE.lua [ARGS...] (ARGS in `arg`).
@@ -32,7 +39,7 @@ function M.is_workflow(name)
 end
 
 local SPEC = { symbols = "string", capital = "number", strategy = "string", mode = "string", db = "string",
-  speed = "string", quiet = "flag", json = "flag", report = "string", no_save = "flag" }
+  speed = "string", quiet = "flag", json = "flag", report = "string", no_save = "flag", log = "string" }
 
 function M.main(args)
   local name = args[2]
@@ -46,12 +53,13 @@ function M.main(args)
   over.capital, over.mode = o.capital, o.mode
   if o.strategy then over.strategy = o.strategy end
   over.db = require("gt.config").db_path(o.db)
-  if o.speed then
-    local x = tonumber((o.speed:gsub("x$", "")))
-    if not x or x < 0 then cli.usage(("--speed is a factor like 60 or 60x (0: as fast as possible), got '%s'"):format(o.speed)) end
-    over.feed = { speed = x }
+  if o.speed then -- 600 or 600x
+    local sp = tonumber(o.speed) or tonumber(o.speed:match("^(%d+%.?%d*)x$") or "")
+    if not sp then cli.usage(("--speed needs a number like 600 or 600x, got '%s'"):format(o.speed)) end
+    over.feed = { speed = sp }
   end
   if o.report then over.report = o.report end
+  if o.log then over.monitor = { log = o.log } end
   local workflow = require "gt.workflow"
   local ok, wf = pcall(workflow.load, name, over)
   if not ok then io.stderr:write("gtengine run: ", tostring(wf), "\n"); return 2 end
@@ -62,7 +70,20 @@ function M.main(args)
   end
   local orch = require "gt.orchestrator"
   local quiet = o.quiet or o.json
-  local summary, err = orch.run(wf, { quiet = quiet, save = not o.no_save })
+  local summary, err
+  if wf.mode == "optimize" then
+    summary, err = orch.run(wf, { quiet = quiet, save = not o.no_save })
+  else
+    -- paper and backtest sessions run with the monitor: the view or progress lines (not with
+    -- --quiet, --json or monitor.progress = false), the log, alerts and the webhook
+    local sess
+    sess, err = orch.new(wf, { quiet = quiet, save = not o.no_save })
+    if sess then
+      local mon = require("gt.monitor").attach(sess)
+      summary, err = sess:run()
+      if summary then mon:finish(summary) end
+    end
+  end
   if not summary then io.stderr:write("gtengine run: ", tostring(err), "\n"); return 1 end
   if o.json then
     io.write(require("gt.json").encode(summary), "\n")
