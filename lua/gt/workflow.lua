@@ -58,13 +58,16 @@ M.DEFAULTS = {
   tiers = false,              -- true (or a gt.portfolio config): tier rules on
   monitor = { progress = true },
   journal = { enabled = true, batch = 1000 },
+  reload = { enabled = true, every = 1 }, -- paper: strategy and workflow files hot-reloaded (gt.reload),
+                              -- checked at most every `every` seconds of the engine's clock
+                              -- (never in mode backtest: its result must be reproducible)
   report = nil,               -- an HTML report path at the end
   steps = nil,                -- nil: the default cycle; else a list (see gt.orchestrator)
   optimize = nil,             -- mode optimize: { strategy =, grid =, objective =, walkforward = }
 }
 
 local BY_MODE = {
-  backtest = { capital = 10000, journal = { enabled = false, batch = 1000 },
+  backtest = { capital = 10000, journal = { enabled = false, batch = 1000 }, reload = { enabled = false },
     broker = { fill = "next_open" }, risk = false, feed = { warmup = 0 } },
 }
 
@@ -147,6 +150,7 @@ local SUB = {
   regime = { method = true },
   monitor = { progress = true },
   journal = { enabled = true, batch = true },
+  reload = { enabled = true, every = true },
   optimize = { strategy = true, grid = true, objective = true, walkforward = true, random = true, jobs = true },
 }
 
@@ -267,6 +271,8 @@ function M.validate(wf, where)
   if type(wf.monitor.progress) ~= "boolean" then fail(where, "monitor.progress", "expected true or false") end
   want_bool(where, "journal.enabled", wf.journal.enabled)
   want_number(where, "journal.batch", wf.journal.batch, 1, 1e7, true)
+  want_bool(where, "reload.enabled", wf.reload.enabled)
+  want_number(where, "reload.every", wf.reload.every, 0, 86400)
   if wf.report ~= nil then want_string(where, "report", wf.report) end
   if wf.steps ~= nil then require("gt.orchestrator").check_steps(wf.steps, where) end
   if wf.mode == "optimize" then

@@ -21,7 +21,9 @@ Options override the workflow's settings:
   [--quiet]             no progress lines, only the summary
   [--json]              the summary as JSON
 An interrupted or killed paper session resumes from its last committed cycle when the same
-command runs again. The journal: gtengine journal --db PATH; the state: gtengine status.
+command runs again. A paper session reloads a strategy file or the workflow file edited
+while it runs, between two cycles, once the new version passes its checks (reload = {
+enabled = false } in the workflow turns that off); gtengine journal --type reload,alert. The journal: gtengine journal --db PATH; the state: gtengine status.
 Any other FILE.lua is run as a script: gtengine run FILE.lua [ARGS...] (ARGS in `arg`).
 ]]
 
@@ -58,7 +60,18 @@ function M.main(args)
   end
   local orch = require "gt.orchestrator"
   local quiet = o.quiet or o.json
-  local summary, err = orch.run(wf, { quiet = quiet, save = not o.no_save })
+  local summary, err
+  if wf.mode == "optimize" then
+    summary, err = orch.run(wf, { quiet = quiet, save = not o.no_save })
+  else
+    local sess
+    sess, err = orch.new(wf, { quiet = quiet, save = not o.no_save })
+    if sess then
+      -- paper sessions reload edited strategy and workflow files between cycles (gt.reload)
+      if wf.reload.enabled and wf.mode ~= "backtest" then require("gt.reload").attach(sess, { overrides = over }) end
+      summary, err = sess:run()
+    end
+  end
   if not summary then io.stderr:write("gtengine run: ", tostring(err), "\n"); return 1 end
   if o.json then
     io.write(require("gt.json").encode(summary), "\n")
