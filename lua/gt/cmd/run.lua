@@ -21,9 +21,11 @@ Options override the workflow's settings:
   [--quiet]             no progress lines, only the summary
   [--json]              the summary as JSON
 An interrupted or killed paper session resumes from its last committed cycle when the same
-command runs again. A paper session reloads a strategy file or the workflow file edited
-while it runs, between two cycles, once the new version passes its checks (reload = {
-enabled = false } in the workflow turns that off); gtengine journal --type reload,alert. The journal: gtengine journal --db PATH; the state: gtengine status.
+command runs again. The journal: gtengine journal --db PATH; the state: gtengine status.
+A paper session reloads a strategy file or the workflow file edited while it runs, between
+two cycles, once the new version passes its checks; a rejected edit is an alert naming the
+file and line (gtengine journal --type reload,alert). reload = { enabled = false } in the
+workflow turns that off.
 Any other FILE.lua is run as a script: gtengine run FILE.lua [ARGS...] (ARGS in `arg`).
 ]]
 
