@@ -379,9 +379,11 @@ function M.diff_workflow(sess, wf2)
   return refused, limits, removed
 end
 
--- A symbol no longer decided for: every strategy's entry targets flat from now on.
-local function retire(sess, e)
-  local zeros = require("gt.series").array(sess.n, 0)
+-- A symbol no longer decided for: every strategy's entry targets flat from now on (at any
+-- bar: a table, not an array sized to the series, which a polled feed grows).
+local FLAT = setmetatable({}, { __index = function() return 0 end, __newindex = function() end })
+local function retire(_, e)
+  local zeros = FLAT
   for name, st in pairs(e.strat) do
     e.strat[name] = { name = name, p = st.p, from = 0, last = st.last, state = st.state, targets = zeros }
   end
