@@ -246,3 +246,21 @@ int gt_file_stat(const char *path, int64_t *size, int32_t *type)
     }
     return GT_OK;
 }
+
+int gt_file_mtime(const char *path, int64_t *size, int64_t *mtime_ns)
+{
+    if (!path || !size || !mtime_ns)
+        return gt_seterr(GT_EINVAL, "fsio: gt_file_mtime needs a path and outputs");
+    *size = -1;
+    *mtime_ns = 0;
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        int e = errno;
+        return e == ENOENT || e == ENOTDIR ? GT_OK : gt_seterr(GT_EIO, "%s: %s", path, strerror(e));
+    }
+    if (S_ISREG(st.st_mode)) {
+        *size = (int64_t)st.st_size;
+        *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + (int64_t)st.st_mtim.tv_nsec;
+    }
+    return GT_OK;
+}

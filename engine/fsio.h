@@ -31,6 +31,10 @@ int gt_file_write_atomic(const char *path, const char *buf, int64_t len);
  * -1). A missing path is GT_FILE_NONE, not an error. */
 enum gt_file_type { GT_FILE_NONE = 0, GT_FILE_REGULAR = 1, GT_FILE_DIR = 2, GT_FILE_OTHER = 3 };
 int gt_file_stat(const char *path, int64_t *size, int32_t *type);
+/* What a watcher compares between polls (gt.reload): a regular file's *size and its
+ * modification time in nanoseconds since the epoch. A missing path, or one that is not a
+ * regular file, is GT_OK with *size = -1 and *mtime_ns = 0. One stat(2), no open. */
+int gt_file_mtime(const char *path, int64_t *size, int64_t *mtime_ns);
 /* ---- end ffi ---- */
 
 

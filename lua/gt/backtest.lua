@@ -947,9 +947,10 @@ function M.check_lookahead(strategy, data, opts)
       local ind = make_views(full_ind, n, limit, "ind")
       -- from the first bar the run decides at: every indicator defined, past the lookback
       local lookback, bad = math.max(strategy.lookback or 1, warmup(full_ind, n)), nil
+      local state = {}
       for i = lookback, n - 1 do
         limit[0] = i
-        local ok, err = pcall(strategy.rule, d, ind, i, p)
+        local ok, err = pcall(strategy.rule, d, ind, i, p, state)
         if not ok then
           local msg = tostring(err)
           bad = { bar = i, what = msg:match("look%-ahead: (%S+%[%-?%d+%])") or "rule", detail = msg }

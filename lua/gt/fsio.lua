@@ -5,6 +5,8 @@
 --   assert(fsio.write("out/r.html", html))
 --   local w = assert(fsio.open("x.csv")); w:write("a", "b"); assert(w:commit())  -- or w:abort()
 --   fsio.stat(path) -> "none" | "file" | "dir" | "other", size (files only)
+--   fsio.mtime(path) -> size, mtime_ns of a regular file (nil when there is none); one
+--                       stat(2), no allocation: what a watcher polls (gt.reload)
 local ffi = require "ffi"
 local gtffi = require "gt.ffi"
 local C = gtffi.C
@@ -83,6 +85,15 @@ function M.stat(path)
   local rc = C.gt_file_stat(path, size, kind)
   if rc < 0 then return nil, gtffi.errmsg(rc) end
   return TYPES[kind[0]], size[0] >= 0 and tonumber(size[0]) or nil
+end
+
+local msize, mns = ffi.new("int64_t[1]"), ffi.new("int64_t[1]")
+function M.mtime(path)
+  if type(path) ~= "string" then error("gt.fsio.mtime: path must be a string", 2) end
+  local rc = C.gt_file_mtime(path, msize, mns)
+  if rc < 0 then return nil, gtffi.errmsg(rc) end
+  if msize[0] < 0 then return nil end
+  return tonumber(msize[0]), tonumber(mns[0])
 end
 
 return M

@@ -190,7 +190,8 @@ local function prepare_strategy(sess, name, j)
   local ind = strategy.indicators and strategy.indicators(s, p) or {}
   local w = bt.warmup(ind, s.n)
   if strategy.warmup then w = math.max(w, strategy.warmup(p)) end
-  local e = { name = name, p = p, from = math.max(w, strategy.lookback or 1), last = 0 }
+  -- last: the stance; state: the rule's own table (its 5th argument), saved with each cycle
+  local e = { name = name, p = p, from = math.max(w, strategy.lookback or 1), last = 0, state = {} }
   if strategy.rule then
     e.rule = strategy.rule
     e.ind = bt.views.make(ind, s.n, sess.limit, "ind")
@@ -204,6 +205,7 @@ local function prepare_strategy(sess, name, j)
   e.keep = ind
   return e
 end
+M.prepare_strategy = prepare_strategy -- gt.reload rebuilds a reloaded strategy's entries
 
 local function fnv(str)
   local h = 2166136261
@@ -487,7 +489,7 @@ local function decide(e, st, i)
   if i < st.from then return nil end
   local t, sl, tp
   if st.rule then
-    t, sl, tp = st.rule(e.data, st.ind, i, st.p)
+    t, sl, tp = st.rule(e.data, st.ind, i, st.p, st.state)
     if t ~= nil then
       check_target = check_target or require("gt.strategy").check_target
       check_target(st.name, i, t, sl, tp)
@@ -790,10 +792,11 @@ function Session:_state_record()
   local per = {} -- by symbol: the selection and each strategy's last stance
   for j = 1, self.k do
     local e = self.sym[j]
-    local last = {}
-    for name, s in pairs(e.strat) do last[name] = s.last end
+    local last, sstate = {}, {}
+    for name, s in pairs(e.strat) do last[name], sstate[name] = s.last, s.state end
     per[st.symbols[j]] = { selected = e.selected, confidence = e.confidence == e.confidence and e.confidence or nil,
-      next_select = e.next_select, acted_selected = e.acted_selected, acted = e.acted, last = last }
+      next_select = e.next_select, acted_selected = e.acted_selected, acted = e.acted, last = last,
+      state = sstate }
   end
   local regimes = {}
   for j = 1, self.k do regimes[#regimes + 1] = st.symbols[j] .. "=" .. tostring(st.regime[j] or "-") end
@@ -802,8 +805,8 @@ function Session:_state_record()
   return { ts = st.ts, cash = st.cash, equity = st.equity, positions = positions,
     breaker = st.breaker or "ACTIVE", tier = st.tier, regime = table.concat(regimes, " "),
     strategy = table.concat(strategies, " "), books = pack_books(self),
-    lua_state = { cycle = st.bar + self.cycle_offset, symbols = per, tier = self.tier, breaker = st.breaker, counts = self.counts,
-      open = self:_open_list() } }
+    lua_state = { cycle = st.bar + self.cycle_offset, symbols = per, tier = self.tier, breaker = st.breaker,
+      counts = self.counts, open = self:_open_list(), ext = self.ext } }
 end
 
 function Session:_open_list()
@@ -853,7 +856,10 @@ function Session:_resume(saved)
       sel.next_select, sel.acted_selected
     st.selected[j], st.confidence[j] = sel.selected, sel.confidence or NAN
     e.acted = sel.acted
-    for name, s in pairs(e.strat) do s.last = (sel.last and sel.last[name]) or 0 end
+    for name, s in pairs(e.strat) do
+      s.last = (sel.last and sel.last[name]) or 0
+      s.state = (sel.state and type(sel.state[name]) == "table") and sel.state[name] or {}
+    end
     st.close[j] = self.series[j].close[upto]
     local pos = ffi.new("gt_position")
     C.gt_bt_position(self.bt, j - 1, pos)
@@ -870,6 +876,7 @@ function Session:_resume(saved)
   self.fill_cursor = tonumber(C.gt_bt_fills(self.bt, fp))
   st.cash, st.equity = C.gt_bt_cash(self.bt), C.gt_bt_equity_now(self.bt)
   self.resumed_at = upto
+  self.resumed_ext = ls.ext -- what the slices that steer a session saved in self.ext (gt.reload)
   return true
 end
 
@@ -878,11 +885,16 @@ end
 ---------------------------------------------------------------------------------------
 
 -- Hooks for the slices that watch or steer a session (monitor, reload, attach): "cycle_end"
--- runs after each committed cycle, "session_end" once at the end; fn(session). A hook that
--- raises is reported as an error event and the session goes on.
-local HOOKS = { cycle_end = true, session_end = true }
+-- runs after each committed cycle, "session_end" once at the end, "session_start" once before
+-- the first cycle this process runs (after a resume: at the restored cycle's boundary);
+-- fn(session). A hook that raises is reported as an error event and the session goes on.
+-- A slice keeps what must survive a restart in session.ext[its name] (plain data, saved with
+-- each cycle); a resumed session finds it in session.resumed_ext.
+local HOOKS = { cycle_end = true, session_end = true, session_start = true }
 function Session:hook(name, fn)
-  if not HOOKS[name] then error(("gt.orchestrator: no hook '%s' (cycle_end, session_end)"):format(tostring(name)), 2) end
+  if not HOOKS[name] then
+    error(("gt.orchestrator: no hook '%s' (cycle_end, session_end, session_start)"):format(tostring(name)), 2)
+  end
   if type(fn) ~= "function" then error("gt.orchestrator: a hook is a function(session)", 2) end
   self.hooks = self.hooks or {}
   local list = self.hooks[name] or {}
@@ -1070,6 +1082,7 @@ function Session:run()
       self.journal and (", journal " .. wf.db) or "")
     self.bus:publish { type = "session", ts = tonumber(self.series[1].ts[0]), status = "started", reason = wf.name }
   end
+  self:_run_hooks("session_start")
   local steps, state = self.steps, self.state
   local t_wall0 = wall and wall:now()
   -- pacing counts from the first bar this process runs (a resumed session does not wait

@@ -135,9 +135,19 @@ end
 
 -- Loads a user file in its own environment where reading or writing an undeclared
 -- global is an error (a typo in a strategy must not silently read nil); `gt` is there as
--- in a script or the REPL, without a require. Source only.
-function M.load_strict(path)
-  local chunk, err = M.loadfile_source(path)
+-- in a script or the REPL, without a require. Source only. text: the file's content when
+-- the caller has read it already (gt.reload hashes what it compiles); messages still name
+-- path and line.
+function M.load_strict(path, text)
+  local chunk, err
+  if text ~= nil then
+    if text:gsub("^#[^\n]*\n?", "", 1):sub(1, 1) == "\27" then
+      return nil, ("%s: is precompiled bytecode; gtengine loads Lua source only"):format(path)
+    end
+    chunk, err = raw_load(text, "@" .. path, "t")
+  else
+    chunk, err = M.loadfile_source(path)
+  end
   if not chunk then return nil, err end
   local env = setmetatable({ gt = require "gt" }, {
     __index = function(_, k)

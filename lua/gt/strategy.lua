@@ -1,8 +1,13 @@
 -- gt.strategy: finds, loads and checks strategies. A strategy is a table (a file in
 -- strategies/NAME.lua returns one, or a script passes one inline): name, description,
--- params (defaults), grid, indicators(d, p), and rule(d, ind, i, p) and/or signals() and/or
--- init()/on_bar(). This module checks that shape and derives the missing forms; gt.backtest
--- runs it.
+-- params (defaults), grid, indicators(d, p), and rule(d, ind, i, p[, state]) and/or
+-- signals() and/or init()/on_bar(), and migrate(old_state) for a hot reload (gt.reload).
+-- This module checks that shape and derives the missing forms; gt.backtest runs it.
+--
+-- A rule's optional fifth argument, state, is a table of its own per symbol that persists
+-- across bars: one per run in a backtest (ctx.state in the event path), and in a session
+-- (gt.orchestrator) across cycles, restarts (it is saved with each cycle, so it holds
+-- numbers, strings, booleans and tables of them) and hot reloads (gt.reload).
 local paths = require "gt.paths"
 
 local M = {}
@@ -60,9 +65,10 @@ local function from_rule(s)
       local target, stop, take = nan_array(n), nil, nil
       local cur = 0
       local dv = M.rule_data(d, function() return cur end, { symbol = d.symbol, timeframe = d.timeframe })
+      local state = {} -- the rule's own, for this run
       for i = lookback, n - 1 do
         cur = i
-        local t, sl, tp = rule(dv, ind, i, p)
+        local t, sl, tp = rule(dv, ind, i, p, state)
         if t ~= nil then
           check_target(name, i, t, sl, tp)
           target[i] = t
@@ -76,7 +82,7 @@ local function from_rule(s)
   if not s.on_bar then
     s.on_bar = function(ctx, i)
       if i < lookback then return end
-      local t, sl, tp = rule(ctx.data, ctx.ind, i, ctx.params)
+      local t, sl, tp = rule(ctx.data, ctx.ind, i, ctx.params, ctx.state)
       if t ~= nil then
         check_target(name, i, t, sl, tp)
         ctx:signal(t, sl, tp)
@@ -92,7 +98,7 @@ function M.prepare(s, where)
   local c = {}
   for k, v in pairs(s) do c[k] = v end
   where = where or c.path or ("inline strategy " .. tostring(c.name or "?"))
-  for _, k in ipairs { "rule", "signals", "on_bar", "init", "indicators", "warmup" } do
+  for _, k in ipairs { "rule", "signals", "on_bar", "init", "indicators", "warmup", "migrate" } do
     if c[k] ~= nil and type(c[k]) ~= "function" then
       error(("%s: '%s' must be a function, not a %s"):format(where, k, type(c[k])), 3)
     end

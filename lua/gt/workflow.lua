@@ -59,13 +59,16 @@ M.DEFAULTS = {
   monitor = { progress = true }, -- gt.monitor: progress, log, log_max_bytes, log_keep, webhook,
                                  -- dedupe, error_rate, error_window, cycle_ms, stale_after
   journal = { enabled = true, batch = 1000 },
+  reload = { enabled = true, every = 1 }, -- paper: strategy and workflow files hot-reloaded (gt.reload),
+                              -- checked at most every `every` seconds of the engine's clock
+                              -- (never in mode backtest: its result must be reproducible)
   report = nil,               -- an HTML report path at the end
   steps = nil,                -- nil: the default cycle; else a list (see gt.orchestrator)
   optimize = nil,             -- mode optimize: { strategy =, grid =, objective =, walkforward = }
 }
 
 local BY_MODE = {
-  backtest = { capital = 10000, journal = { enabled = false, batch = 1000 },
+  backtest = { capital = 10000, journal = { enabled = false, batch = 1000 }, reload = { enabled = false },
     broker = { fill = "next_open" }, risk = false, feed = { warmup = 0 } },
 }
 
@@ -150,6 +153,7 @@ local SUB = {
   monitor = { progress = true, log = true, log_max_bytes = true, log_keep = true, webhook = true, dedupe = true,
     error_rate = true, error_window = true, cycle_ms = true, stale_after = true },
   journal = { enabled = true, batch = true },
+  reload = { enabled = true, every = true },
   optimize = { strategy = true, grid = true, objective = true, walkforward = true, random = true, jobs = true },
 }
 
@@ -283,6 +287,8 @@ function M.validate(wf, where)
   require("gt.monitor").check(wf.monitor, where)
   want_bool(where, "journal.enabled", wf.journal.enabled)
   want_number(where, "journal.batch", wf.journal.batch, 1, 1e7, true)
+  want_bool(where, "reload.enabled", wf.reload.enabled)
+  want_number(where, "reload.every", wf.reload.every, 0, 86400)
   if wf.report ~= nil then want_string(where, "report", wf.report) end
   if wf.steps ~= nil then require("gt.orchestrator").check_steps(wf.steps, where) end
   if wf.mode == "optimize" then

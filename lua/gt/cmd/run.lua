@@ -29,6 +29,10 @@ On a terminal the monitor shows a status view redrawn in place; otherwise a prog
 every tenth of the session and a line per alert. Alerts: gtengine alerts.
 An interrupted or killed paper session resumes from its last committed cycle when the same
 command runs again. The journal: gtengine journal --db PATH; the state: gtengine status.
+A paper session reloads a strategy file or the workflow file edited while it runs, between
+two cycles, once the new version passes its checks; a rejected edit is an alert naming the
+file and line (gtengine journal --type reload,alert). reload = { enabled = false } in the
+workflow turns that off.
 Any other FILE.lua is run as a script: gtengine run FILE.lua [ARGS...] (ARGS in `arg`).
 ]]
 
@@ -80,6 +84,8 @@ function M.main(args)
     sess, err = orch.new(wf, { quiet = quiet, save = not o.no_save })
     if sess then
       local mon = require("gt.monitor").attach(sess)
+      -- paper sessions reload edited strategy and workflow files between cycles (gt.reload)
+      if wf.reload.enabled and wf.mode ~= "backtest" then require("gt.reload").attach(sess, { overrides = over }) end
       summary, err = sess:run()
       if summary then mon:finish(summary) end
     end
