@@ -18,10 +18,12 @@ Options override the workflow's settings:
   [--speed N]           replay N times faster than real time (default 0: as fast as possible)
   [--report FILE]       an HTML report of the session (stats, equity, drawdown, trades)
   [--no-save]           backtest mode: do not save the run in the database
+  [--no-attach]         paper mode: no control socket (gtengine attach, halt/resume at once)
   [--quiet]             no progress lines, only the summary
   [--json]              the summary as JSON
 An interrupted or killed paper session resumes from its last committed cycle when the same
 command runs again. The journal: gtengine journal --db PATH; the state: gtengine status.
+A paper session listens for `gtengine attach --db PATH` (a REPL inside it, between cycles).
 Any other FILE.lua is run as a script: gtengine run FILE.lua [ARGS...] (ARGS in `arg`).
 ]]
 
@@ -32,7 +34,7 @@ function M.is_workflow(name)
 end
 
 local SPEC = { symbols = "string", capital = "number", strategy = "string", mode = "string", db = "string",
-  speed = "number", quiet = "flag", json = "flag", report = "string", no_save = "flag" }
+  speed = "number", quiet = "flag", json = "flag", report = "string", no_save = "flag", no_attach = "flag" }
 
 function M.main(args)
   local name = args[2]
@@ -58,7 +60,23 @@ function M.main(args)
   end
   local orch = require "gt.orchestrator"
   local quiet = o.quiet or o.json
-  local summary, err = orch.run(wf, { quiet = quiet, save = not o.no_save })
+  local summary, err
+  if (wf.mode == "paper" or wf.mode == "live") and not o.no_attach then
+    -- a paper or live session answers `gtengine attach` (and halt/resume) on its socket
+    local sess
+    sess, err = orch.new(wf, { quiet = quiet, save = not o.no_save })
+    if sess then
+      local srv, aerr = require("gt.attach").serve(sess)
+      if not srv then
+        io.stderr:write("gtengine run: attach is off: ", tostring(aerr), "\n")
+      elseif not quiet then
+        io.write(("attach: gtengine attach --db %s  (socket %s)\n"):format(wf.db, srv.path))
+      end
+      summary, err = sess:run()
+    end
+  else
+    summary, err = orch.run(wf, { quiet = quiet, save = not o.no_save })
+  end
   if not summary then io.stderr:write("gtengine run: ", tostring(err), "\n"); return 1 end
   if o.json then
     io.write(require("gt.json").encode(summary), "\n")
