@@ -71,6 +71,7 @@ function M.main(args)
         io.stderr:write("gtengine run: attach is off: ", tostring(aerr), "\n")
       elseif not quiet then
         io.write(("attach: gtengine attach --db %s  (socket %s)\n"):format(wf.db, srv.path))
+        io.stdout:flush()
       end
       summary, err = sess:run()
     end
