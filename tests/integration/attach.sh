@@ -24,7 +24,7 @@ db=$dir/p.db
 # 504 daily bars at 2.4e6 x real time: 36 ms a bar, about 18 s
 speed=2400000
 
-(cd "$dir" && exec "$exe" run paper --db "$db" --speed $speed > "$dir/run.out" 2>&1) & pid=$!
+(exec "$exe" run paper --db "$db" --speed $speed > "$dir/run.out" 2>&1) & pid=$!
 sockpath=""
 for _ in $(seq 50); do
   sockpath=$(sed -n 's/^attach: .*(socket \(.*\))$/\1/p' "$dir/run.out" 2>/dev/null)
@@ -89,34 +89,34 @@ check "the journal has the commands typed, with their status and the client's ui
 check "and the breaker HALTED after the halt command" \
   '[ "$(grep -n "halt(\\\\\"from attach" <<<"$out" | head -1 | cut -d: -f1)" -lt "$(grep -n "\"type\":\"breaker\".*HALTED\|HALTED.*\"type\":\"breaker\"" <<<"$out" | head -1 | cut -d: -f1)" ]'
 
-out=$(cd "$dir" && "$exe" resume --db "$db" 2>&1)
+out=$("$exe" resume --db "$db" 2>&1)
 check "gtengine resume tells the running session at once" 'grep -q "^the running session (pid $pid) resumed now" <<<"$out"'
-out=$(cd "$dir" && "$exe" halt --reason "desk" --db "$db" 2>&1)
+out=$("$exe" halt --reason "desk" --db "$db" 2>&1)
 check "gtengine halt too, besides the database" 'grep -q "^HALTED: desk (database" <<<"$out" && grep -q "^the running session (pid $pid) is halted now" <<<"$out"'
 
 wait $pid; code=$?
 out=$(cat "$dir/run.out")
 check "the session finishes all 504 bars (status $code)" '[ $code = 0 ] && grep -q "^bars  *504 of 504" <<<"$out"'
 check "and removes its socket" '[ ! -e "$sockpath" ]'
-out=$(cd "$dir" && "$exe" attach --db "$db" 2>&1); code=$?
+out=$("$exe" attach --db "$db" 2>&1); code=$?
 check "attach with no session running says so" '[ $code = 1 ] && grep -qx "gtengine attach: no running session for $db: start one with gtengine run paper --db $db" <<<"$out"'
 
 # SIGTERM removes the socket; SIGKILL leaves it stale, and the resumed session replaces it
 db2=$dir/q.db
-(cd "$dir" && exec "$exe" run paper --db "$db2" --speed 200000 --quiet > "$dir/q.out" 2>&1) & pid=$!
+(exec "$exe" run paper --db "$db2" --speed 200000 --quiet > "$dir/q.out" 2>&1) & pid=$!
 sock2=$("$exe" -e 'print(require("gt.attach").socket_path(arg[1]))' "$db2")
 for _ in $(seq 50); do [ -S "$sock2" ] && break; sleep 0.1; done
 kill -TERM $pid; wait $pid
 check "SIGTERM: the session stops and removes its socket" '[ ! -e "$sock2" ]'
-(cd "$dir" && exec "$exe" run paper --db "$db2" --speed 200000 --quiet > "$dir/q.out" 2>&1) & pid=$!
+(exec "$exe" run paper --db "$db2" --speed 200000 --quiet > "$dir/q.out" 2>&1) & pid=$!
 for _ in $(seq 50); do [ -S "$sock2" ] && break; sleep 0.1; done
 sleep 0.3; kill -KILL $pid; wait $pid 2>/dev/null
-out=$(cd "$dir" && "$exe" attach --db "$db2" --eval 1 2>&1); code=$?
+out=$("$exe" attach --db "$db2" --eval 1 2>&1); code=$?
 check "SIGKILL leaves a stale socket that attach recognises as no session" \
   '[ -S "$sock2" ] && [ $code = 1 ] && grep -q "no running session for" <<<"$out"'
-(cd "$dir" && exec "$exe" run paper --db "$db2" --speed 200000 --quiet > "$dir/q.out" 2>&1) & pid=$!
+(exec "$exe" run paper --db "$db2" --speed 200000 --quiet > "$dir/q.out" 2>&1) & pid=$!
 for _ in $(seq 50); do
-  out=$(cd "$dir" && "$exe" attach --db "$db2" --eval 'status()' 2>&1) && break; sleep 0.1
+  out=$("$exe" attach --db "$db2" --eval 'status()' 2>&1) && break; sleep 0.1
 done
 check "the resumed session replaces the stale socket and answers" 'grep -q "^paper (paper) cycle" <<<"$out"'
 kill -TERM $pid; wait $pid
