@@ -322,8 +322,9 @@ function Server:_eval(cl, src)
     return "error", msg .. "\n", msg
   end
   local chunk = load("local pack = ...; return pack(" .. src .. "\n)", "=attach", "t", cl.env)
-  local err, expr = nil, chunk ~= nil
+  local expr = chunk ~= nil
   if not chunk then
+    local err
     chunk, err = load(src, "=attach", "t", cl.env)
     if not chunk then return "error", err .. "\n", err end
   end
@@ -376,7 +377,7 @@ function Server:_eval(cl, src)
 end
 
 -- Names for completion: the sandbox's, or a field path (`session.st`, `gt.da`).
-function Server:_complete(cl, text)
+function Server._complete(_, cl, text)
   local out, seen = {}, {}
   local function add(name) if not seen[name] then seen[name] = true; out[#out + 1] = name end end
   local base, prefix = text:match("^(.*)[%.:]([%w_]*)$")
@@ -518,8 +519,9 @@ end
 -- M.socket_path(wf.db)), limit = seconds of CPU per command, memory_mb, events = ring size.
 function M.serve(sess, opts)
   opts = opts or {}
-  local path, err = opts.socket, nil
+  local path = opts.socket
   if not path then
+    local err
     path, err = M.socket_path(sess.wf.db)
     if not path then return nil, err end
   end
