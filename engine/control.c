@@ -74,9 +74,22 @@ int gt_control_socket_path(const char *db, char *out, int64_t cap)
 {
     if (!db || !out || cap <= 0)
         return gt_seterr(GT_EINVAL, "control: socket_path needs a database path and a buffer");
+    /* The real path names the database however it was spelled; a database not created yet
+     * is named by its directory's real path and its file name. */
     char real[PATH_MAX];
-    if (!realpath(db, real))
-        return gt_seterr(GT_ENOTFOUND, "control: %s: %s", db, strerror(errno));
+    if (!realpath(db, real)) {
+        char dir[PATH_MAX];
+        const char *slash = strrchr(db, '/');
+        const char *file = slash ? slash + 1 : db;
+        int dl = slash ? (int)(slash - db) : 1;
+        snprintf(dir, sizeof dir, "%.*s", dl ? dl : 1, slash ? (dl ? db : "/") : ".");
+        char rdir[PATH_MAX];
+        if (!*file || !realpath(dir, rdir))
+            return gt_seterr(GT_ENOTFOUND, "control: %s: %s", db, strerror(errno));
+        if (snprintf(real, sizeof real, "%s/%s", strcmp(rdir, "/") ? rdir : "", file) >=
+            (int)sizeof real)
+            return gt_seterr(GT_ERANGE, "control: %s: path too long", db);
+    }
     /* a readable name: the database's file name, cut and limited to safe characters */
     const char *base = strrchr(real, '/');
     base = base ? base + 1 : real;

@@ -49,8 +49,9 @@ enum gt_control_event {
     GT_CONTROL_DETACHED = 3  /* the peer is gone (gt_control_detach_reason says why) */
 };
 typedef struct gt_control gt_control;
-/* The socket path for database `db` (see above) into out (cap bytes with the NUL): its
- * length, or GT_ENOTFOUND when db does not exist, GT_ERANGE when the path would not fit. */
+/* The socket path for database `db` (see above; db need not exist yet) into out (cap bytes
+ * with the NUL): its length, or GT_ENOTFOUND when db's directory does not exist, GT_ERANGE
+ * when the path would not fit. */
 int gt_control_socket_path(const char *db, char *out, int64_t cap);
 /* Creates the private directory if needed, checks it, binds and listens at path. NULL with
  * gt_errmsg(): GT_EDENIED (the directory or an existing file is not private or not ours),
