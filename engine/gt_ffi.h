@@ -82,5 +82,6 @@ int64_t gt_layout_table(const gt_layout **out);
 #include "sim.h"
 #include "regime.h"
 #include "optimize.h"
+#include "control.h"
 
 #endif

@@ -233,7 +233,14 @@ static int host_isatty(lua_State *L)
 
 static int host_repl(lua_State *L)
 {
-    lua_pushinteger(L, gt_repl_run(L));
+    if (lua_isnoneornil(L, 1)) {
+        lua_pushinteger(L, gt_repl_run(L));
+        return 1;
+    }
+    const char *module = luaL_checkstring(L, 1);
+    const char *prompt = luaL_optstring(L, 2, "gt> ");
+    const char *history = luaL_optstring(L, 3, ".gtengine_history");
+    lua_pushinteger(L, gt_repl_run_with(L, module, prompt, history));
     return 1;
 }
 

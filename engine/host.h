@@ -37,6 +37,10 @@ int gt_host_pcall(struct lua_State *L, int nargs, int nresults);
 
 /* The interactive loop (repl.c), run from `gt.host.repl()`. */
 int gt_repl_run(struct lua_State *L);
+/* The same loop over another Lua module (its eval, complete and banner), with its prompt and
+ * its history file in $HOME: `gt.host.repl(module, prompt, history)`. */
+int gt_repl_run_with(struct lua_State *L, const char *module, const char *prompt,
+                     const char *history);
 
 /* SIGINT and SIGTERM. The first one asks politely: a hook raises "interrupted" in the Lua
  * code that runs next and gt_interrupted tells C loops to stop. A loop JIT-compiled to

@@ -1,7 +1,9 @@
 /*
  * repl.c: the interactive loop. libedit reads lines (editing, history in
  * ~/.gtengine_history, tab completion); lua/gt/repl.lua decides what a line means
- * (expression or statement, complete or not) and prints results.
+ * (expression or statement, complete or not) and prints results. `gtengine attach` runs the
+ * same loop with another module (gt.cmd.attach: evaluation in the running session), its own
+ * prompt and history file: any module with eval(chunk), complete(prefix) and banner() will do.
  */
 #include <errno.h>
 #include <lauxlib.h>
@@ -135,22 +137,27 @@ static char *read_line(const char *prompt, int *cancelled)
     return pending_line;
 }
 
-static char *history_path(void)
+static char *history_path(const char *name)
 {
     const char *home = getenv("HOME");
-    if (!home || !*home)
+    if (!home || !*home || !name || !*name || strchr(name, '/'))
         return NULL;
-    size_t n = strlen(home) + sizeof "/.gtengine_history";
+    size_t n = strlen(home) + strlen(name) + 2;
     char *p = malloc(n);
     if (p)
-        snprintf(p, n, "%s/.gtengine_history", home);
+        snprintf(p, n, "%s/%s", home, name);
     return p;
 }
 
 int gt_repl_run(lua_State *L)
 {
+    return gt_repl_run_with(L, "gt.repl", "gt> ", ".gtengine_history");
+}
+
+int gt_repl_run_with(lua_State *L, const char *module, const char *prompt, const char *history)
+{
     lua_getglobal(L, "require");
-    lua_pushstring(L, "gt.repl");
+    lua_pushstring(L, module);
     if (gt_host_pcall(L, 1, 1) != 0) {
         fprintf(stderr, "gtengine: %s\n", lua_tostring(L, -1));
         lua_pop(L, 1);
@@ -160,7 +167,7 @@ int gt_repl_run(lua_State *L)
     repl_L = L;
     gt_host_repl_mode(L, 1);
 
-    char *hist = history_path();
+    char *hist = history_path(history);
     using_history();
     stifle_history(1000);
     if (hist)
@@ -179,7 +186,7 @@ int gt_repl_run(lua_State *L)
     buf[0] = '\0';
     for (;;) {
         int cancelled;
-        char *line = read_line(len ? "..> " : "gt> ", &cancelled);
+        char *line = read_line(len ? "..> " : prompt, &cancelled);
         if (!line) {
             fputc('\n', stdout);
             break;

@@ -215,6 +215,7 @@ M.commands = {
   { name = "ml", synopsis = "ml train|evaluate|predict (--data FILE... | --symbol S...) [--horizon 20]", summary = "strategy selection learned from backtests; out-of-sample table, saved models", handler = "gt.cmd.ml" },
   { name = "status", synopsis = "status [--db PATH] [--session ID] [--json]", summary = "a trading session at its last cycle: cash, equity, positions, breaker, tier, regime, counts", handler = "gt.cmd.status" },
   { name = "journal", synopsis = "journal [--db PATH] [--session ID] [--type T,..] [--since TIME] [--limit N] [--json]", summary = "a session's journal: orders, fills, refusals, equity ... as a table or JSON lines", handler = "gt.cmd.journal" },
+  { name = "attach", synopsis = "attach [--db PATH | --socket PATH] [--eval CODE]", summary = "a REPL inside the running session (positions(), events(), halt(), set_param()); quit detaches", handler = "gt.cmd.attach" },
   { name = "halt", synopsis = "halt [--reason TEXT] [--db PATH]", summary = "the kill switch: every risk gate using this database refuses all orders until resume", handler = "gt.cmd.halt" },
   { name = "resume", synopsis = "resume [--db PATH]", summary = "clear the kill switch (only a person can)", handler = function(args) return require("gt.cmd.halt").resume(args) end },
   { name = "alerts", synopsis = "alerts [--db PATH] [--session ID] [--all] [--ack ID] [--resolve ID] [--json]", summary = "alerts raised by sessions' monitors: open ones, acknowledge, resolve", handler = "gt.cmd.alerts" },

@@ -207,6 +207,9 @@ local function prepare_strategy(sess, name, j)
 end
 M.prepare_strategy = prepare_strategy -- gt.reload rebuilds a reloaded strategy's entries
 
+-- attach: set_param prepares a strategy again with its new parameters.
+M.prepare_strategy = prepare_strategy
+
 local function fnv(str)
   local h = 2166136261
   for i = 1, #str do
@@ -890,10 +893,12 @@ end
 -- fn(session). A hook that raises is reported as an error event and the session goes on.
 -- A slice keeps what must survive a restart in session.ext[its name] (plain data, saved with
 -- each cycle); a resumed session finds it in session.resumed_ext.
-local HOOKS = { cycle_end = true, session_end = true, session_start = true }
+-- attach: "wait" runs while a paced session waits for its next bar, fn(session, clock, due):
+-- it may use the time until the monotonic `clock` reads `due` (gt.attach serves its socket).
+local HOOKS = { cycle_end = true, session_end = true, session_start = true, wait = true }
 function Session:hook(name, fn)
   if not HOOKS[name] then
-    error(("gt.orchestrator: no hook '%s' (cycle_end, session_end, session_start)"):format(tostring(name)), 2)
+    error(("gt.orchestrator: no hook '%s' (cycle_end, session_end, session_start, wait)"):format(tostring(name)), 2)
   end
   if type(fn) ~= "function" then error("gt.orchestrator: a hook is a function(session)", 2) end
   self.hooks = self.hooks or {}
@@ -902,11 +907,11 @@ function Session:hook(name, fn)
   list[#list + 1] = fn
 end
 
-function Session:_run_hooks(name)
+function Session:_run_hooks(name, ...)
   local list = self.hooks and self.hooks[name]
   if not list then return end
   for _, fn in ipairs(list) do
-    local ok, err = pcall(fn, self)
+    local ok, err = pcall(fn, self, ...)
     if not ok then
       if tostring(err):find("interrupted", 1, true) then error(err, 0) end
       self.bus:publish { type = "error", ts = self.state.ts or 0, reason = ("%s hook: %s"):format(name, tostring(err)),
@@ -1116,6 +1121,7 @@ function Session:run()
       self:_run_hooks("cycle_end")
       if wall then -- paced replay: bar time advances `speed` times faster than the wall clock
         local due = t_wall0 + math.floor((tonumber(self.series[1].ts[i]) - ts0) / wf.feed.speed)
+        self:_run_hooks("wait", wall, due) -- attach: serves its socket until the bar is due
         local slept, _, code = wall:sleep_until(due)
         if not slept and code == "GT_EINTR" then error("interrupted", 0) end
       end

@@ -1,7 +1,9 @@
 -- `gtengine halt` and `gtengine resume`: the kill switch, kept in the database so it
 -- survives a restart. While it is set, every risk gate that a command opens on this database
 -- starts HALTED (nothing passes; working orders are cancelled) until `gtengine resume`.
--- A running process takes it from SIGUSR1 (kill -USR1 PID).
+-- A running process takes it from SIGUSR1 (kill -USR1 PID). A paper session running on the
+-- database is also told at once through its control socket (gt.attach), between two cycles;
+-- the database stays the record that survives a restart.
 local cli = require "gt.cli"
 local config = require "gt.config"
 
@@ -10,8 +12,21 @@ local M = {}
 M.help = [[
   [--reason TEXT]  why (shown by every refusal and by resume)
   [--db PATH]      the database (default $GT_DB, else gt.db)
-A running gtengine takes the same switch from a signal: kill -USR1 PID.
+A paper session running on the database is told at once through its control socket (as
+`gtengine attach` would; the command is in its journal); otherwise it reads the database at
+its next cycle. A running gtengine takes the same switch from a signal: kill -USR1 PID.
 ]]
+
+-- Tells a running session through its socket; says what happened (nothing when none runs).
+local function tell(db, src, what)
+  local ok, msg, why = require("gt.attach").tell(db, src)
+  if ok then
+    io.write(("the running session (pid %s) %s now\n"):format(tostring(why.pid), what))
+  elseif why ~= "none" then
+    io.stderr:write(("gtengine: could not tell the running session (%s); it reads the database at its next cycle\n")
+      :format(msg))
+  end
+end
 
 local function open(o)
   local db, err = require("gt.store").open(config.db_path(o.db))
@@ -28,6 +43,7 @@ function M.main(args)
   db:close()
   if not ok then io.stderr:write("gtengine halt: ", err, "\n"); return 1 end
   io.write(("HALTED: %s (database %s); `gtengine resume` clears it\n"):format(reason, config.db_path(o.db)))
+  tell(config.db_path(o.db), ("halt(%q)"):format(reason), "is halted")
   return 0
 end
 
@@ -40,6 +56,7 @@ function M.resume(args)
   db:close()
   if not ok then io.stderr:write("gtengine resume: ", err, "\n"); return 1 end
   io.write(was and ("resumed: the kill switch (%s) is cleared\n"):format(was) or "not halted: nothing to resume\n")
+  tell(config.db_path(o.db), "resume()", "resumed")
   return 0
 end
 

@@ -23,6 +23,7 @@ Options override the workflow's settings:
                         alerts; a backtest's with its trades)
   [--log FILE]          the monitor's JSON-lines log (workflow: monitor = { log = ... })
   [--no-save]           backtest mode: do not save the run in the database
+  [--no-attach]         paper mode: no control socket (gtengine attach, halt/resume at once)
   [--quiet]             no status view or progress lines, only the summary
   [--json]              the summary as JSON
 On a terminal the monitor shows a status view redrawn in place; otherwise a progress line
@@ -32,7 +33,8 @@ command runs again. The journal: gtengine journal --db PATH; the state: gtengine
 A paper session reloads a strategy file or the workflow file edited while it runs, between
 two cycles, once the new version passes its checks; a rejected edit is an alert naming the
 file and line (gtengine journal --type reload,alert). reload = { enabled = false } in the
-workflow turns that off.
+workflow turns that off. A paper session listens for `gtengine attach --db PATH` (a REPL
+inside it, between cycles).
 Any other FILE.lua is run as a script: gtengine run FILE.lua [ARGS...] (ARGS in `arg`).
 ]]
 
@@ -43,7 +45,8 @@ function M.is_workflow(name)
 end
 
 local SPEC = { symbols = "string", capital = "number", strategy = "string", mode = "string", db = "string",
-  speed = "string", quiet = "flag", json = "flag", report = "string", no_save = "flag", log = "string" }
+  speed = "string", quiet = "flag", json = "flag", report = "string", no_save = "flag", log = "string",
+  no_attach = "flag" }
 
 function M.main(args)
   local name = args[2]
@@ -86,6 +89,16 @@ function M.main(args)
       local mon = require("gt.monitor").attach(sess)
       -- paper sessions reload edited strategy and workflow files between cycles (gt.reload)
       if wf.reload.enabled and wf.mode ~= "backtest" then require("gt.reload").attach(sess, { overrides = over }) end
+      if (wf.mode == "paper" or wf.mode == "live") and not o.no_attach then
+        -- a paper or live session answers `gtengine attach` (and halt/resume) on its socket
+        local srv, aerr = require("gt.attach").serve(sess)
+        if not srv then
+          io.stderr:write("gtengine run: attach is off: ", tostring(aerr), "\n")
+        elseif not quiet then
+          io.write(("attach: gtengine attach --db %s  (socket %s)\n"):format(wf.db, srv.path))
+          io.stdout:flush()
+        end
+      end
       summary, err = sess:run()
       if summary then mon:finish(summary) end
     end
