@@ -1132,6 +1132,11 @@ function Session:run()
     -- a poll feed: wait for the next completed bars, trade them, until stopped
     local polls = 0
     while self.feed and not (self.opts.max_polls and polls >= self.opts.max_polls) do
+      if self.feed.clock:kind() ~= "sim" then -- attach and the like use the wait for the next poll
+        local mono = clock_mod.monotonic()
+        local due = mono:now() + math.max(0, self.feed:next_poll() - self.feed.clock:now())
+        self:_run_hooks("wait", mono, due)
+      end
       local ok, msg, code = self.feed:wait()
       if not ok then
         if code == "GT_EINTR" then error("interrupted", 0) end
