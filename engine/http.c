@@ -46,6 +46,7 @@ struct gt_http {
     long low_bytes, low_secs;    /* below low_bytes/s for low_secs s: give up (0: off) */
     double deadline, deadline_s; /* on h->now's clock; 0: none. deadline_s: as set */
     int notify_fd;               /* retry notices go here when >= 0 */
+    int trace_fd;                /* curl's verbose trace, scrubbed, goes here when >= 0 */
     char *cainfo;
     gt_http_now_fn now;
     gt_http_sleep_fn sleep;
@@ -130,6 +131,7 @@ gt_http *gt_http_new(void)
     h->low_bytes = 100;
     h->low_secs = 10;
     h->notify_fd = -1;
+    h->trace_fd = -1;
     h->now = real_now;
     h->sleep = real_sleep;
     h->rng = (uint64_t)(uintptr_t)h ^ (uint64_t)time(NULL) ^ UINT64_C(0x9e3779b97f4a7c15);
@@ -218,6 +220,14 @@ int gt_http_set_notify(gt_http *h, int32_t fd)
     if (!h)
         return gt_seterr(GT_EINVAL, "http: NULL client");
     h->notify_fd = fd >= 0 ? fd : -1;
+    return GT_OK;
+}
+
+int gt_http_set_trace(gt_http *h, int32_t fd)
+{
+    if (!h)
+        return gt_seterr(GT_EINVAL, "http: NULL client");
+    h->trace_fd = fd >= 0 ? fd : -1;
     return GT_OK;
 }
 
@@ -480,6 +490,73 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
     return len;
 }
 
+/* Header names whose values are credentials: the trace shows the name, never the value. */
+static int secret_header(const char *p, size_t n)
+{
+    static const char *const names[] = {"apca-api-key-id", "apca-api-secret-key", "authorization",
+                                        "proxy-authorization", "cookie", "set-cookie",
+                                        "cb-access-key", "cb-access-sign", "x-api-key"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t k = strlen(names[i]);
+        if (n > k && p[k] == ':' && strncasecmp(p, names[i], k) == 0)
+            return (int)k;
+    }
+    return 0;
+}
+
+/* curl's verbose trace, line by line: informational text and both directions' headers
+ * (never bodies: an order body is not a secret but a response may echo anything). Every
+ * credential header's value is replaced, then every registered secret is scrubbed along
+ * with control characters, so a key cannot reach the trace in any spelling curl uses. */
+static int on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *ud)
+{
+    GT_UNUSED(c);
+    gt_http *h = ud;
+    const char *tag;
+    switch (type) {
+    case CURLINFO_TEXT:
+        tag = "* ";
+        break;
+    case CURLINFO_HEADER_IN:
+        tag = "< ";
+        break;
+    case CURLINFO_HEADER_OUT:
+        tag = "> ";
+        break;
+    default:
+        return 0;
+    }
+    const char *p = data, *end = data + size;
+    while (p < end) {
+        const char *e = memchr(p, '\n', (size_t)(end - p));
+        size_t n = e ? (size_t)(e - p) : (size_t)(end - p);
+        char line[2048], out[4096];
+        size_t m = n < sizeof line - 1 ? n : sizeof line - 1;
+        memcpy(line, p, m);
+        line[m] = '\0';
+        int k = secret_header(line, m);
+        if (k) {
+            snprintf(line + k, sizeof line - (size_t)k, ": [REDACTED]");
+            m = strlen(line);
+        }
+        int64_t w = gt_scrub(line, (int64_t)m, GT_SCRUB_CONTROL, out, sizeof out);
+        memset(line, 0, sizeof line);
+        if (w > 0 || n == 0) {
+            size_t wl = w < (int64_t)sizeof out ? (size_t)w : sizeof out - 1;
+            while (wl && out[wl - 1] == ' ') /* the CR of the header line */
+                wl--;
+            if (wl) {
+                out[wl] = '\n';
+                if (write(h->trace_fd, tag, 2) < 0 || write(h->trace_fd, out, wl + 1) < 0)
+                    return 0; /* a trace that cannot be written is not worth failing for */
+            }
+        }
+        memset(out, 0, sizeof out);
+        p += n + (e ? 1 : 0);
+    }
+    return 0;
+}
+
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
     GT_UNUSED(ud);
@@ -518,9 +595,148 @@ static double retry_after(const gt_http *h)
     return d > 0 ? d : 0;
 }
 
-/* ---- rate limit ---- */
+/* ---- rate limit ----
+ * Two buckets stand between a request and its host: the client's own (its settings: a cap
+ * on that client alone) and the process's for the host (gt_http_limit_host), which every
+ * client in the process draws from, so a broker client and any other client of the same
+ * account cannot together exceed the account's limit. A 429 blocks the host for every
+ * client until its reset time (Retry-After, else X-Ratelimit-Reset). Process-wide on
+ * purpose, like the secrets: the limit belongs to the remote account, not to a client.
+ * Tokens are reserved under the mutex and the wait happens outside it. Times are on the
+ * requesting client's clock (the real monotonic one unless a test injected another). */
 
-static int rate_wait(gt_http *h, const char *host, double *waited)
+typedef struct shared_host {
+    char host[256];
+    double per_min, burst; /* per_min <= 0: no process-wide rate, only a 429 block */
+    double tokens, last;
+    double blocked_until; /* on the clients' clock; 0: not blocked */
+} shared_host;
+
+static pthread_mutex_t limit_mu = PTHREAD_MUTEX_INITIALIZER;
+static shared_host shared[MAX_HOSTS];
+static int nshared;
+
+/* The host's slot (created when make), or NULL. Called with limit_mu held. */
+static shared_host *shared_find(const char *host, int make, double now)
+{
+    for (int i = 0; i < nshared; i++)
+        if (strcmp(shared[i].host, host) == 0)
+            return &shared[i];
+    if (!make)
+        return NULL;
+    shared_host *s;
+    if (nshared < MAX_HOSTS) {
+        s = &shared[nshared++];
+    } else { /* reuse the least recently used slot that carries no limit or block */
+        s = NULL;
+        for (int i = 0; i < MAX_HOSTS; i++)
+            if (shared[i].per_min <= 0 && shared[i].blocked_until <= now &&
+                (!s || shared[i].last < s->last))
+                s = &shared[i];
+        if (!s)
+            return NULL;
+    }
+    memset(s, 0, sizeof *s);
+    snprintf(s->host, sizeof s->host, "%s", host);
+    s->last = now;
+    return s;
+}
+
+int gt_http_limit_host(const char *host, double per_minute, double burst)
+{
+    if (!host || !host[0] || strlen(host) >= 256 || !(per_minute == per_minute) ||
+        (per_minute > 0 && !(burst >= 1)) || per_minute > 1e6 || burst > 1e6)
+        return gt_seterr(GT_EINVAL, "http: a host limit needs a host name, a rate <= 1e6/min and "
+                                    "burst >= 1");
+    double now = real_now(NULL);
+    int rc = GT_OK;
+    pthread_mutex_lock(&limit_mu);
+    shared_host *s = shared_find(host, per_minute > 0, now);
+    if (s && per_minute > 0) {
+        if (s->per_min != per_minute || s->burst != burst) {
+            s->per_min = per_minute;
+            s->burst = burst;
+            s->tokens = burst;
+            s->last = now;
+        }
+    } else if (s) {
+        s->per_min = 0;
+    } else if (per_minute > 0) {
+        rc = gt_seterr(GT_ETOOBIG, "http: more than %d hosts carry a process-wide limit",
+                       MAX_HOSTS);
+    }
+    pthread_mutex_unlock(&limit_mu);
+    return rc;
+}
+
+double gt_http_host_wait(const char *host)
+{
+    if (!host)
+        return 0;
+    double now = real_now(NULL), w = 0;
+    pthread_mutex_lock(&limit_mu);
+    shared_host *s = shared_find(host, 0, now);
+    if (s && s->blocked_until > now)
+        w = s->blocked_until - now;
+    pthread_mutex_unlock(&limit_mu);
+    return w;
+}
+
+void gt_http_limits_reset(void)
+{
+    pthread_mutex_lock(&limit_mu);
+    nshared = 0;
+    memset(shared, 0, sizeof shared);
+    pthread_mutex_unlock(&limit_mu);
+}
+
+/* A 429 blocks host for every client until now + seconds. */
+static void shared_block(gt_http *h, const char *host, double seconds)
+{
+    double now = h->now(h->ctx);
+    pthread_mutex_lock(&limit_mu);
+    shared_host *s = shared_find(host, 1, now);
+    if (s && now + seconds > s->blocked_until)
+        s->blocked_until = now + seconds;
+    pthread_mutex_unlock(&limit_mu);
+}
+
+static int shared_wait(gt_http *h, const char *host, const char *what, double *waited)
+{
+    double now = h->now(h->ctx), w = 0, block = 0;
+    pthread_mutex_lock(&limit_mu);
+    shared_host *s = shared_find(host, 0, now);
+    if (s) {
+        if (s->blocked_until > now)
+            block = s->blocked_until - now;
+        if (block <= h->max_wait && s->per_min > 0) {
+            double rate = s->per_min / 60.0;
+            s->tokens = GT_MIN(s->burst, s->tokens + (now - s->last) * rate);
+            s->last = now;
+            s->tokens -= 1; /* reserved now; a negative balance is paid by waiting */
+            if (s->tokens < 0)
+                w = -s->tokens / rate;
+        }
+    }
+    pthread_mutex_unlock(&limit_mu);
+    if (block > h->max_wait)
+        return gt_seterr(GT_EHTTP,
+                         "http: %s: %s answered 429 (rate limited) and resets in %.0f s, longer "
+                         "than the %.0f s this client waits",
+                         what, host, block, h->max_wait);
+    if (block > w)
+        w = block;
+    if (w <= 0)
+        return GT_OK;
+    int rc = h->sleep(h->ctx, w);
+    if (rc)
+        return rc;
+    *waited += w;
+    return GT_OK;
+}
+
+/* The client's own bucket: its settings cap it whatever the process allows. */
+static int client_wait(gt_http *h, const char *host, double *waited)
 {
     if (h->per_min <= 0)
         return GT_OK;
@@ -556,6 +772,31 @@ static int rate_wait(gt_http *h, const char *host, double *waited)
     }
     b->tokens -= 1; /* may go slightly negative after a short sleep: the debt carries */
     return GT_OK;
+}
+
+static int rate_wait(gt_http *h, const char *host, const char *what, double *waited)
+{
+    int rc = client_wait(h, host, waited);
+    return rc ? rc : shared_wait(h, host, what, waited);
+}
+
+/* X-Ratelimit-Reset (Alpaca: the epoch second at which the window resets) as seconds from
+ * now; a small value is taken as a delta. -1 when absent or unreadable. */
+static double ratelimit_reset(const gt_http *h)
+{
+    const char *p = strstr(h->hdrs, "x-ratelimit-reset: ");
+    if (!p)
+        return -1;
+    char *end;
+    double v = strtod(p + 19, &end);
+    if (end == p + 19 || (*end != '\n' && *end != '\0') || !(v >= 0) || v > 1e11)
+        return -1;
+    if (v < 1e9)
+        return v;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    double d = v - ((double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
+    return d > 0 ? d : 0;
 }
 
 static double jitter01(gt_http *h)
@@ -642,7 +883,13 @@ static void setup(gt_http *h, int32_t method, const char *url, struct curl_slist
     curl_easy_reset(c); /* keeps the connection and DNS caches */
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_VERBOSE, 0L);
+    if (h->trace_fd >= 0) {
+        curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_debug);
+        curl_easy_setopt(c, CURLOPT_DEBUGDATA, h);
+        curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+    } else {
+        curl_easy_setopt(c, CURLOPT_VERBOSE, 0L);
+    }
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
@@ -743,7 +990,7 @@ int gt_http_request(gt_http *h, int32_t method, const char *url, const char *hea
             if (left * 1000 < (double)total_ms)
                 total_ms = (long)(left * 1000) + 1;
         }
-        rc = rate_wait(h, host, &waited);
+        rc = rate_wait(h, host, what, &waited);
         if (rc)
             break;
         h->len = 0;
@@ -761,6 +1008,17 @@ int gt_http_request(gt_http *h, int32_t method, const char *url, const char *hea
         long status = 0;
         curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
         double ra = retry_after(h);
+        if (cc == CURLE_OK && status == 429) {
+            /* the server's reset governs every client's next request to this host; a reset
+             * longer than this client waits (max_wait, deadline) fails this request at once
+             * below and is not recorded, so a far-off reset cannot stall other clients */
+            double reset = ra >= 0 ? ra : ratelimit_reset(h);
+            if (reset > 0 && reset <= h->max_wait &&
+                !(h->deadline > 0 && h->now(h->ctx) + reset > h->deadline))
+                shared_block(h, host, reset);
+            if (ra < 0)
+                ra = reset;
+        }
         out->attempts = attempt;
         out->status = status;
         out->bytes = (int64_t)h->len;
@@ -850,6 +1108,8 @@ int gt_http_request(gt_http *h, int32_t method, const char *url, const char *hea
         waited += wait;
         gt_seterr(rc, "%s", keep);
     }
+    for (struct curl_slist *l = hl; l; l = l->next) /* header values may be API keys */
+        memset(l->data, 0, strlen(l->data));
     curl_slist_free_all(hl);
     out->waited_s = waited;
     out->elapsed_s = h->now(h->ctx) - t0;

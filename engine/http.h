@@ -1,7 +1,9 @@
 /*
  * http.h: an HTTP client over the libcurl easy interface. One gt_http owns one curl
  * handle, reused across requests (connection and DNS caches survive), plus its
- * settings, a per-host rate limiter and the buffers of the last response. The body
+ * settings, its own per-host rate limiter (a cap on that client) and the buffers of the
+ * last response; the process-wide per-host limiter and 429 blocks are shared by every
+ * client (gt_http_limit_host). The body
  * and header text a request returns are owned by the client and stay valid until its
  * next request or gt_http_free. Not thread-safe: one client per thread.
  * Policy: TLS verification is always on; plain http:// only to loopback hosts; GET is
@@ -54,6 +56,20 @@ int gt_http_set_low_speed(gt_http *h, int64_t bytes_per_s, int64_t seconds);
 int gt_http_set_deadline(gt_http *h, double seconds);
 /* Before sleeping for a retry, write one line saying so to fd (a terminal); -1: never. */
 int gt_http_set_notify(gt_http *h, int32_t fd);
+/* Writes curl's verbose trace (connection text and request/response headers, never
+ * bodies) to fd, one line each, credential header values (APCA-API-*, Authorization,
+ * Cookie...) replaced by [REDACTED] and every registered secret scrubbed; -1: no trace. */
+int gt_http_set_trace(gt_http *h, int32_t fd);
+/* The process-wide limit for one host (as in URLs: "paper-api.alpaca.markets"), shared by
+ * every client in the process on top of each client's own: per_minute requests with burst
+ * tokens; per_minute <= 0 removes it. A 429 from a host (Retry-After, else
+ * X-Ratelimit-Reset) blocks every client's next request to it until the reset, whether or
+ * not a limit is set; a block longer than a client's max_wait fails its request at once. */
+int gt_http_limit_host(const char *host, double per_minute, double burst);
+/* Seconds until a 429 block on host ends (0: none). */
+double gt_http_host_wait(const char *host);
+/* Forgets every process-wide limit and block (tests). */
+void gt_http_limits_reset(void);
 /* Secrets (API keys) to remove from any text shown to a user: process-wide, so every
  * module's messages can be scrubbed. gt_scrub copies in[0..len) to out (NUL-terminated,
  * at most cap - 1 bytes), each secret replaced by [REDACTED]; GT_SCRUB_CONTROL also drops

@@ -9,7 +9,12 @@
 -- Options (seconds unless named _ms): timeout, connect_timeout, retries, backoff_ms,
 -- backoff_cap_ms, rate_per_min, burst, max_bytes, max_wait, low_speed_bytes and
 -- low_speed_time (give up below that many bytes/s for that long; 0 disables), cainfo,
--- once (no retries), notify (true: a line on stderr before each retry wait).
+-- once (no retries), notify (true: a line on stderr before each retry wait), trace (true:
+-- curl's verbose trace on stderr, or a file descriptor number; credential headers and
+-- every registered secret are scrubbed from it).
+-- http.limit_host(host, per_min, burst) sets the process-wide limit every client shares
+-- for host (on top of each client's own rate_per_min); a 429 blocks the host for every
+-- client until its reset (Retry-After or X-Ratelimit-Reset).
 -- client:deadline(seconds) bounds everything the client does from then on (a command's
 -- budget); http.scrub(text, control) removes every loaded secret (and, with control,
 -- escape sequences and newlines) from text before it is shown.
@@ -66,6 +71,11 @@ function Client:_configure(o)
   chk(C.gt_http_set_low_speed(h, math.floor(opt(o, "low_speed_bytes")),
     math.ceil(opt(o, "low_speed_time"))))
   chk(C.gt_http_set_notify(h, o.notify and 2 or -1))
+  local tr = o.trace
+  if tr ~= nil and tr ~= false and tr ~= true and type(tr) ~= "number" then
+    error("gt.http: trace must be true or a file descriptor number", 4)
+  end
+  chk(C.gt_http_set_trace(h, tr == true and 2 or (type(tr) == "number" and tr or -1)))
   if o.cainfo ~= nil and type(o.cainfo) ~= "string" then error("gt.http: cainfo must be a path", 4) end
   chk(C.gt_http_set_cainfo(h, o.cainfo))
 end
@@ -146,6 +156,20 @@ end
 
 function M.get(url, o) return client():request("GET", url, o) end
 function M.request(method, url, o) return client():request(method, url, o) end
+
+-- The process-wide rate limit for host, shared by every client (per_min <= 0 removes it).
+function M.limit_host(host, per_min, burst)
+  if type(host) ~= "string" or type(per_min) ~= "number" then
+    error("gt.http.limit_host: expected a host name and a rate per minute", 2)
+  end
+  gtffi.check(C.gt_http_limit_host(host, per_min, burst or 5), 2)
+end
+
+-- Seconds until a 429 block on host ends (0: none).
+function M.host_wait(host) return tonumber(C.gt_http_host_wait(host)) end
+
+-- Forgets every process-wide limit and 429 block (tests).
+function M.limits_reset() C.gt_http_limits_reset() end
 
 -- Registers a secret (an API key) so scrub() removes it from anything shown to a user.
 function M.secret(value)
