@@ -83,5 +83,6 @@ int64_t gt_layout_table(const gt_layout **out);
 #include "regime.h"
 #include "optimize.h"
 #include "control.h"
+#include "broker.h"
 
 #endif
