@@ -981,6 +981,8 @@ static int call(gt_broker *b, int32_t method, const char *path, const char *body
     } else if (st == 429 || (st == 0 && hrc == GT_EHTTP)) {
         res->outcome = GT_BROKER_RATE_LIMITED;
         res->reset_in_s = reset_in(b, &r);
+        if (res->reset_in_s < 0 && st == 429) /* no reset named: no request for a second */
+            gt_http_block_host(b->host, 1.0);
         rc = gt_seterr(GT_EHTTP, "alpaca: %s: rate limited (HTTP 429), resets in %.0f s", what,
                        res->reset_in_s);
     } else if (st == 404) {

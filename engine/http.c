@@ -701,6 +701,19 @@ static void shared_block(gt_http *h, const char *host, double seconds)
     pthread_mutex_unlock(&limit_mu);
 }
 
+int gt_http_block_host(const char *host, double seconds)
+{
+    if (!host || !host[0] || strlen(host) >= 256 || !(seconds >= 0) || seconds > 3600)
+        return gt_seterr(GT_EINVAL, "http: a host block needs a host name and 0..3600 s");
+    double now = real_now(NULL);
+    pthread_mutex_lock(&limit_mu);
+    shared_host *s = shared_find(host, 1, now);
+    if (s && now + seconds > s->blocked_until)
+        s->blocked_until = now + seconds;
+    pthread_mutex_unlock(&limit_mu);
+    return s ? GT_OK : gt_seterr(GT_ETOOBIG, "http: no room for another host block");
+}
+
 static int shared_wait(gt_http *h, const char *host, const char *what, double *waited)
 {
     double now = h->now(h->ctx), w = 0, block = 0;

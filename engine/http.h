@@ -66,6 +66,8 @@ int gt_http_set_trace(gt_http *h, int32_t fd);
  * X-Ratelimit-Reset) blocks every client's next request to it until the reset, whether or
  * not a limit is set; a block longer than a client's max_wait fails its request at once. */
 int gt_http_limit_host(const char *host, double per_minute, double burst);
+/* Blocks every client's requests to host for seconds from now (a 429 that named no reset). */
+int gt_http_block_host(const char *host, double seconds);
 /* Seconds until a 429 block on host ends (0: none). */
 double gt_http_host_wait(const char *host);
 /* Forgets every process-wide limit and block (tests). */

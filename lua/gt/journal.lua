@@ -598,6 +598,51 @@ function Journal:commit(cycle, state)
   return true
 end
 
+-- write_now(ev) -> true, or nil and a message: appends ev and commits it at once in its own
+-- transaction, outside the cycle, for what must be on disk before the next step (an order
+-- intent before its request is sent, the broker's answer after). It is written as the next
+-- event of the last committed cycle (-1 before the first), the way J:finish keeps a closing
+-- event; the open cycle's buffered events are untouched and its next commit unaffected. A
+-- batched journal first writes the committed cycles it holds. Misuse raises as J:append.
+local NOW_INTS = { [1] = true, [2] = true, [3] = true, [4] = true, [8] = true, [13] = true }
+function Journal:write_now(ev)
+  local h = handle(self)
+  if self.readonly then error("gt.journal:write_now: the journal is read-only", 2) end
+  if self.sid == nil then error("gt.journal:write_now: no session (call J:session first)", 2) end
+  local ok, err = pcall(self.append, self, ev)
+  if not ok then error((tostring(err):gsub("gt%.journal:append", "gt.journal:write_now")), 2) end
+  -- take the event back out of the open cycle: it is written now, by itself
+  local b, n = self._b, self._n
+  local row = {}
+  for _, c in ipairs(BUF) do row[c] = b[c][n]; b[c][n] = nil end
+  self._n, self._seq = n - 1, self._seq - 1
+  if self._pending > 0 then
+    ok, err = self:flush()
+    if not ok then return nil, err end
+  end
+  local cyc = self.last_cycle or -1
+  ok, err = exec(h, "BEGIN IMMEDIATE")
+  if not ok then return nil, err end
+  local seq = 0
+  ok, err = run(h, "SELECT COALESCE(MAX(seq), 0) FROM journal WHERE session = ? AND cycle = ?",
+    { self.sid, cyc }, 2, { true, true }, function(q) seq = col(q, 0) end)
+  if not ok then return rollback(h, err) end
+  local binds = { self.sid, cyc, seq + 1, row.ts, row.type }
+  for j = 1, #COLS do
+    local v = row[COLS[j]]
+    if v == false then v = nil end
+    binds[5 + j] = v
+  end
+  binds[16] = row.detail or nil
+  ok, err = run(h, INSERT_EVENT, binds, 16, NOW_INTS)
+  if not ok then return rollback(h, err) end
+  ok, err = run(h, UPDATE_SESSION, { nil, self.last_ts, self.sid }, 3, STATE_INTS)
+  if not ok then return rollback(h, err) end
+  ok, err = exec(h, "COMMIT")
+  if not ok then return rollback(h, err) end
+  return true
+end
+
 -- Writes the committed cycles a batched journal holds. -> true, or nil and a message.
 function Journal:flush()
   handle(self)
