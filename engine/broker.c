@@ -956,7 +956,9 @@ static int call(gt_broker *b, int32_t method, const char *path, const char *body
             return GT_OK;
         int rc = parse_body(b, kind, r.body, r.bytes, res);
         if (rc) {
-            rc = gt_seterr(GT_EDATA, "%s (%s, HTTP %ld)", gt_errmsg(), what, st);
+            char keep[512];
+            snprintf(keep, sizeof keep, "%s", gt_errmsg());
+            rc = gt_seterr(GT_EDATA, "%s (%s, HTTP %ld)", keep, what, st);
             snprintf(res->message, sizeof res->message, "%s", gt_errmsg());
         }
         return rc;

@@ -931,6 +931,9 @@ static void setup(gt_http *h, int32_t method, const char *url, struct curl_slist
     if (method == GT_HTTP_GET) {
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     } else {
+        /* a new connection for anything but GET: on a reused connection that dies before
+         * answering, libcurl silently sends the request again, and a POST must go once */
+        curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
         if (method != GT_HTTP_POST)
             curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method_name(method));
         if (body || method == GT_HTTP_POST) {

@@ -91,4 +91,33 @@ function M.alpaca(opts)
     :format(def or "~/.config/gtengine/alpaca.json")
 end
 
+-- Loads Alpaca keys straight into a C broker (engine/broker.c), by the rules above, so they
+-- never become Lua strings: opts.key_file (must exist), else the default file if present,
+-- else APCA_API_KEY_ID / APCA_API_SECRET_KEY, which are then wiped from the environment.
+-- Core dumps are disabled once keys are loaded. -> source ("environment" or the path) | nil, err
+function M.alpaca_into(broker_ptr, opts)
+  opts = opts or {}
+  local function file(path)
+    local rc = C.gt_broker_keys_file(broker_ptr, path)
+    if rc < 0 then return nil, gtffi.errmsg(rc), ffi.string(C.gt_status_name(rc)) end
+    return path
+  end
+  if opts.key_file ~= nil then
+    if type(opts.key_file) ~= "string" then error("gt.keys: key_file must be a path", 2) end
+    return file(opts.key_file)
+  end
+  local def = home_file("alpaca.json")
+  if def then
+    local src, err, code = file(def)
+    if src then return src end
+    if code ~= "GT_ENOTFOUND" then return nil, err end
+  end
+  local rc = C.gt_broker_keys_env(broker_ptr)
+  if rc == 0 then return "environment" end
+  if rc ~= C.GT_ENOTFOUND then return nil, gtffi.errmsg(rc) end
+  return nil, ("no Alpaca API keys: set APCA_API_KEY_ID and APCA_API_SECRET_KEY, or write "
+    .. "{\"key_id\": ..., \"secret_key\": ...} to %s and chmod 600 it (or pass key_file=)")
+    :format(def or "~/.config/gtengine/alpaca.json")
+end
+
 return M
