@@ -808,7 +808,9 @@ static double ratelimit_reset(const gt_http *h)
         return v;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    double d = v - ((double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
+    /* + 50 ms: the wait runs on the monotonic clock, which may drift from the wall clock
+     * the reset is named in; arriving a hair early would earn another 429 */
+    double d = v - ((double)ts.tv_sec + (double)ts.tv_nsec * 1e-9) + 0.05;
     return d > 0 ? d : 0;
 }
 

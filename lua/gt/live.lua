@@ -347,7 +347,31 @@ function M.broker(o)
     sm = M.machine(), posts = 0, max_posts = o.max_posts or 3, lookups = o.lookups or 3,
     timeouts = { (o.connect_timeout or 5) * 1000, (o.timeout or 20) * 1000 }, max_wait = o.max_wait or 65,
     retries = o.retries or 2 }, Broker)
+  if J then
+    local ok, lerr = self:_load_journal()
+    if not ok then self:close(); return nil, lerr end
+  end
   return self
+end
+
+-- What this session's journal already knows, so a restarted broker neither resends an order
+-- it adopted nor counts a fill twice: orders with a broker id, and fill activity ids.
+function Broker:_load_journal()
+  local rows, err = self.journal:query { type = { "order", "fill" } }
+  if not rows then return nil, err end
+  for _, r in ipairs(rows) do
+    if r.type == "fill" and r.activity_id then
+      self.sm.fills_seen[r.activity_id] = true
+    elseif r.type == "order" and r.client_order_id and r.broker_id then
+      local o = self.sm:track { client_order_id = r.client_order_id, id = r.broker_id, symbol = r.symbol,
+        side = r.side == 1 and "buy" or "sell", qty = r.qty, seq = r.order_id }
+      o.id = o.id or r.broker_id
+      self.sm.by_id[r.broker_id] = o
+      if r.broker_status and (o.status == nil or M.legal(o.status, r.broker_status)) then o.status = r.broker_status end
+      if r.filled_qty and r.filled_qty > o.filled_qty then o.filled_qty = r.filled_qty end
+    end
+  end
+  return true
 end
 
 function Broker:close()
@@ -465,7 +489,11 @@ function Broker:submit(intent)
   local req = order_req(intent)
   ffi.copy(req.client_order_id, cid)
   local known = self.sm.orders[cid]
-  if known and known.id then return known, nil, { outcome = "ok", adopted = true } end
+  if known and known.id then
+    -- already at the broker (this run, or journalled by an earlier one): never sent twice
+    return { id = known.id, client_order_id = cid, symbol = known.symbol, side = known.side, qty = known.qty,
+      status = known.status, filled_qty = known.filled_qty, adopted = true }, nil, { outcome = "ok" }
+  end
   local base = { symbol = intent.symbol, side = intent.side, qty = intent.qty, price = intent.limit,
     order_id = intent.seq, strategy = intent.strategy, client_order_id = cid, order_type = intent.type or "market",
     tif = intent.tif or "day", stop = intent.stop, notional = intent.notional, ts = intent.ts }

@@ -273,6 +273,7 @@ file %sorder_market.json
       srv = fake.start(("route POST /v2/orders\nrespond 200\nfile %sorder_market.json\n"):format(FIX))
       local seen_before
       local stub = setmetatable({ durable = true, key = "live:spec", id = function() return 1 end,
+        query = function() return {} end,
         write_now = function(_, ev)
           if ev.status == "pending_submit" then seen_before = #srv:requests() end
           return true
@@ -288,12 +289,50 @@ file %sorder_market.json
     it("sends nothing when the intent cannot be journalled", function()
       srv = fake.start(("route POST /v2/orders\nrespond 200\nfile %sorder_market.json\n"):format(FIX))
       local stub = { durable = true, key = "live:spec", id = function() return 1 end,
+        query = function() return {} end,
         write_now = function() return nil, "disk full" end }
       local b = mk { journal = stub }
       local o, err = b:submit { seq = 1, symbol = "AAPL", side = "buy", qty = 10 }
       assert.is_nil(o); assert.matches("nothing sent", err, 1, true)
       assert.equal(0, #srv:requests())
       b:close()
+    end)
+
+    it("a restarted broker on the same journal does not send an adopted intent again", function()
+      srv = fake.start(("route POST /v2/orders\nrespond 200\nfile %sorder_market.json\n"):format(FIX))
+      local b = mk { journal = J }
+      assert(b:submit { seq = 1, symbol = "AAPL", side = "buy", qty = 10 })
+      b:close()
+      local b2 = mk { journal = J }
+      local o = assert(b2:submit { seq = 1, symbol = "AAPL", side = "buy", qty = 10 })
+      assert.equal("61e69015-8549-4bfd-b9c3-01e75843f47d", o.id)
+      assert.is_true(o.adopted)
+      assert.equal(1, posts(srv:requests()))
+      b2:close()
+    end)
+
+    it("fills are journalled once, also across a restart", function()
+      srv = fake.start(([[
+route POST /v2/orders
+respond 200
+file %sorder_limit_partial.json
+route GET /v2/account/activities/FILL
+respond 200
+file %sfills_page1.json
+]]):format(FIX, FIX))
+      local b = mk { journal = J }
+      assert(b:submit { seq = 2, symbol = "AAPL", side = "buy", qty = 100, type = "limit", limit = 187.25 })
+      local new = assert(b:sync_fills())
+      assert.equal(2, #new)
+      assert.equal(0, #assert(b:sync_fills()))
+      b:close()
+      local b2 = mk { journal = J }
+      assert.equal(0, #assert(b2:sync_fills()))
+      b2:close()
+      local fills = assert(J:query { type = "fill" })
+      assert.equal(2, #fills)
+      assert.equal(2, fills[1].order_id) -- the intent's seq
+      assert.equal(25, fills[1].qty)
     end)
 
     it("a dropped answer, then the lookup by client_order_id finds it: adopted, no second POST", function()
