@@ -49,12 +49,24 @@ struct gt_broker {
     gt_broker_clock clock;
 };
 
-static const char *const STATUS_NAMES[GT_ALPACA_STATUS_COUNT] = {
-    "new",          "partially_filled", "filled",         "done_for_day",
-    "canceled",     "expired",          "replaced",       "pending_cancel",
-    "pending_replace", "pending_review", "accepted",      "pending_new",
-    "accepted_for_bidding", "stopped",  "rejected",       "suspended",
-    "calculated",   "held"};
+static const char *const STATUS_NAMES[GT_ALPACA_STATUS_COUNT] = {"new",
+                                                                 "partially_filled",
+                                                                 "filled",
+                                                                 "done_for_day",
+                                                                 "canceled",
+                                                                 "expired",
+                                                                 "replaced",
+                                                                 "pending_cancel",
+                                                                 "pending_replace",
+                                                                 "pending_review",
+                                                                 "accepted",
+                                                                 "pending_new",
+                                                                 "accepted_for_bidding",
+                                                                 "stopped",
+                                                                 "rejected",
+                                                                 "suspended",
+                                                                 "calculated",
+                                                                 "held"};
 
 const char *gt_alpaca_status_name(int32_t status)
 {
@@ -112,8 +124,9 @@ static int check_base(const char *url, int paper, char *out, size_t cap, char *h
         int loop = strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
                    strcmp(host, "[::1]") == 0;
         if (!loop)
-            return gt_seterr(GT_EINVAL, "broker: plain http:// is refused for %s: only loopback "
-                                        "hosts may be reached without TLS",
+            return gt_seterr(GT_EINVAL,
+                             "broker: plain http:// is refused for %s: only loopback "
+                             "hosts may be reached without TLS",
                              host);
     }
     if (paper && strcmp(host, "api.alpaca.markets") == 0)
@@ -203,8 +216,7 @@ int gt_broker_set_retries(gt_broker *b, int32_t retries)
 
 int gt_broker_set_max_wait(gt_broker *b, double seconds)
 {
-    return b ? gt_http_set_max_wait(b->http, seconds)
-             : gt_seterr(GT_EINVAL, "broker: NULL broker");
+    return b ? gt_http_set_max_wait(b->http, seconds) : gt_seterr(GT_EINVAL, "broker: NULL broker");
 }
 
 int gt_broker_set_trace(gt_broker *b, int32_t fd)
@@ -259,8 +271,9 @@ static int install_keys(gt_broker *b, const char *id, const char *secret, const 
     int live_host = strcmp(b->host, "api.alpaca.markets") == 0;
     int paper_host = strcmp(b->host, "paper-api.alpaca.markets") == 0;
     if ((live_host && strncmp(id, "PK", 2) == 0) || (paper_host && strncmp(id, "AK", 2) == 0))
-        return gt_seterr(GT_EDENIED, "broker: the key id from %s is a %s key but the base URL is "
-                                     "Alpaca's %s endpoint",
+        return gt_seterr(GT_EDENIED,
+                         "broker: the key id from %s is a %s key but the base URL is "
+                         "Alpaca's %s endpoint",
                          source, live_host ? "paper" : "live", live_host ? "live" : "paper");
     snprintf(b->k->id, KEY_CAP, "%s", id);
     snprintf(b->k->secret, KEY_CAP, "%s", secret);
@@ -303,12 +316,13 @@ int gt_broker_keys_file(gt_broker *b, const char *path)
         goto out;
     root = cJSON_ParseWithLength(buf, (size_t)len);
     const char *id = cJSON_IsObject(root) ? json_key(root, "key_id", "APCA_API_KEY_ID") : NULL;
-    const char *sec = cJSON_IsObject(root) ? json_key(root, "secret_key", "APCA_API_SECRET_KEY")
-                                           : NULL;
+    const char *sec =
+        cJSON_IsObject(root) ? json_key(root, "secret_key", "APCA_API_SECRET_KEY") : NULL;
     if (!id || !sec) {
         /* never the content: a byte of it may be a key */
-        rc = gt_seterr(GT_EINVAL, "key file %s: expected a JSON object with \"key_id\" and "
-                                  "\"secret_key\" strings",
+        rc = gt_seterr(GT_EINVAL,
+                       "key file %s: expected a JSON object with \"key_id\" and "
+                       "\"secret_key\" strings",
                        path);
         goto out;
     }
@@ -363,14 +377,14 @@ static void *grow(void *p, int64_t *cap, int64_t need, size_t sz)
     return np;
 }
 
-#define PUSH(b, arr, n, cap, out)                                                        \
-    do {                                                                                 \
-        void *np_ = grow((b)->arr, &(b)->cap, (b)->n + 1, sizeof *(b)->arr);             \
-        if (!np_)                                                                        \
-            return gt_seterr(GT_ENOMEM, "broker: out of memory");                        \
-        (b)->arr = np_;                                                                  \
-        (out) = &(b)->arr[(b)->n++];                                                     \
-        memset((out), 0, sizeof *(out));                                                 \
+#define PUSH(b, arr, n, cap, out)                                                                  \
+    do {                                                                                           \
+        void *np_ = grow((b)->arr, &(b)->cap, (b)->n + 1, sizeof *(b)->arr);                       \
+        if (!np_)                                                                                  \
+            return gt_seterr(GT_ENOMEM, "broker: out of memory");                                  \
+        (b)->arr = np_;                                                                            \
+        (out) = &(b)->arr[(b)->n++];                                                               \
+        memset((out), 0, sizeof *(out));                                                           \
     } while (0)
 
 /* ---- field readers: each names the field it failed on ---- */
@@ -395,8 +409,7 @@ static int presence(const ctx *c, const cJSON *it, const char *field, int mode)
     return 1;
 }
 
-static int get_str(const ctx *c, const cJSON *o, const char *field, int mode, char *out,
-                   size_t cap)
+static int get_str(const ctx *c, const cJSON *o, const char *field, int mode, char *out, size_t cap)
 {
     out[0] = '\0';
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, field);
@@ -489,18 +502,17 @@ static int one_of(const ctx *c, const char *field, const char *v, const char *co
 }
 
 static const char *const SIDES[] = {"buy", "sell", NULL};
-static const char *const TYPES[] = {"market", "limit", "stop", "stop_limit", "trailing_stop",
-                                    NULL};
+static const char *const TYPES[] = {"market", "limit", "stop", "stop_limit", "trailing_stop", NULL};
 static const char *const TIFS[] = {"day", "gtc", "opg", "cls", "ioc", "fok", NULL};
 static const char *const CLASSES[] = {"simple", "bracket", "oco", "oto", "mleg", NULL};
 
 /* ---- parsers ---- */
 
-#define TRY(x)                                                                           \
-    do {                                                                                 \
-        int rc_ = (x);                                                                   \
-        if (rc_ < 0)                                                                     \
-            return rc_;                                                                  \
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        int rc_ = (x);                                                                             \
+        if (rc_ < 0)                                                                               \
+            return rc_;                                                                            \
     } while (0)
 
 static int parse_order(gt_broker *b, const cJSON *o, const char *parent, int depth,
@@ -555,8 +567,7 @@ static int parse_order(gt_broker *b, const cJSON *o, const char *parent, int dep
     TRY(get_num(&c, o, "stop_price", need_stop ? REQ : OPT, &r->stop_price));
     TRY(get_num(&c, o, "trail_price", OPT, &r->trail_price));
     TRY(get_num(&c, o, "trail_percent", OPT, &r->trail_percent));
-    if (strcmp(r->type, "trailing_stop") == 0 && isnan(r->trail_price) &&
-        isnan(r->trail_percent))
+    if (strcmp(r->type, "trailing_stop") == 0 && isnan(r->trail_price) && isnan(r->trail_percent))
         return fail(&c, "trail_price", "and 'trail_percent' are both missing on a trailing stop");
     int32_t eh;
     TRY(get_bool(&c, o, "extended_hours", OPT, &eh));
@@ -932,8 +943,9 @@ static int call(gt_broker *b, int32_t method, const char *path, const char *body
     char what[320];
     snprintf(what, sizeof what, "%s %.*s", mname, (int)strcspn(path, "?"), path);
     if (!b->has_keys) {
-        int rc = gt_seterr(GT_EINVAL, "alpaca: %s: no API keys loaded (a key file or "
-                                      "APCA_API_KEY_ID / APCA_API_SECRET_KEY)",
+        int rc = gt_seterr(GT_EINVAL,
+                           "alpaca: %s: no API keys loaded (a key file or "
+                           "APCA_API_KEY_ID / APCA_API_SECRET_KEY)",
                            what);
         return local_fail(res, rc);
     }
@@ -942,8 +954,8 @@ static int call(gt_broker *b, int32_t method, const char *path, const char *body
         return local_fail(res, gt_seterr(GT_EINVAL, "alpaca: %s: URL too long", what));
     char hdr[3 * KEY_CAP + 128];
     snprintf(hdr, sizeof hdr,
-             "APCA-API-KEY-ID: %s\nAPCA-API-SECRET-KEY: %s\nAccept: application/json\n%s",
-             b->k->id, b->k->secret, body ? "Content-Type: application/json\n" : "");
+             "APCA-API-KEY-ID: %s\nAPCA-API-SECRET-KEY: %s\nAccept: application/json\n%s", b->k->id,
+             b->k->secret, body ? "Content-Type: application/json\n" : "");
     gt_http_resp r;
     int hrc = gt_http_request(b->http, method, url, hdr, body, body ? (int64_t)strlen(body) : 0,
                               method == GT_HTTP_GET ? 0 : GT_HTTP_ONCE, &r);
@@ -1063,8 +1075,7 @@ int gt_broker_order_get(gt_broker *b, const char *order_id, gt_broker_result *re
     return call(b, GT_HTTP_GET, path, NULL, GT_BROKER_ORDER, res);
 }
 
-int gt_broker_order_by_client_id(gt_broker *b, const char *client_order_id,
-                                 gt_broker_result *res)
+int gt_broker_order_by_client_id(gt_broker *b, const char *client_order_id, gt_broker_result *res)
 {
     TRY(begin(b, res));
     if (!cid_ok(client_order_id))
@@ -1204,10 +1215,10 @@ static int order_body(const gt_broker_order_req *q, int replace, char **out)
     if (!o)
         return gt_seterr(GT_ENOMEM, "broker: out of memory");
     int rc = GT_OK;
-#define BAD(...)                                 \
-    do {                                         \
-        rc = gt_seterr(GT_EINVAL, __VA_ARGS__);  \
-        goto out;                                \
+#define BAD(...)                                                                                   \
+    do {                                                                                           \
+        rc = gt_seterr(GT_EINVAL, __VA_ARGS__);                                                    \
+        goto out;                                                                                  \
     } while (0)
     int is_limit = strcmp(q->type, "limit") == 0 || strcmp(q->type, "stop_limit") == 0;
     int is_stop = strcmp(q->type, "stop") == 0 || strcmp(q->type, "stop_limit") == 0;

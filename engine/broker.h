@@ -248,8 +248,7 @@ int gt_broker_close_all(gt_broker *b, int32_t cancel_orders, gt_broker_result *r
 /* POST /v2/orders, sent once. */
 int gt_broker_submit(gt_broker *b, const gt_broker_order_req *req, gt_broker_result *res);
 int gt_broker_order_get(gt_broker *b, const char *order_id, gt_broker_result *res);
-int gt_broker_order_by_client_id(gt_broker *b, const char *client_order_id,
-                                 gt_broker_result *res);
+int gt_broker_order_by_client_id(gt_broker *b, const char *client_order_id, gt_broker_result *res);
 /* status "open" | "closed" | "all" (NULL: open); after/until epoch us (0: none); limit
  * 1..500 (0: Alpaca's 50); direction "asc" | "desc" (NULL: desc); symbols "A,B" or NULL.
  * Legs are rolled up (nested=true) and flattened after their parent. */

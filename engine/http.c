@@ -493,9 +493,10 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 /* Header names whose values are credentials: the trace shows the name, never the value. */
 static int secret_header(const char *p, size_t n)
 {
-    static const char *const names[] = {"apca-api-key-id", "apca-api-secret-key", "authorization",
-                                        "proxy-authorization", "cookie", "set-cookie",
-                                        "cb-access-key", "cb-access-sign", "x-api-key"};
+    static const char *const names[] = {
+        "apca-api-key-id", "apca-api-secret-key", "authorization", "proxy-authorization",
+        "cookie",          "set-cookie",          "cb-access-key", "cb-access-sign",
+        "x-api-key"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         size_t k = strlen(names[i]);
         if (n > k && p[k] == ':' && strncasecmp(p, names[i], k) == 0)
@@ -662,8 +663,8 @@ int gt_http_limit_host(const char *host, double per_minute, double burst)
     } else if (s) {
         s->per_min = 0;
     } else if (per_minute > 0) {
-        rc = gt_seterr(GT_ETOOBIG, "http: more than %d hosts carry a process-wide limit",
-                       MAX_HOSTS);
+        rc =
+            gt_seterr(GT_ETOOBIG, "http: more than %d hosts carry a process-wide limit", MAX_HOSTS);
     }
     pthread_mutex_unlock(&limit_mu);
     return rc;

@@ -37,8 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (i != res.count)
             abort();
     }
-    if (b && rc != GT_OK && (gt_broker_order_at(b, 0) || gt_broker_position_at(b, 0) ||
-                             gt_broker_fill_at(b, 0) || gt_broker_item_at(b, 0)))
+    if (b && rc != GT_OK &&
+        (gt_broker_order_at(b, 0) || gt_broker_position_at(b, 0) || gt_broker_fill_at(b, 0) ||
+         gt_broker_item_at(b, 0)))
         abort();
     gt_broker_free(b);
     free(json);

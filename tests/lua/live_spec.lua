@@ -156,7 +156,8 @@ describe("gt.live broker over loopback", function()
   end)
 
   it("sends the keys as APCA headers and reads the account and clock", function()
-    srv = fake.start(("route GET /v2/account\nrespond 200\nfile %saccount.json\nroute GET /v2/clock\nrespond 200\nfile %sclock.json\n")
+    srv = fake.start(("route GET /v2/account\nrespond 200\nfile %saccount.json\n"
+      .. "route GET /v2/clock\nrespond 200\nfile %sclock.json\n")
       :format(FIX, FIX))
     local b = mk()
     assert.equal(103820.56, assert(b:account()).equity)
@@ -203,12 +204,13 @@ file %sorder_market.json
       assert.is_nil(o)
       return res.outcome, err, res
     end
-    local oc, err, res = outcome("aaaa-404")
+    local oc, _, res = outcome("aaaa-404")
     assert.equal("not_found", oc); assert.equal(404, res.status)
+    local err
     oc, err, res = outcome("aaaa-422")
     assert.equal("rejected", oc); assert.equal("invalid order id", res.message); assert.equal(40010001, res.code)
     assert.matches("HTTP 422", err, 1, true)
-    oc, err, res = outcome("aaaa-429")
+    oc, _, res = outcome("aaaa-429")
     assert.equal("rate_limited", oc)
     assert.is_true(res.reset_in > 90 and res.reset_in <= 100, tostring(res.reset_in))
     oc, err = outcome("aaaa-500")
@@ -747,9 +749,12 @@ describe("gt.live order state machine", function()
   it("counts stale reports and duplicate fills", function()
     local sm = live.machine()
     sm:track { client_order_id = "c", id = "i", symbol = "AAPL", side = "buy", qty = 10 }
-    assert.equal("applied", sm:update { client_order_id = "c", id = "i", status = "partially_filled", filled_qty = 6, updated_at = 5 })
-    assert.equal("stale", sm:update { client_order_id = "c", id = "i", status = "new", filled_qty = 0, updated_at = 3 })
-    assert.equal("stale", sm:update { client_order_id = "c", id = "i", status = "partially_filled", filled_qty = 4, updated_at = 9 })
+    local function rep(st, q, at)
+      return sm:update { client_order_id = "c", id = "i", status = st, filled_qty = q, updated_at = at }
+    end
+    assert.equal("applied", rep("partially_filled", 6, 5))
+    assert.equal("stale", rep("new", 0, 3))
+    assert.equal("stale", rep("partially_filled", 4, 9))
     assert.equal(6, sm.orders.c.filled_qty)
     assert.equal(2, sm.stale)
     assert.equal("applied", sm:fill { id = "a1", order_id = "i", qty = 6, cum_qty = 6 })
