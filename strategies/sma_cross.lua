@@ -18,4 +18,10 @@ return {
     if f[i] > s[i] and f[i - 1] <= s[i - 1] then return 1 end
     if f[i] < s[i] and f[i - 1] >= s[i - 1] then return p.short and -1 or 0 end
   end,
+
+  -- the same rule for every bar at once, in C (the optimiser's path): +1 on the golden
+  -- cross, -1 or 0 on the death cross, NaN (no decision) elsewhere
+  signals = function(d, p, ind)
+    return { target = gt.ind.cross(ind.fast, ind.slow, 1, p.short and -1 or 0, d.n) }
+  end,
 }
