@@ -103,7 +103,7 @@ gt_bt *gt_bt_new(const gt_bt_config *cfg, const gt_series *const *series, int32_
     bt->bars = calloc((size_t)k, sizeof *bt->bars);
     bt->sim.bars = bt->bars;
     bt->equity = gt_ledger_big_alloc((size_t)(n > 0 ? n : 1) * sizeof(double));
-    bt->in_market = calloc((size_t)(n > 0 ? n : 1), 1);
+    bt->in_market = gt_calloc_big((size_t)(n > 0 ? n : 1), 1);
     bt->exit_stop = calloc((size_t)k, sizeof *bt->exit_stop);
     bt->exit_take = calloc((size_t)k, sizeof *bt->exit_take);
     if (!bt->ser || !bt->bars || !bt->equity || !bt->in_market || !bt->exit_stop || !bt->exit_take)

@@ -5,6 +5,10 @@
 #include "gt.h"
 
 #include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -80,6 +84,22 @@ double gt_clock_seconds(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+void *gt_calloc_big(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    size_t bytes = n * size, huge = (size_t)2 << 20;
+    if (bytes < huge / 4)
+        return calloc(n ? n : 1, size ? size : 1);
+    void *p = NULL;
+    size_t len = (bytes + huge - 1) & ~(huge - 1);
+    if (posix_memalign(&p, huge, len) != 0)
+        return NULL;
+    madvise(p, len, MADV_HUGEPAGE); /* a hint: ignored where THP is off */
+    memset(p, 0, bytes);
+    return p;
 }
 
 int gt_is_interrupted(void)

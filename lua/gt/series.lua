@@ -126,7 +126,7 @@ local BIG_N = 65536
 local function free_big(a) ffi.C.free(a.v) end
 local function new_doubles(n)
   if n < BIG_N then return Array(n, n) end
-  local p = ffi.C.calloc(n, 8)
+  local p = gtffi.C.gt_calloc_big(n, 8) -- huge pages: a million values fault in a few times
   if p == nil then error(("gt.array: out of memory for %d values"):format(n), 3) end
   return ffi.gc(Big(n, ffi.cast("double *", p)), free_big)
 end
