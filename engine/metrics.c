@@ -10,10 +10,12 @@
 
 #include <math.h>
 
-/* Per-bar return i (1 <= i < n) of a positive series. */
-static double ret(const double *x, int64_t i)
+/* Per-bar return i (1 <= i < n) of a positive series: from r (r[i - 1]) when the caller
+ * computed the returns once (gt_stats_compute_ret), else divided here; the same double
+ * either way. */
+static inline double ret(const double *r, const double *x, int64_t i)
 {
-    return x[i] / x[i - 1] - 1.0;
+    return r ? r[i - 1] : x[i] / x[i - 1] - 1.0;
 }
 
 static int check_input(const gt_stats_input *in)
@@ -86,7 +88,7 @@ static void growth_stats(const gt_stats_input *in, gt_stats *s)
 }
 
 /* Annualised return and volatility, Sharpe, Sortino: need equity > 0 before every return. */
-static void return_stats(const gt_stats_input *in, gt_stats *s)
+static void return_stats(const gt_stats_input *in, const double *er, gt_stats *s)
 {
     const double *eq = in->equity;
     int64_t n = in->n, k = n - 1;
@@ -99,13 +101,13 @@ static void return_stats(const gt_stats_input *in, gt_stats *s)
         return;
     double sum = 0;
     for (int64_t i = 1; i < n; i++)
-        sum += ret(eq, i);
+        sum += ret(er, eq, i);
     double mean = sum / (double)k, ex = mean - rf;
     s->ann_return_pct = mean * ppy * 100.0;
 
     double dn = 0;
     for (int64_t i = 1; i < n; i++) {
-        double d = ret(eq, i) - rf;
+        double d = ret(er, eq, i) - rf;
         if (d < 0)
             dn += d * d;
     }
@@ -119,7 +121,7 @@ static void return_stats(const gt_stats_input *in, gt_stats *s)
         return;
     double ss = 0;
     for (int64_t i = 1; i < n; i++) {
-        double d = ret(eq, i) - mean;
+        double d = ret(er, eq, i) - mean;
         ss += d * d;
     }
     double sd = sqrt(ss / (double)(k - 1));
@@ -238,7 +240,8 @@ static void exposure_stats(const gt_stats_input *in, gt_stats *s)
 }
 
 /* Buy-and-hold, and OLS beta / alpha of the strategy's per-bar returns on the benchmark's. */
-static void benchmark_stats(const gt_stats_input *in, gt_stats *s)
+static void benchmark_stats(const gt_stats_input *in, const double *er, const double *br,
+                            gt_stats *s)
 {
     const double *eq = in->equity, *b = in->benchmark;
     int64_t n = in->n, k = n - 1;
@@ -253,13 +256,13 @@ static void benchmark_stats(const gt_stats_input *in, gt_stats *s)
             return;
     double sr = 0, sb = 0;
     for (int64_t i = 1; i < n; i++) {
-        sr += ret(eq, i);
-        sb += ret(b, i);
+        sr += ret(er, eq, i);
+        sb += ret(br, b, i);
     }
     double mr = sr / (double)k, mb = sb / (double)k, cov = 0, var = 0;
     for (int64_t i = 1; i < n; i++) {
-        double db = ret(b, i) - mb;
-        cov += (ret(eq, i) - mr) * db;
+        double db = ret(br, b, i) - mb;
+        cov += (ret(er, eq, i) - mr) * db;
         var += db * db;
     }
     /* Both sums would be divided by k-1; the ratio does not need it, the test does. */
@@ -271,6 +274,12 @@ static void benchmark_stats(const gt_stats_input *in, gt_stats *s)
 
 int gt_stats_compute(const gt_stats_input *in, gt_stats *out)
 {
+    return gt_stats_compute_ret(in, NULL, NULL, out);
+}
+
+int gt_stats_compute_ret(const gt_stats_input *in, const double *eq_ret, const double *bench_ret,
+                         gt_stats *out)
+{
     if (!in || !out)
         return gt_seterr(GT_EINVAL, "gt_stats_compute: NULL %s", in ? "out" : "in");
     int rc = check_input(in);
@@ -278,11 +287,11 @@ int gt_stats_compute(const gt_stats_input *in, gt_stats *out)
         return rc;
     gt_stats s;
     growth_stats(in, &s);
-    return_stats(in, &s);
+    return_stats(in, eq_ret, &s);
     drawdown_stats(in, &s);
     trade_stats(in, &s);
     exposure_stats(in, &s);
-    benchmark_stats(in, &s);
+    benchmark_stats(in, eq_ret, in->benchmark ? bench_ret : NULL, &s);
     *out = s;
     return GT_OK;
 }

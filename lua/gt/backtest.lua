@@ -457,6 +457,11 @@ local function overlays(strategy, inds, n, s0)
   return out
 end
 
+-- Bars a year for annualising: from the series' timeframe, 252 without one.
+local function periods_per_year(series)
+  return series.timeframe and timeframe.parse(series.timeframe) and timeframe.periods_per_year(series.timeframe) or 252
+end
+
 local function collect(bt, list, strategy, p, o, w, s0, inds)
   s0 = s0 or 0
   local plot = inds and overlays(strategy, inds, list[1].n, s0)
@@ -522,7 +527,7 @@ local function collect(bt, list, strategy, p, o, w, s0, inds)
     bench = bh
   end
   res.benchmark_equity = bh
-  local ppy = series.timeframe and timeframe.parse(series.timeframe) and timeframe.periods_per_year(series.timeframe) or 252
+  local ppy = periods_per_year(series)
   local metrics = require "gt.metrics"
   local stats, err = metrics.compute {
     equity = res.equity, ts = series.ts, n = n, trades = tp[0], m = m,
@@ -736,7 +741,24 @@ end
 -- M.DEFAULTS keys plus params = {...} (overrides the strategy's) and start (the first bar
 -- traded; the bars before it warm the indicators up). data: a series or a list of aligned
 -- series.
+local run
 function M.run(strategy, data, opts)
+  return run(strategy, data, opts) -- a tail call: error levels still name the caller
+end
+
+-- run_stats(strategy, series, opts [, {blocks =, bench_ret =}]) -> stats, moments, count: a
+-- backtest exactly as run does it, for a search that keeps only numbers (gt.optimize): the
+-- stats table run's result has, and gt_opt_moments' values (a double array of count). For
+-- one series traded from bar 0 the statistics are read from the engine's own arrays in C
+-- (gt_opt_bt_stats: no equity copies, no trade or order tables, no result object), else
+-- from run's result; either way the engine is freed before it returns. nil, message as run.
+-- fast.bench_ret: the close's per-bar returns (gt_opt_returns), shared by a search's runs.
+function M.run_stats(strategy, data, opts, fast)
+  return run(strategy, data, opts, fast or {})
+end
+
+local MOMENTS_MAX = 5 + 2 * 24
+function run(strategy, data, opts, fast)
   strategy = require("gt.strategy").get(strategy)
   -- one series, or a list of series on one clock (a portfolio)
   local list = (type(data) == "table" and data._c) and { data } or data
@@ -832,6 +854,25 @@ function M.run(strategy, data, opts)
   end
   timings.loop = clock() - t0
   if o.close_at_end ~= "none" then C.gt_bt_finish(bt) end
+  if fast then
+    local blocks = fast.blocks or 0
+    local mom = ffi.new("double[?]", MOMENTS_MAX)
+    local km, stats
+    if k == 1 and s0 == 0 then
+      local st = ffi.new("gt_stats")
+      km = tonumber(C.gt_opt_bt_stats(bt, series._c, periods_per_year(series), o.risk_free, blocks,
+        fast.bench_ret, st, mom))
+      if km < 0 then error("backtest: metrics: " .. gtffi.errmsg(km), 2) end
+      stats = require("gt.metrics").from_c(st)
+    else
+      local res = collect(bt, list, strategy, p, o, w, s0, inds)
+      stats = res.stats
+      km = tonumber(C.gt_opt_moments(res.equity.p, res.n, blocks, mom))
+      if km < 0 then error("backtest: " .. gtffi.errmsg(km), 2) end
+    end
+    C.gt_bt_free(ffi.gc(bt, nil))
+    return stats, mom, km
+  end
   t0 = clock()
   local res = collect(bt, list, strategy, p, o, w, s0, inds)
   if gate then

@@ -164,6 +164,11 @@ function M.compute(opts)
   local out = ffi.new("gt_stats")
   local ok, err = gtffi.try(C.gt_stats_compute(input, out))
   if not ok then return nil, err end
+  return M.from_c(out)
+end
+
+-- A gt_stats struct as the plain table compute returns.
+function M.from_c(out)
   local st = {}
   for _, k in ipairs(STATS_KEYS) do st[k] = tonumber(out[k]) end
   return st

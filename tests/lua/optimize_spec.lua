@@ -236,9 +236,10 @@ describe("gt.optimize.walkforward", function()
     local r = assert(opt.walkforward { strategy = strat, data = s, train = 100, test = 50 })
     -- windows: train [0,100) test [100,150), ..., train [250,350) test [350,400): 6 windows
     assert.equal(6, #r.windows)
-    -- indicator calls run in order: per window, the 4 training combinations (cached: each
-    -- call is a backtest) then one test run. Checks: training data ends before the test
-    -- window starts; the test run sees nothing after the test window.
+    -- indicator calls run in order (one process): every window's 4 training combinations
+    -- (each call is a backtest), window by window, then the windows' test runs. Checks:
+    -- training data ends before the test window starts; the test run sees nothing after
+    -- the test window.
     local k = 0
     for _, w in ipairs(r.windows) do
       for _ = 1, 4 do
@@ -246,9 +247,11 @@ describe("gt.optimize.walkforward", function()
         assert.is_true(seen[k].last < w.test_first)
         assert.equal(w.train_last, seen[k].last)
       end
+      assert.is_true(w.train_last < w.test_first)
+    end
+    for _, w in ipairs(r.windows) do
       k = k + 1
       assert.equal(w.test_last, seen[k].last)
-      assert.is_true(w.train_last < w.test_first)
     end
     assert.equal(k, #seen)
   end)
