@@ -299,19 +299,28 @@ int64_t gt_opt_cscv(const double *sum, const double *sum2, const double *cnt, in
     return 2 * pairs;
 }
 
-/* The moments of per-bar returns r[0..t-1] in gt_opt_moments' layout. */
-static int64_t moments_of(const double *r, int64_t t, int32_t blocks, double *out)
+/* The moments of per-bar returns r[0..t-1] in gt_opt_moments' layout; sums: the sums of r
+ * and of d^2, d^3, d^4 (d = r - mean) when gt_stats_compute_ret has made them, else NULL. */
+static int64_t moments_of(const double *r, int64_t t, const double *sums, int32_t blocks,
+                          double *out)
 {
-    double s1 = 0;
-    for (int64_t i = 0; i < t; i++)
-        s1 += r[i];
-    double dt = (double)t, mean = t > 0 ? s1 / dt : NAN;
-    double m2 = 0, m3 = 0, m4 = 0;
-    for (int64_t i = 0; i < t; i++) {
-        double d = r[i] - mean, d2 = d * d;
-        m2 += d2;
-        m3 += d2 * d;
-        m4 += d2 * d2;
+    double s1 = 0, m2 = 0, m3 = 0, m4 = 0, dt = (double)t, mean;
+    if (sums) {
+        s1 = sums[0];
+        mean = t > 0 ? s1 / dt : NAN;
+        m2 = sums[1];
+        m3 = sums[2];
+        m4 = sums[3];
+    } else {
+        for (int64_t i = 0; i < t; i++)
+            s1 += r[i];
+        mean = t > 0 ? s1 / dt : NAN;
+        for (int64_t i = 0; i < t; i++) {
+            double d = r[i] - mean, d2 = d * d;
+            m2 += d2;
+            m3 += d2 * d;
+            m4 += d2 * d2;
+        }
     }
     m2 /= dt;
     m3 /= dt;
@@ -357,7 +366,7 @@ int64_t gt_opt_moments(const double *equity, int64_t n, int32_t blocks, double *
     if (!r)
         return gt_seterr(GT_ENOMEM, "moments: %lld bars", (long long)n);
     gt_opt_returns(equity, n, r);
-    int64_t k = moments_of(r, n - 1, blocks, out);
+    int64_t k = moments_of(r, n - 1, NULL, blocks, out);
     free(r);
     return k;
 }
@@ -380,9 +389,10 @@ int64_t gt_opt_bt_stats(const gt_bt *bt, const gt_series *s, double periods_per_
         return gt_seterr(GT_ENOMEM, "optimize: %lld bars", (long long)n);
     gt_opt_returns(eq, n, r);
     gt_stats_input in = {eq, s->ts, s->close, im, tr, n, m, periods_per_year, risk_free};
-    int64_t rc = gt_stats_compute_ret(&in, r, bench_ret, stats);
+    double sums[4];
+    int64_t rc = gt_stats_compute_ret(&in, r, bench_ret, sums, stats);
     if (rc >= 0)
-        rc = moments_of(r, n - 1, blocks, moments);
+        rc = moments_of(r, n - 1, sums, blocks, moments);
     free(r);
     return rc;
 }
