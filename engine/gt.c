@@ -91,14 +91,16 @@ void *gt_calloc_big(size_t n, size_t size)
     if (size && n > SIZE_MAX / size)
         return NULL;
     size_t bytes = n * size, huge = (size_t)2 << 20;
-    if (bytes < huge / 4)
-        return calloc(n ? n : 1, size ? size : 1);
-    void *p = NULL;
-    size_t len = (bytes + huge - 1) & ~(huge - 1);
-    if (posix_memalign(&p, huge, len) != 0)
-        return NULL;
-    madvise(p, len, MADV_HUGEPAGE); /* a hint: ignored where THP is off */
-    memset(p, 0, bytes);
+    /* calloc: a block it maps afresh is not cleared twice (the kernel's pages are zero) */
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (p && bytes >= huge) {
+        /* the whole 2 MB pages inside the block, before anything touches them; a hint,
+         * ignored where transparent huge pages are off */
+        uintptr_t a = ((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1);
+        uintptr_t e = ((uintptr_t)p + bytes) & ~(uintptr_t)(huge - 1);
+        if (e > a)
+            madvise((void *)a, e - a, MADV_HUGEPAGE);
+    }
     return p;
 }
 

@@ -48,8 +48,8 @@ int gt_is_interrupted(void);
 /* Seconds on a monotonic clock (for timing work; not a date). */
 double gt_clock_seconds(void);
 void gt_clear_interrupt(void);
-/* n * size zeroed bytes, released with free(): blocks of 512 KB and more are rounded up to
- * whole 2 MB and asked for in transparent huge pages, so touching a million-bar array costs a few page
+/* n * size zeroed bytes (calloc), released with free(): the whole 2 MB pages of a large
+ * block are asked for in transparent huge pages, so touching a million-bar array costs a few page
  * faults rather than thousands (each one dear on a virtual machine); smaller ones are
  * calloc's. NULL when out of memory. */
 void *gt_calloc_big(size_t n, size_t size);

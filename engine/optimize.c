@@ -371,29 +371,33 @@ int64_t gt_opt_moments(const double *equity, int64_t n, int32_t blocks, double *
     return k;
 }
 
-int64_t gt_opt_bt_stats(const gt_bt *bt, const gt_series *s, double periods_per_year,
-                        double risk_free, int32_t blocks, const double *bench_ret,
-                        gt_stats *stats, double *moments)
+int64_t gt_opt_bt_stats(const gt_bt *bt, const gt_stats_input *base, const double *bench_ret,
+                        double *scratch, int32_t blocks, gt_stats *stats, double *moments)
 {
     const double *eq;
     const uint8_t *im;
     const gt_trade *tr;
     int64_t n = gt_bt_equity(bt, &eq);
-    if (!s || n != s->n || n < 1 || blocks > GT_OPT_CSCV_MAX_BLOCKS)
+    if (!base || n != base->n || n < 1 || blocks > GT_OPT_CSCV_MAX_BLOCKS)
         return gt_seterr(GT_EINVAL, "optimize: a finished run over the whole series (%lld of %lld bars)",
-                         (long long)n, s ? (long long)s->n : 0LL);
+                         (long long)n, base ? (long long)base->n : 0LL);
     gt_bt_in_market(bt, &im);
     int64_t m = gt_bt_trades(bt, &tr);
-    double *r = gt_calloc_big((size_t)(n > 1 ? n - 1 : 1), sizeof(double));
+    double *r = scratch ? scratch : malloc(sizeof(double) * (size_t)(n > 1 ? n - 1 : 1));
     if (!r)
         return gt_seterr(GT_ENOMEM, "optimize: %lld bars", (long long)n);
     gt_opt_returns(eq, n, r);
-    gt_stats_input in = {eq, s->ts, s->close, im, tr, n, m, periods_per_year, risk_free};
+    gt_stats_input in = *base;
+    in.equity = eq;
+    in.in_market = im;
+    in.trades = tr;
+    in.m = m;
     double sums[4];
     int64_t rc = gt_stats_compute_ret(&in, r, bench_ret, sums, stats);
     if (rc >= 0)
         rc = moments_of(r, n - 1, sums, blocks, moments);
-    free(r);
+    if (r != scratch)
+        free(r);
     return rc;
 }
 

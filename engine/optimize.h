@@ -32,13 +32,14 @@ int64_t gt_opt_moments(const double *equity, int64_t n, int32_t blocks, double *
 /* out[i - 1] = x[i] / x[i - 1] - 1 for i = 1..n-1: per-bar returns, as metrics divides them. */
 void gt_opt_returns(const double *x, int64_t n, double *out);
 /* The statistics of a finished backtest of one series run from bar 0 (gt_bt_run_targets to
- * the last bar, gt_bt_finish), exactly those gt.backtest.run reports (benchmark: the
- * series' close, whose per-bar returns bench_ret may give, or NULL), and its moments as
- * gt_opt_moments writes them: nothing copied out of the engine, no Lua tables. Returns the
- * count of moments written, or < 0. */
-int64_t gt_opt_bt_stats(const gt_bt *bt, const gt_series *s, double periods_per_year,
-                        double risk_free, int32_t blocks, const double *bench_ret,
-                        gt_stats *stats, double *moments);
+ * the last bar, gt_bt_finish), exactly those gt.backtest.run reports, and its moments as
+ * gt_opt_moments writes them: nothing copied out of the engine, no Lua tables. base gives
+ * the bars' ts, the benchmark (the series' close), n, periods_per_year and risk_free; the
+ * engine gives equity, in-market mask and trades. bench_ret: the benchmark's per-bar returns
+ * (gt_opt_returns) or NULL; scratch: room for n - 1 doubles, or NULL (allocated here): a
+ * search hands both in once for all its runs. Returns the count of moments written, or < 0. */
+int64_t gt_opt_bt_stats(const gt_bt *bt, const gt_stats_input *base, const double *bench_ret,
+                        double *scratch, int32_t blocks, gt_stats *stats, double *moments);
 /* From now on large blocks (512 KB and more) always come from mmap, in huge pages where
  * asked for (gt_calloc_big), and the heap keeps what is freed below them: a search frees
  * and allocates the same arrays for every combination, and glibc would otherwise move the

@@ -752,7 +752,8 @@ end
 -- one series traded from bar 0 the statistics are read from the engine's own arrays in C
 -- (gt_opt_bt_stats: no equity copies, no trade or order tables, no result object), else
 -- from run's result; either way the engine is freed before it returns. nil, message as run.
--- fast.bench_ret: the close's per-bar returns (gt_opt_returns), shared by a search's runs.
+-- fast.bench_ret: the close's per-bar returns (gt_opt_returns), and fast.scratch room for
+-- n - 1 doubles, both shared by a search's runs (either may be nil).
 function M.run_stats(strategy, data, opts, fast)
   return run(strategy, data, opts, fast or {})
 end
@@ -859,9 +860,10 @@ function run(strategy, data, opts, fast)
     local mom = ffi.new("double[?]", MOMENTS_MAX)
     local km, stats
     if k == 1 and s0 == 0 then
-      local st = ffi.new("gt_stats")
-      km = tonumber(C.gt_opt_bt_stats(bt, series._c, periods_per_year(series), o.risk_free, blocks,
-        fast.bench_ret, st, mom))
+      local st, base = ffi.new("gt_stats"), ffi.new("gt_stats_input")
+      base.ts, base.benchmark, base.n = series._c.ts, series._c.close, n
+      base.periods_per_year, base.risk_free = periods_per_year(series), o.risk_free
+      km = tonumber(C.gt_opt_bt_stats(bt, base, fast.bench_ret, fast.scratch, blocks, st, mom))
       if km < 0 then error("backtest: metrics: " .. gtffi.errmsg(km), 2) end
       stats = require("gt.metrics").from_c(st)
     else
