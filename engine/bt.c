@@ -125,7 +125,7 @@ void gt_bt_free(gt_bt *bt)
     gt_ledger_fini(&bt->led);
     free(bt->bars);
     free(bt->equity);
-    free(bt->in_market);
+    gt_free_big(bt->in_market, (size_t)(bt->n > 0 ? bt->n : 1), 1);
     free(bt->risk_state);
     free(bt->sim.refusals);
     free(bt->exit_stop);

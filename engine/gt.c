@@ -86,22 +86,40 @@ double gt_clock_seconds(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+/* Blocks of 2 MB and more are their own mapping, 2 MB aligned so that every page of them
+ * can be huge (a block that merely contains whole 2 MB pages still faults its ragged ends
+ * in 4 KB at a time, up to a thousand faults a block), fresh from the kernel and so
+ * already zero. The mapping's start and length sit in the 16 bytes before the block. */
+#define BIG_ALIGN ((size_t)2 << 20)
+
 void *gt_calloc_big(size_t n, size_t size)
 {
-    if (size && n > SIZE_MAX / size)
+    if (size && n > (SIZE_MAX - 2 * BIG_ALIGN) / size)
         return NULL;
-    size_t bytes = n * size, huge = (size_t)2 << 20;
-    /* calloc: a block it maps afresh is not cleared twice (the kernel's pages are zero) */
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (p && bytes >= huge) {
-        /* the whole 2 MB pages inside the block, before anything touches them; a hint,
-         * ignored where transparent huge pages are off */
-        uintptr_t a = ((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1);
-        uintptr_t e = ((uintptr_t)p + bytes) & ~(uintptr_t)(huge - 1);
-        if (e > a)
-            madvise((void *)a, e - a, MADV_HUGEPAGE);
-    }
+    size_t bytes = n * size;
+    if (bytes < BIG_ALIGN)
+        return calloc(n ? n : 1, size ? size : 1);
+    size_t len = ((bytes + BIG_ALIGN - 1) & ~(BIG_ALIGN - 1)) + BIG_ALIGN;
+    char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    char *p = (char *)(((uintptr_t)m + 16 + BIG_ALIGN - 1) & ~(uintptr_t)(BIG_ALIGN - 1));
+    ((size_t *)p)[-2] = (size_t)(p - m);
+    ((size_t *)p)[-1] = len;
+    madvise(p, (bytes + BIG_ALIGN - 1) & ~(BIG_ALIGN - 1), MADV_HUGEPAGE); /* a hint */
     return p;
+}
+
+void gt_free_big(void *p, size_t n, size_t size)
+{
+    if (!p)
+        return;
+    if (n * size < BIG_ALIGN) {
+        free(p);
+        return;
+    }
+    size_t off = ((size_t *)p)[-2], len = ((size_t *)p)[-1];
+    munmap((char *)p - off, len);
 }
 
 int gt_is_interrupted(void)

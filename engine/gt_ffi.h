@@ -48,11 +48,12 @@ int gt_is_interrupted(void);
 /* Seconds on a monotonic clock (for timing work; not a date). */
 double gt_clock_seconds(void);
 void gt_clear_interrupt(void);
-/* n * size zeroed bytes (calloc), released with free(): the whole 2 MB pages of a large
- * block are asked for in transparent huge pages, so touching a million-bar array costs a few page
- * faults rather than thousands (each one dear on a virtual machine); smaller ones are
- * calloc's. NULL when out of memory. */
+/* n * size zeroed bytes, released with gt_free_big(p, n, size): a block of 2 MB and more
+ * is its own mapping in transparent huge pages, so touching a million-bar array costs a
+ * few page faults rather than thousands (each one dear on a virtual machine); smaller
+ * ones are calloc's. NULL when out of memory. gt_free_big accepts NULL. */
 void *gt_calloc_big(size_t n, size_t size);
+void gt_free_big(void *p, size_t n, size_t size);
 
 /* One row of the struct layout table: C's own view of every struct in this file. */
 typedef struct gt_layout {

@@ -123,7 +123,7 @@ local I64 = array_type("gt_lua_i64", "int64_t *")
 -- same checked a.v[i] as the small ones.
 local Big = array_type("gt_lua_big", "double *")
 local BIG_N = 65536
-local function free_big(a) ffi.C.free(a.v) end
+local function free_big(a) gtffi.C.gt_free_big(a.v, a.n, 8) end
 local function new_doubles(n)
   if n < BIG_N then return Array(n, n) end
   local p = gtffi.C.gt_calloc_big(n, 8) -- huge pages: a million values fault in a few times
