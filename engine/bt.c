@@ -102,7 +102,7 @@ gt_bt *gt_bt_new(const gt_bt_config *cfg, const gt_series *const *series, int32_
     gt_sim_init(&bt->sim, cfg, &bt->led, k);
     bt->bars = calloc((size_t)k, sizeof *bt->bars);
     bt->sim.bars = bt->bars;
-    bt->equity = gt_ledger_big_alloc((size_t)(n > 0 ? n : 1) * sizeof(double));
+    bt->equity = gt_alloc_big((size_t)(n > 0 ? n : 1), sizeof(double));
     bt->in_market = gt_calloc_big((size_t)(n > 0 ? n : 1), 1);
     bt->exit_stop = calloc((size_t)k, sizeof *bt->exit_stop);
     bt->exit_take = calloc((size_t)k, sizeof *bt->exit_take);
@@ -124,7 +124,7 @@ void gt_bt_free(gt_bt *bt)
     free(bt->ser);
     gt_ledger_fini(&bt->led);
     free(bt->bars);
-    free(bt->equity);
+    gt_free_big(bt->equity, (size_t)(bt->n > 0 ? bt->n : 1), sizeof(double));
     gt_free_big(bt->in_market, (size_t)(bt->n > 0 ? bt->n : 1), 1);
     free(bt->risk_state);
     free(bt->sim.refusals);

@@ -415,6 +415,7 @@ void gt_opt_keep_memory(void)
     mallopt(M_MMAP_THRESHOLD, 512 << 10);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
     mallopt(M_TOP_PAD, 16 << 20);
+    gt_mem_keep(1); /* and the engine's own big blocks (gt_alloc_big) likewise */
 }
 
 int64_t gt_opt_fork(void)

@@ -492,7 +492,7 @@ function M.cross(a, b, up, down, n)
   if (la and la < n) or (lb and lb < n) then error(("gt.ind.cross: an input has fewer than %d values"):format(n), 2) end
   up, down = up == nil and 1 or up, down == nil and -1 or down
   if type(up) ~= "number" or type(down) ~= "number" then error("gt.ind.cross: up and down are numbers", 2) end
-  local out = series_mod.array(n)
+  local out = series_mod.array_out(n) -- the kernel writes every value
   local rc = C.gt_ind_cross_targets(pa, pb, n, up, down, out.p)
   if rc < 0 then error("gt." .. gtffi.errmsg(rc), 2) end
   return out, n
