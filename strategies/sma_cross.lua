@@ -20,8 +20,9 @@ return {
   end,
 
   -- the same rule for every bar at once, in C (the optimiser's path): +1 on the golden
-  -- cross, -1 or 0 on the death cross, NaN (no decision) elsewhere
-  signals = function(d, p, ind)
-    return { target = gt.ind.cross(ind.fast, ind.slow, 1, p.short and -1 or 0, d.n) }
+  -- cross, -1 or 0 on the death cross, NaN (no decision) elsewhere; out: an array the
+  -- caller lends for the targets (the optimiser's, reused run after run), or nil
+  signals = function(d, p, ind, out)
+    return { target = gt.ind.cross(ind.fast, ind.slow, 1, p.short and -1 or 0, d.n, out) }
   end,
 }

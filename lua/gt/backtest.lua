@@ -752,8 +752,9 @@ end
 -- one series traded from bar 0 the statistics are read from the engine's own arrays in C
 -- (gt_opt_bt_stats: no equity copies, no trade or order tables, no result object), else
 -- from run's result; either way the engine is freed before it returns. nil, message as run.
--- fast.bench_ret: the close's per-bar returns (gt_opt_returns), and fast.scratch room for
--- n - 1 doubles, both shared by a search's runs (either may be nil).
+-- fast.bench_ret: the close's per-bar returns (gt_opt_returns), fast.scratch room for
+-- n - 1 doubles, and fast.target_out a checked array of n values that signals(d, p, ind,
+-- out) may fill instead of allocating its targets; all shared by a search's runs, any nil.
 function M.run_stats(strategy, data, opts, fast)
   return run(strategy, data, opts, fast or {})
 end
@@ -830,7 +831,9 @@ function run(strategy, data, opts, fast)
     local tp = ffi.new("const double *[?]", k)
     local keep = {}
     for j = 1, k do
-      local sig = strategy.signals(list[j], p, inds[j])
+      -- a stats-only run lends its caller's target array (used up by the run): a search
+      -- does not allocate, clear and collect one per combination
+      local sig = strategy.signals(list[j], p, inds[j], k == 1 and fast and fast.target_out or nil)
       local target = type(sig) == "table" and sig.target
       if not is_array(target) then error(strategy.name .. ": signals() must return {target = <double array>}", 2) end
       local function raw(a, what)

@@ -330,7 +330,8 @@ local function evaluate(strategy, data, params, ropts, objf, blocks, bench)
   for k, v in pairs(ropts) do o[k] = v end
   o.params = params
   local stats, mom, k = require("gt.backtest").run_stats(strategy, data, o,
-    { blocks = blocks, bench_ret = bench and bench.ret, scratch = bench and bench.scratch })
+    { blocks = blocks, bench_ret = bench and bench.ret, scratch = bench and bench.scratch,
+      target_out = bench and bench.target })
   if not stats then return { params = params, error = mom, score = NAN } end
   local rec = set_moments({ params = params, stats = stats }, mom, k)
   local score = objf(stats)
@@ -339,13 +340,14 @@ local function evaluate(strategy, data, params, ropts, objf, blocks, bench)
 end
 
 -- What every combination on series s shares: the close's per-bar returns (n - 1 doubles),
--- which every backtest's benchmark statistics divide out, and room for a run's own returns;
--- once per search instead of once per combination.
+-- which every backtest's benchmark statistics divide out, room for a run's own returns, and
+-- an array a vectorised strategy may fill with its targets; once per search instead of once
+-- per combination.
 local function bench_returns(s)
   local gs = require "gt.series"
   local ret, scratch = gs.array(math.max(s.n - 1, 1)), gs.array(math.max(s.n - 1, 1))
   C.gt_opt_returns(gs.raw(s.close), s.n, ret.p)
-  return { ret = ret.p, scratch = scratch.p, keep = { ret, scratch } }
+  return { ret = ret.p, scratch = scratch.p, target = gs.array(s.n), keep = { ret, scratch } }
 end
 M._evaluate = evaluate
 
