@@ -1078,6 +1078,7 @@ function M.walkforward(o)
   local interrupted = false
   local nitems = #wins * nc
   if jobs > 1 and nitems > 1 then
+    local _
     _, interrupted = run_workers(nitems, math.min(jobs, nitems), eval_item, got,
       function(j) return combos[(j - 1) % nc + 1] end, objf)
   else

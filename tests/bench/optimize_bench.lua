@@ -18,7 +18,8 @@ local cores = tonumber(require("gt.ffi").C.gt_opt_cores())
 -- the jobs the command picks by itself: the cores, fewer under a million bar-evaluations a worker
 local function jobs(combos, bars) return math.max(1, math.min(cores, math.floor(combos * bars / 1e6))) end
 local function report(title, goal, bars, combos, ours, best, plain)
-  print(("%s\n  gtengine optimize %.3f s median (best %.3f; goal %.1f s: %s), %d jobs, load %s: %.0f combinations/s, %.3g bar-evaluations/s")
+  print(("%s\n  gtengine optimize %.3f s median (best %.3f; goal %.1f s: %s), %d jobs, load %s: %.0f combinations/s, "
+    .. "%.3g bar-evaluations/s")
     :format(title, ours, best, goal, ours <= goal and "met" or "not met", jobs(combos, bars), lib.load(),
       combos / ours, combos * bars / ours))
   print(("  plain C (one process) %.3f s: %.0f combinations/s, %.3g bar-evaluations/s; ratio gtengine / plain C = %.2f")
@@ -26,8 +27,8 @@ local function report(title, goal, bars, combos, ours, best, plain)
 end
 
 local big = csv("/tmp/gt_bench_1m.csv", 1000000)
-local ours, ob = median(("%s optimize --strategy sma_cross --data %s --no-save --quiet --json --size 1 --commission 0 --slippage-bps 0")
-  :format(exe, big), 3)
+local ours, ob = median(("%s optimize --strategy sma_cross --data %s --no-save --quiet --json --size 1 --commission 0"
+  .. " --slippage-bps 0"):format(exe, big), 3)
 local plain = median(("%s/opt_plain %s 5 20 5 20 50 10"):format(tools, big), 3)
 report("seed sma_cross grid (15 combinations) x 1,000,000 bars", 0.5, 1000000, 15, ours, ob, plain)
 

@@ -218,8 +218,8 @@ local function search_main(args)
         spec = json.encode({ walkforward = o.walkforward, grid = grid, objective = o.objective or "sharpe", run = run }),
         total = #res.windows }
       res.id = db:create(meta)
-      db:finish(res.id, res.interrupted and "interrupted" or "done", { kind = "walkforward", windows = res.windows, equity = res.equity, ts = res.ts,
-        oos_return_pct = res.oos_return_pct, efficiency = res.efficiency, consistency = res.consistency,
+      db:finish(res.id, res.interrupted and "interrupted" or "done", { kind = "walkforward", windows = res.windows,
+        equity = res.equity, ts = res.ts, oos_return_pct = res.oos_return_pct, efficiency = res.efficiency, consistency = res.consistency,
         robustness = res.robustness, objective = res.objective })
       db:close()
     end
