@@ -299,8 +299,38 @@ int64_t gt_opt_cscv(const double *sum, const double *sum2, const double *cnt, in
     return 2 * pairs;
 }
 
-/* The moments of per-bar returns r[0..t-1] in gt_opt_moments' layout; sums: the sums of r
- * and of d^2, d^3, d^4 (d = r - mean) when gt_stats_compute_ret has made them, else NULL. */
+/* The per-bar returns of equity (r[i - 1] = e[i] / e[i - 1] - 1) and, in the same loop
+ * (its divisions leave room for two more chains of additions), the block sums of
+ * gt_opt_moments' layout into out[4..]: out[4] the block length, 0 without blocks. */
+static void returns_and_blocks(const double *e, int64_t n, int32_t blocks, double *r, double *out)
+{
+    int64_t t = n - 1, len = blocks >= 2 ? t / blocks : 0;
+    out[4] = 0;
+    if (len < 2) {
+        gt_opt_returns(e, n, r);
+        return;
+    }
+    /* the oldest t mod blocks returns are left out so the blocks are equal */
+    int64_t first = t - len * blocks, i = 1;
+    for (; i <= first; i++)
+        r[i - 1] = e[i] / e[i - 1] - 1.0;
+    for (int32_t b = 0; b < blocks; b++) {
+        double x = 0, y = 0;
+        for (int64_t end = i + len; i < end; i++) {
+            double v = e[i] / e[i - 1] - 1.0;
+            r[i - 1] = v;
+            x += v;
+            y += v * v;
+        }
+        out[5 + b] = x;
+        out[5 + blocks + b] = y;
+    }
+    out[4] = (double)len;
+}
+
+/* The moments of per-bar returns r[0..t-1] into out[0..3] (the block sums are in out[4..]
+ * already); sums: the sums of r and of d^2, d^3, d^4 (d = r - mean) when
+ * gt_stats_compute_ret has made them, else NULL. Returns the count of out's values. */
 static int64_t moments_of(const double *r, int64_t t, const double *sums, int32_t blocks,
                           double *out)
 {
@@ -330,25 +360,7 @@ static int64_t moments_of(const double *r, int64_t t, const double *sums, int32_
     out[1] = sd > 0 ? mean / sd : NAN;
     out[2] = m2 > 0 ? m3 / pow(m2, 1.5) : NAN;
     out[3] = m2 > 0 ? m4 / (m2 * m2) : NAN;
-    out[4] = 0;
-    if (blocks < 2)
-        return 5;
-    int64_t len = t / blocks;
-    if (len < 2)
-        return 5;
-    /* the oldest t mod blocks returns are left out so the blocks are equal */
-    const double *p = r + (t - len * blocks);
-    for (int32_t b = 0; b < blocks; b++, p += len) {
-        double x = 0, y = 0;
-        for (int64_t i = 0; i < len; i++) {
-            x += p[i];
-            y += p[i] * p[i];
-        }
-        out[5 + b] = x;
-        out[5 + blocks + b] = y;
-    }
-    out[4] = (double)len;
-    return 5 + 2 * (int64_t)blocks;
+    return out[4] > 0 ? 5 + 2 * (int64_t)blocks : 5;
 }
 
 void gt_opt_returns(const double *x, int64_t n, double *out)
@@ -365,7 +377,7 @@ int64_t gt_opt_moments(const double *equity, int64_t n, int32_t blocks, double *
     double *r = malloc(sizeof(double) * (size_t)(n > 1 ? n - 1 : 1));
     if (!r)
         return gt_seterr(GT_ENOMEM, "moments: %lld bars", (long long)n);
-    gt_opt_returns(equity, n, r);
+    returns_and_blocks(equity, n, blocks, r, out);
     int64_t k = moments_of(r, n - 1, NULL, blocks, out);
     free(r);
     return k;
@@ -386,7 +398,7 @@ int64_t gt_opt_bt_stats(const gt_bt *bt, const gt_stats_input *base, const doubl
     double *r = scratch ? scratch : malloc(sizeof(double) * (size_t)(n > 1 ? n - 1 : 1));
     if (!r)
         return gt_seterr(GT_ENOMEM, "optimize: %lld bars", (long long)n);
-    gt_opt_returns(eq, n, r);
+    returns_and_blocks(eq, n, blocks, r, moments);
     gt_stats_input in = *base;
     in.equity = eq;
     in.in_market = im;
