@@ -87,8 +87,8 @@ double gt_clock_seconds(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* Blocks of 2 MB and more are their own mapping, 2 MB aligned so that every page of them
- * can be huge (a block that merely contains whole 2 MB pages still faults its ragged ends
+/* Blocks of 512 KB and more are their own mapping, rounded up to and aligned on 2 MB so
+ * that every page of them can be huge (a block that merely contains whole 2 MB pages still faults its ragged ends
  * in 4 KB at a time, up to a thousand faults a block). The mapping's start and length sit
  * in the 16 bytes before the block.
  *
@@ -99,6 +99,7 @@ double gt_clock_seconds(void)
  * user writes every value); gt_calloc_big clears it. The list is the process's, like
  * malloc's own, behind a mutex. */
 #define BIG_ALIGN ((size_t)2 << 20)
+#define BIG_MIN ((size_t)512 << 10) /* from here a block is a mapping of its own */
 #define BIG_KEEP 16
 
 static pthread_mutex_t big_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -149,7 +150,7 @@ void *gt_calloc_big(size_t n, size_t size)
     if (size && n > (SIZE_MAX - 2 * BIG_ALIGN) / size)
         return NULL;
     size_t bytes = n * size;
-    if (bytes < BIG_ALIGN)
+    if (bytes < BIG_MIN)
         return calloc(n ? n : 1, size ? size : 1);
     int fresh;
     void *p = big_get(bytes, &fresh);
@@ -163,7 +164,7 @@ void *gt_alloc_big(size_t n, size_t size)
     if (size && n > (SIZE_MAX - 2 * BIG_ALIGN) / size)
         return NULL;
     size_t bytes = n * size;
-    if (bytes < BIG_ALIGN)
+    if (bytes < BIG_MIN)
         return malloc(bytes ? bytes : 1);
     int fresh;
     return big_get(bytes, &fresh);
@@ -173,7 +174,7 @@ void gt_free_big(void *p, size_t n, size_t size)
 {
     if (!p)
         return;
-    if (n * size < BIG_ALIGN) {
+    if (n * size < BIG_MIN) {
         free(p);
         return;
     }

@@ -50,7 +50,7 @@ double gt_clock_seconds(void);
 void gt_clear_interrupt(void);
 /* n * size zeroed bytes (gt_calloc_big) or left as they are (gt_alloc_big, for arrays
  * their user writes in full), released with gt_free_big(p, n, size), which accepts NULL:
- * a block of 2 MB and more is its own mapping in transparent huge pages, so touching a
+ * a block of 512 KB and more is its own mapping in transparent huge pages, so touching a
  * million-bar array costs a few page faults rather than thousands (each one dear on a
  * virtual machine); smaller ones are calloc's or malloc's. NULL when out of memory.
  * gt_mem_keep(1): from then on freed big blocks are kept for reuse (a search allocates

@@ -19,10 +19,14 @@ void *gt_ledger_big_alloc(size_t size)
     return gt_alloc_big(size, 1);
 }
 
-/* Releases an array of bytes whose size chose it: BIG and more came from gt_alloc_big. */
+/* Releases an array of bytes whose size chose it: BIG and more came from gt_alloc_big,
+ * less from realloc. */
 static void big_free(void *p, size_t bytes)
 {
-    gt_free_big(p, bytes, 1);
+    if (bytes < BIG)
+        free(p);
+    else
+        gt_free_big(p, bytes, 1);
 }
 
 int gt_ledger_grow(void **p, int64_t *cap, int64_t need, size_t elem)
