@@ -351,6 +351,26 @@ describe("gt.optimize in worker processes", function()
     assert.equal(a.dsr, b.dsr); assert.equal(a.pbo, b.pbo)
   end)
 
+  it("spreads a walk-forward's windows over workers with results identical to one process", function()
+    local s = synth(1500, 6)
+    local grid = { fast = { 3, 5, 8 }, slow = { 10, 21, 34 } }
+    local a = assert(opt.walkforward { strategy = "sma_cross", data = s, grid = grid, train = 400, test = 200, jobs = 1 })
+    local b = assert(opt.walkforward { strategy = "sma_cross", data = s, grid = grid, train = 400, test = 200, jobs = 2 })
+    local c = assert(opt.walkforward { strategy = "sma_cross", data = s, grid = grid, train = 400, test = 200, jobs = 3 })
+    assert.equal(5, #a.windows)
+    for _, other in ipairs { b, c } do
+      assert.equal(#a.windows, #other.windows)
+      for i, w in ipairs(a.windows) do
+        assert.same(w.params, other.windows[i].params)
+        for k, v in pairs(w.test) do assert.is_true(v == other.windows[i].test[k] or (v ~= v), ("window %d %s"):format(i, k)) end
+        assert.equal(w.train_score, other.windows[i].train_score)
+      end
+      assert.equal(#a.equity, #other.equity)
+      for i = 1, #a.equity do assert.equal(a.equity[i], other.equity[i]) end
+      assert.equal(a.robustness, other.robustness)
+    end
+  end)
+
   it("a resumed search evaluates only what is not done, and a shard only its slice", function()
     local s = synth(500, 4)
     local combos = opt.combinations(gt.strategy.load("sma_cross").grid) -- 15
