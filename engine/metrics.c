@@ -180,13 +180,14 @@ static void scan_bars(const gt_stats_input *in, const double *er, const double *
         return;
     double mean = sum / (double)k, mb = sb / (double)k;
     double dn = 0, ss = 0, m3 = 0, m4 = 0, cov = 0, var = 0;
-    /* adding 0.0 for the bars at or above rf leaves dn's bits as skipping them would (dn
-     * is never -0), and keeps the loop free of an unpredictable branch */
+    /* adding 0 * 0 for the bars at or above rf (and NaN) leaves dn's bits as skipping them
+     * would (dn is never -0), and min(e, 0) is one instruction where the skip was an
+     * unpredictable branch */
     if (b) {
         for (int64_t i = 1; i < n; i++) {
             double r = ret(er, eq, i), e = r - rf, d = r - mean, d2 = d * d;
-            double db = ret(br, b, i) - mb;
-            dn += e < 0 ? e * e : 0.0;
+            double db = ret(br, b, i) - mb, neg = e < 0 ? e : 0.0;
+            dn += neg * neg;
             ss += d2;
             m3 += d2 * d;
             m4 += d2 * d2;
@@ -196,7 +197,8 @@ static void scan_bars(const gt_stats_input *in, const double *er, const double *
     } else {
         for (int64_t i = 1; i < n; i++) {
             double r = ret(er, eq, i), e = r - rf, d = r - mean, d2 = d * d;
-            dn += e < 0 ? e * e : 0.0;
+            double neg = e < 0 ? e : 0.0;
+            dn += neg * neg;
             ss += d2;
             m3 += d2 * d;
             m4 += d2 * d2;
