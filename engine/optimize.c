@@ -180,23 +180,16 @@ static void *cscv_run(void *arg)
             kb[j] = sr_key(tot1[j] - is1[j], tot2[j] - is2[j], nout, thr_out);
         }
         /* n*: the best in sample on each side (the lowest index among equals) */
-        size_t ba = 0, bb = 0, ta = 1, tb = 1;
+        size_t ba = 0, bb = 0;
         double ma = ka[0], mb = kb[0];
         for (size_t j = 1; j < N; j++) {
-            double x = ka[j], y = kb[j];
-            if (x > ma) {
-                ma = x;
+            if (ka[j] > ma) {
+                ma = ka[j];
                 ba = j;
-                ta = 1;
-            } else if (x == ma) {
-                ta++;
             }
-            if (y > mb) {
-                mb = y;
+            if (kb[j] > mb) {
+                mb = kb[j];
                 bb = j;
-                tb = 1;
-            } else if (y == mb) {
-                tb++;
             }
         }
         /* its rank out of sample: 1 = worst .. N = best, ties averaged; side a's best is
@@ -210,10 +203,11 @@ static void *cscv_run(void *arg)
             eb += ka[j] == vb;
         }
         /* every strategy ties in sample (no trades, say): nothing was selected, so the
-         * split says nothing about overfitting */
+         * split says nothing about overfitting. Side a ties throughout exactly when every a
+         * key equals side b's pick's (eb == N), and the other way round. */
         for (int side = 0; side < 2; side++) {
             double *out = jb->logits + 2 * idx + side;
-            if ((side ? tb : ta) == N) {
+            if ((side ? ea : eb) == (int64_t)N) {
                 *out = NAN;
                 continue;
             }
