@@ -32,6 +32,7 @@
 #include <time.h>
 #include <errno.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -422,6 +423,28 @@ void gt_opt_keep_memory(void)
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
     mallopt(M_TOP_PAD, 16 << 20);
     gt_mem_keep(1); /* and the engine's own big blocks (gt_alloc_big) likewise */
+}
+
+int64_t *gt_opt_counter_new(void)
+{
+    void *p = mmap(NULL, sizeof(int64_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        gt_seterr(GT_ENOMEM, "counter: %s", strerror(errno));
+        return NULL;
+    }
+    *(int64_t *)p = 0;
+    return p;
+}
+
+int64_t gt_opt_counter_take(int64_t *c, int64_t n)
+{
+    return __atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+}
+
+void gt_opt_counter_free(int64_t *c)
+{
+    if (c)
+        munmap(c, sizeof(int64_t));
 }
 
 int64_t gt_opt_fork(void)

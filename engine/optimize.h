@@ -50,6 +50,12 @@ void gt_opt_keep_memory(void);
  * closing anything of the parent's), wait (the exit status, 128 + signal when killed, -1
  * while it runs and block is 0; < -1 on error) and SIGTERM. */
 int64_t gt_opt_fork(void);
+/* A counter shared with the processes forked after it is made (a shared page): take(c, n)
+ * adds n and returns the value before, atomically, so workers claim their next items from
+ * it and one slowed by other load on its core claims fewer. free accepts NULL. */
+int64_t *gt_opt_counter_new(void);
+int64_t gt_opt_counter_take(int64_t *c, int64_t n);
+void gt_opt_counter_free(int64_t *c);
 void gt_opt_exit(int32_t status);
 int32_t gt_opt_wait(int64_t pid, int32_t block);
 int gt_opt_kill(int64_t pid);

@@ -515,15 +515,20 @@ end
 -- Spreads items 1..nitems over nworkers child processes forked from this one: a child
 -- starts with the parent's memory (the bars, the strategy, its indicators so far), so
 -- nothing is reloaded, re-parsed or copied up front, and a fork costs about a millisecond
--- where starting this binary and reloading a million bars cost a third of a second. Child
--- k evaluates the items j with (j - 1) % nworkers == k through eval(j) -> record and writes
--- each to its own file, which the parent polls (for progress); the child then leaves with
+-- where starting this binary and reloading a million bars cost a third of a second. The
+-- children claim runs of items from a counter they share (a worker on a core that other
+-- work slows claims fewer), evaluate each through eval(j) -> record and write it to their
+-- own file, which the parent polls (for progress); a child then leaves with
 -- _exit, so nothing of the parent (its database handle, its buffers) is touched or
 -- flushed twice. params_of(j) gives item j's parameters for the parent's copy of the record.
 -- Returns the records by item and, on Ctrl-C, those that finished and interrupted = true.
 local function run_workers(nitems, nworkers, eval, progress, params_of, objf, field)
   local tmp = os.tmpname()
   local outs, pids, handles, buf = {}, {}, {}, {}
+  local counter = C.gt_opt_counter_new()
+  if counter == nil then os.remove(tmp); error("optimize: " .. gtffi.errmsg(), 0) end
+  -- runs of about a 64th of a worker's share: few claims, and an even finish
+  local run = math.max(1, math.floor(nitems / (nworkers * 64)))
   io.stdout:flush(); io.stderr:flush()
   for k = 0, nworkers - 1 do
     outs[k] = tmp .. "." .. k
@@ -537,8 +542,12 @@ local function run_workers(nitems, nworkers, eval, progress, params_of, objf, fi
         local out = assert(io.open(outs[k], "ab"))
         local rbuf = ffi.new("double[?]", NSTATS + MOM_MAX)
         with_ind_cache(function()
-          for j = k + 1, nitems, nworkers do
-            write_rec(out, j, eval(j), rbuf)
+          while true do
+            local j0 = tonumber(C.gt_opt_counter_take(counter, run)) + 1
+            if j0 > nitems then break end
+            for j = j0, math.min(nitems, j0 + run - 1) do
+              write_rec(out, j, eval(j), rbuf)
+            end
             out:flush()
           end
         end)
@@ -559,6 +568,7 @@ local function run_workers(nitems, nworkers, eval, progress, params_of, objf, fi
       for q = 0, k - 1 do C.gt_opt_kill(pids[q]); C.gt_opt_wait(pids[q], 1) end
       for q = 0, k do os.remove(outs[q]) end
       os.remove(tmp)
+      C.gt_opt_counter_free(counter)
       error("optimize: cannot start a worker process: " .. gtffi.errmsg(pid), 0)
     end
     pids[k] = pid
@@ -635,6 +645,7 @@ local function run_workers(nitems, nworkers, eval, progress, params_of, objf, fi
     os.remove(outs[k])
   end
   os.remove(tmp)
+  C.gt_opt_counter_free(counter)
   if failure and not interrupted then error("optimize: a worker failed: " .. failure, 0) end
   return recs, interrupted
 end
