@@ -576,6 +576,7 @@ local function run_workers(nitems, nworkers, eval, progress, params_of, objf, fi
   local recs, finished, failure = {}, {}, nil
   local interrupted = false
   local hdr_in = ffi.new("int32_t[2]")
+  local reaped = {}
   local ok, err = pcall(function()
     while true do
       local all = true
@@ -583,7 +584,9 @@ local function run_workers(nitems, nworkers, eval, progress, params_of, objf, fi
         if not finished[k] then
           all = false
           -- a child that is gone has written all it will: read to the end once more
-          local gone = C.gt_opt_wait(pids[k], 0) >= 0
+          -- (reaped once: its pid may be another process's afterwards)
+          if not reaped[k] and C.gt_opt_wait(pids[k], 0) >= 0 then reaped[k] = true end
+          local gone = reaped[k]
           handles[k] = handles[k] or io.open(outs[k], "rb")
           local h = handles[k]
           local chunk = h and h:read("*a")
@@ -639,8 +642,10 @@ local function run_workers(nitems, nworkers, eval, progress, params_of, objf, fi
     debug.sethook()
   end
   for k = 0, nworkers - 1 do
-    if not finished[k] then C.gt_opt_kill(pids[k]) end
-    C.gt_opt_wait(pids[k], 1) -- reap it: no zombie outlives the search
+    if not reaped[k] then
+      if not finished[k] then C.gt_opt_kill(pids[k]) end
+      C.gt_opt_wait(pids[k], 1) -- reap it: no zombie outlives the search
+    end
     if handles[k] then handles[k]:close() end
     os.remove(outs[k])
   end

@@ -371,6 +371,20 @@ describe("gt.optimize in worker processes", function()
     end
   end)
 
+  it("reports a worker that dies without a word instead of waiting for it", function()
+    local s = synth(600, 3)
+    local strat = { name = "dies", params = { fast = 5, slow = 20 }, grid = { fast = { 2, 3, 4, 5, 6, 7 }, slow = { 20, 30 } },
+      indicators = function(d, p) return { fast = gt.ind.sma(d.close, p.fast, d.n), slow = gt.ind.sma(d.close, p.slow, d.n) } end,
+      rule = function(_, ind, i, p)
+        if p.fast == 4 and i == 100 then require("gt.ffi").C.gt_opt_exit(3) end -- as a crash would
+        if ind.fast[i] > ind.slow[i] then return 1 end
+        return 0
+      end }
+    local ok, err = pcall(opt.grid, { strategy = strat, data = s, jobs = 2 })
+    assert.is_false(ok)
+    assert.matches("a worker failed: worker %d ended without finishing", err)
+  end)
+
   it("a resumed search evaluates only what is not done, and a shard only its slice", function()
     local s = synth(500, 4)
     local combos = opt.combinations(gt.strategy.load("sma_cross").grid) -- 15
