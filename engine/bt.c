@@ -127,7 +127,7 @@ void gt_bt_free(gt_bt *bt)
     gt_free_big(bt->equity, (size_t)(bt->n > 0 ? bt->n : 1), sizeof(double));
     gt_free_big(bt->in_market, (size_t)(bt->n > 0 ? bt->n : 1), 1);
     free(bt->risk_state);
-    free(bt->sim.refusals);
+    gt_ledger_free_array(bt->sim.refusals, bt->sim.cap_refusals, sizeof *bt->sim.refusals);
     free(bt->exit_stop);
     free(bt->exit_take);
     free(bt);

@@ -29,6 +29,11 @@ static void big_free(void *p, size_t bytes)
         gt_free_big(p, bytes, 1);
 }
 
+void gt_ledger_free_array(void *p, int64_t cap, size_t elem)
+{
+    big_free(p, (size_t)cap * elem);
+}
+
 int gt_ledger_grow(void **p, int64_t *cap, int64_t need, size_t elem)
 {
     if (need <= *cap)
