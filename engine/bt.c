@@ -104,8 +104,8 @@ gt_bt *gt_bt_new(const gt_bt_config *cfg, const gt_series *const *series, int32_
     gt_sim_init(&bt->sim, cfg, &bt->led, k);
     bt->bars = calloc((size_t)k, sizeof *bt->bars);
     bt->sim.bars = bt->bars;
-    bt->equity = gt_ledger_big_alloc((size_t)bt->cap * sizeof(double));
-    bt->in_market = calloc((size_t)bt->cap, 1);
+    bt->equity = gt_alloc_big((size_t)bt->cap, sizeof(double));
+    bt->in_market = gt_calloc_big((size_t)bt->cap, 1);
     bt->exit_stop = calloc((size_t)k, sizeof *bt->exit_stop);
     bt->exit_take = calloc((size_t)k, sizeof *bt->exit_take);
     if (!bt->ser || !bt->bars || !bt->equity || !bt->in_market || !bt->exit_stop || !bt->exit_take)
@@ -119,10 +119,11 @@ oom:
     return NULL;
 }
 
-/* A copy of the first n elements of p in a new array of cap elements (the rest zero). */
+/* A copy of the first n elements of p in a new array of cap elements (the rest zero); big:
+ * from gt_alloc_big (released with gt_free_big and the same cap), else malloc. */
 static void *grow_copy(const void *p, int64_t n, int64_t cap, size_t elem, int big)
 {
-    void *q = big ? gt_ledger_big_alloc((size_t)cap * elem) : malloc((size_t)cap * elem);
+    void *q = big ? gt_alloc_big((size_t)cap, elem) : malloc((size_t)cap * elem);
     if (!q)
         return NULL;
     memcpy(q, p, (size_t)n * elem);
@@ -157,17 +158,17 @@ int gt_bt_extend(gt_bt *bt)
         /* doubling: a session that extends by one bar per poll copies O(n) in all */
         int64_t cap = bt->cap * 2 > n ? bt->cap * 2 : n;
         double *eq = grow_copy(bt->equity, bt->cap, cap, sizeof *eq, 1);
-        uint8_t *im = grow_copy(bt->in_market, bt->cap, cap, 1, 0);
+        uint8_t *im = grow_copy(bt->in_market, bt->cap, cap, 1, 1);
         uint8_t *rs = bt->risk_state ? grow_copy(bt->risk_state, bt->cap, cap, 1, 0) : NULL;
         if (!eq || !im || (bt->risk_state && !rs)) {
-            free(eq);
-            free(im);
+            gt_free_big(eq, (size_t)cap, sizeof *eq);
+            gt_free_big(im, (size_t)cap, 1);
             free(rs);
             return gt_seterr(GT_ENOMEM, "backtest: out of memory extending to %lld bars",
                              (long long)n);
         }
-        free(bt->equity);
-        free(bt->in_market);
+        gt_free_big(bt->equity, (size_t)bt->cap, sizeof *bt->equity);
+        gt_free_big(bt->in_market, (size_t)bt->cap, 1);
         free(bt->risk_state);
         bt->equity = eq;
         bt->in_market = im;
@@ -185,10 +186,10 @@ void gt_bt_free(gt_bt *bt)
     free(bt->ser);
     gt_ledger_fini(&bt->led);
     free(bt->bars);
-    free(bt->equity);
-    free(bt->in_market);
+    gt_free_big(bt->equity, (size_t)bt->cap, sizeof(double));
+    gt_free_big(bt->in_market, (size_t)bt->cap, 1);
     free(bt->risk_state);
-    free(bt->sim.refusals);
+    gt_ledger_free_array(bt->sim.refusals, bt->sim.cap_refusals, sizeof *bt->sim.refusals);
     free(bt->exit_stop);
     free(bt->exit_take);
     free(bt);

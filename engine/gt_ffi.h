@@ -48,6 +48,17 @@ int gt_is_interrupted(void);
 /* Seconds on a monotonic clock (for timing work; not a date). */
 double gt_clock_seconds(void);
 void gt_clear_interrupt(void);
+/* n * size zeroed bytes (gt_calloc_big) or left as they are (gt_alloc_big, for arrays
+ * their user writes in full), released with gt_free_big(p, n, size), which accepts NULL:
+ * a block of 512 KB and more is its own mapping in transparent huge pages, so touching a
+ * million-bar array costs a few page faults rather than thousands (each one dear on a
+ * virtual machine); smaller ones are calloc's or malloc's. NULL when out of memory.
+ * gt_mem_keep(1): from then on freed big blocks are kept for reuse (a search allocates
+ * the same arrays for every combination); 0 stops keeping more. */
+void *gt_calloc_big(size_t n, size_t size);
+void *gt_alloc_big(size_t n, size_t size);
+void gt_free_big(void *p, size_t n, size_t size);
+void gt_mem_keep(int32_t on);
 
 /* One row of the struct layout table: C's own view of every struct in this file. */
 typedef struct gt_layout {

@@ -713,3 +713,18 @@ int gt_ind_ichimoku(const double *high, const double *low, int64_t n, double **o
     gt_ind_ichimoku_fini(&s);
     return GT_OK;
 }
+
+int gt_ind_cross_targets(const double *a, const double *b, int64_t n, double up, double down,
+                         double *out)
+{
+    if (!a || !b || !out || n < 0)
+        return gt_seterr(GT_EINVAL, "ind.cross: needs two arrays, an output and n >= 0");
+    if (n > 0)
+        out[0] = IND_NAN;
+    for (int64_t i = 1; i < n; i++) {
+        double x = a[i], y = b[i], px = a[i - 1], py = b[i - 1];
+        /* the rule's tests in its order; NaN compares false, so it gives NaN */
+        out[i] = x > y && px <= py ? up : x < y && px >= py ? down : IND_NAN;
+    }
+    return GT_OK;
+}

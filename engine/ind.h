@@ -606,6 +606,14 @@ int gt_ind_ichimoku(const double *high, const double *low, int64_t n, double **o
 int gt_ind_ichimoku_init(gt_ind_ichimoku_state *s, int32_t tenkan, int32_t kijun, int32_t senkou);
 double gt_ind_ichimoku_update(gt_ind_ichimoku_state *s, double high, double low);
 void gt_ind_ichimoku_fini(gt_ind_ichimoku_state *s);
+/* Crossover of two arrays, the target array of a crossover rule: out[i] = up where a
+ * crosses above b at bar i (a[i] > b[i] and a[i-1] <= b[i-1]), down where it crosses below
+ * (a[i] < b[i] and a[i-1] >= b[i-1]), NaN elsewhere: at bar 0, and wherever a NaN at bar i
+ * or i - 1 makes a comparison false. Exactly what a rule written with those two tests
+ * returns bar by bar, so a strategy's vectorised signals and its rule cannot disagree.
+ * (cross_over / cross_under above are a stream's: they skip NaN bars and give 0 / 1.) */
+int gt_ind_cross_targets(const double *a, const double *b, int64_t n, double up, double down,
+                         double *out);
 /* ---- end ffi ---- */
 
 #include <math.h>

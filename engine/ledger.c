@@ -16,14 +16,22 @@
 
 void *gt_ledger_big_alloc(size_t size)
 {
-    if (size < BIG)
-        return malloc(size);
-    void *p = NULL;
-    size = (size + BIG - 1) & ~(BIG - 1);
-    if (posix_memalign(&p, BIG, size) != 0)
-        return NULL;
-    madvise(p, size, MADV_HUGEPAGE); /* a hint: ignored where THP is off */
-    return p;
+    return gt_alloc_big(size, 1);
+}
+
+/* Releases an array of bytes whose size chose it: BIG and more came from gt_alloc_big,
+ * less from realloc. */
+static void big_free(void *p, size_t bytes)
+{
+    if (bytes < BIG)
+        free(p);
+    else
+        gt_free_big(p, bytes, 1);
+}
+
+void gt_ledger_free_array(void *p, int64_t cap, size_t elem)
+{
+    big_free(p, (size_t)cap * elem);
 }
 
 int gt_ledger_grow(void **p, int64_t *cap, int64_t need, size_t elem)
@@ -40,7 +48,7 @@ int gt_ledger_grow(void **p, int64_t *cap, int64_t need, size_t elem)
         np = gt_ledger_big_alloc((size_t)nc * elem);
         if (np && *p) {
             memcpy(np, *p, (size_t)*cap * elem);
-            free(*p);
+            big_free(*p, (size_t)*cap * elem);
         }
     }
     if (!np)
@@ -68,10 +76,10 @@ void gt_ledger_fini(gt_ledger *L)
     if (!L)
         return;
     free(L->pos);
-    free(L->orders);
-    free(L->work);
-    free(L->trades);
-    free(L->fills);
+    big_free(L->orders, (size_t)L->cap_orders * sizeof *L->orders);
+    big_free(L->work, (size_t)L->cap_work * sizeof *L->work);
+    big_free(L->trades, (size_t)L->cap_trades * sizeof *L->trades);
+    big_free(L->fills, (size_t)L->cap_fills * sizeof *L->fills);
     memset(L, 0, sizeof *L);
 }
 

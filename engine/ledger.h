@@ -64,6 +64,9 @@ void gt_ledger_fini(gt_ledger *L);
 
 /* Grows *p (cap elements of elem bytes) to hold need; large arrays come in huge pages. */
 int gt_ledger_grow(void **p, int64_t *cap, int64_t need, size_t elem);
+/* Releases an array gt_ledger_grow made (cap elements of elem bytes): a large one is not
+ * malloc's to free. Accepts NULL. */
+void gt_ledger_free_array(void *p, int64_t cap, size_t elem);
 void *gt_ledger_big_alloc(size_t size);
 /* Room for `more` orders, fills and trades at once (a run that knows its decisions). */
 int gt_ledger_reserve(gt_ledger *L, int64_t orders, int64_t fills, int64_t trades);

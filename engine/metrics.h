@@ -89,6 +89,15 @@ typedef struct gt_bar {
 /* ---- end ffi ---- */
 
 
+/* gt_stats_compute with the per-bar returns already divided out: eq_ret[i - 1] =
+ * equity[i] / equity[i - 1] - 1 and bench_ret likewise for the benchmark (i = 1..n-1;
+ * either may be NULL: divided here). The same statistics to the last bit, for a caller that
+ * needs the returns anyway or runs many backtests against one benchmark (gt.optimize).
+ * ret_moments (or NULL) receives the sums of the n - 1 returns r and of d^2, d^3, d^4 with
+ * d = r - their mean, each summed in bar order (gt.optimize's moments are made of them). */
+int gt_stats_compute_ret(const gt_stats_input *in, const double *eq_ret, const double *bench_ret,
+                         double *ret_moments, gt_stats *out);
+
 /* A sample standard deviation of per-bar returns (or a downside deviation, or a benchmark
  * std) at or below this counts as zero: equity built by exact compounding leaves ~1e-17
  * noise in otherwise identical returns, and dividing by that noise would report a

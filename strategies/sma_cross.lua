@@ -18,4 +18,11 @@ return {
     if f[i] > s[i] and f[i - 1] <= s[i - 1] then return 1 end
     if f[i] < s[i] and f[i - 1] >= s[i - 1] then return p.short and -1 or 0 end
   end,
+
+  -- the same rule for every bar at once, in C (the optimiser's path): +1 on the golden
+  -- cross, -1 or 0 on the death cross, NaN (no decision) elsewhere; out: an array the
+  -- caller lends for the targets (the optimiser's, reused run after run), or nil
+  signals = function(d, p, ind, out)
+    return { target = gt.ind.cross(ind.fast, ind.slow, 1, p.short and -1 or 0, d.n, out) }
+  end,
 }

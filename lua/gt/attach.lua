@@ -275,7 +275,8 @@ local function new_env(srv, cl)
       return ("%s (%s) cycle %d/%d at %s: equity %s, cash %s, breaker %s, %d orders, %d fills"):format(
         sess.wf.name, sess.wf.mode, st.bar + 1, sess.n, st.ts and fmt.time(st.ts) or "-",
         fmt.num(st.equity or sess.wf.capital, 2), fmt.num(st.cash or sess.wf.capital, 2),
-        tostring(st.breaker or (sess.gate and "ACTIVE") or "off"), sess.counts.orders, sess.counts.fills)
+        -- the gate's own state: a halt given a moment ago shows before the next cycle's event
+        sess.gate and sess.gate:state().state or "off", sess.counts.orders, sess.counts.fills)
     end })
   end
   env.help = setmetatable({}, {

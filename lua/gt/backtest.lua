@@ -459,6 +459,11 @@ local function overlays(strategy, inds, n, s0)
   return out
 end
 
+-- Bars a year for annualising: from the series' timeframe, 252 without one.
+local function periods_per_year(series)
+  return series.timeframe and timeframe.parse(series.timeframe) and timeframe.periods_per_year(series.timeframe) or 252
+end
+
 local function collect(bt, list, strategy, p, o, w, s0, inds)
   s0 = s0 or 0
   local plot = inds and overlays(strategy, inds, list[1].n, s0)
@@ -524,7 +529,7 @@ local function collect(bt, list, strategy, p, o, w, s0, inds)
     bench = bh
   end
   res.benchmark_equity = bh
-  local ppy = series.timeframe and timeframe.parse(series.timeframe) and timeframe.periods_per_year(series.timeframe) or 252
+  local ppy = periods_per_year(series)
   local metrics = require "gt.metrics"
   local stats, err = metrics.compute {
     equity = res.equity, ts = series.ts, n = n, trades = tp[0], m = m,
@@ -741,7 +746,26 @@ end
 -- M.DEFAULTS keys plus params = {...} (overrides the strategy's) and start (the first bar
 -- traded; the bars before it warm the indicators up). data: a series or a list of aligned
 -- series.
+local run
 function M.run(strategy, data, opts)
+  return run(strategy, data, opts) -- a tail call: error levels still name the caller
+end
+
+-- run_stats(strategy, series, opts [, {blocks =, bench_ret =}]) -> stats, moments, count: a
+-- backtest exactly as run does it, for a search that keeps only numbers (gt.optimize): the
+-- stats table run's result has, and gt_opt_moments' values (a double array of count). For
+-- one series traded from bar 0 the statistics are read from the engine's own arrays in C
+-- (gt_opt_bt_stats: no equity copies, no trade or order tables, no result object), else
+-- from run's result; either way the engine is freed before it returns. nil, message as run.
+-- fast.bench_ret: the close's per-bar returns (gt_opt_returns), fast.scratch room for
+-- n - 1 doubles, and fast.target_out a checked array of n values that signals(d, p, ind,
+-- out) may fill instead of allocating its targets; all shared by a search's runs, any nil.
+function M.run_stats(strategy, data, opts, fast)
+  return run(strategy, data, opts, fast or {})
+end
+
+local MOMENTS_MAX = 5 + 2 * 24
+function run(strategy, data, opts, fast)
   strategy = require("gt.strategy").get(strategy)
   -- one series, or a list of series on one clock (a portfolio)
   local list = (type(data) == "table" and data._c) and { data } or data
@@ -784,7 +808,9 @@ function M.run(strategy, data, opts)
     gtffi.check(C.gt_bt_set_sizing(bt, sp, mt), 2)
   end
   local n = series.n
-  local clock = os.clock
+  -- CPU seconds per phase for run's result; a stats-only run reports none, and on a
+  -- virtual machine each clock() can be a system call (six a run, 15% of a 10,000-bar one)
+  local clock = fast and function() return 0 end or os.clock
   local timings = {}
   local t0 = clock()
   local inds, w = {}, strategy.warmup and strategy.warmup(p) or 0
@@ -810,7 +836,9 @@ function M.run(strategy, data, opts)
     local tp = ffi.new("const double *[?]", k)
     local keep = {}
     for j = 1, k do
-      local sig = strategy.signals(list[j], p, inds[j])
+      -- a stats-only run lends its caller's target array (used up by the run): a search
+      -- does not allocate, clear and collect one per combination
+      local sig = strategy.signals(list[j], p, inds[j], k == 1 and fast and fast.target_out or nil)
       local target = type(sig) == "table" and sig.target
       if not is_array(target) then error(strategy.name .. ": signals() must return {target = <double array>}", 2) end
       local function raw(a, what)
@@ -837,6 +865,26 @@ function M.run(strategy, data, opts)
   end
   timings.loop = clock() - t0
   if o.close_at_end ~= "none" then C.gt_bt_finish(bt) end
+  if fast then
+    local blocks = fast.blocks or 0
+    local mom = ffi.new("double[?]", MOMENTS_MAX)
+    local km, stats
+    if k == 1 and s0 == 0 then
+      local st, base = ffi.new("gt_stats"), ffi.new("gt_stats_input")
+      base.ts, base.benchmark, base.n = series._c.ts, series._c.close, n
+      base.periods_per_year, base.risk_free = periods_per_year(series), o.risk_free
+      km = tonumber(C.gt_opt_bt_stats(bt, base, fast.bench_ret, fast.scratch, blocks, st, mom))
+      if km < 0 then error("backtest: metrics: " .. gtffi.errmsg(km), 2) end
+      stats = require("gt.metrics").from_c(st)
+    else
+      local res = collect(bt, list, strategy, p, o, w, s0, inds)
+      stats = res.stats
+      km = tonumber(C.gt_opt_moments(res.equity.p, res.n, blocks, mom))
+      if km < 0 then error("backtest: " .. gtffi.errmsg(km), 2) end
+    end
+    C.gt_bt_free(ffi.gc(bt, nil))
+    return stats, mom, km
+  end
   t0 = clock()
   local res = collect(bt, list, strategy, p, o, w, s0, inds)
   if gate then

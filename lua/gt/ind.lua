@@ -475,6 +475,37 @@ for alias, name in pairs(M.aliases) do
   M.stream[alias] = M.stream[name]
 end
 
+-- cross(a, b [, up = 1, down = -1 [, n [, out]]]) -> the target array of a crossover rule: up at
+-- bar i where a crosses above b (a[i] > b[i] and a[i-1] <= b[i-1]), down where it crosses
+-- below, NaN elsewhere (bar 0, and where a NaN at i or i - 1 makes a test false). a and b
+-- are columns or checked arrays (n defaults to the shorter), or pointers with n; out, a
+-- checked array of at least n values the caller owns, is written instead of a new one. One C
+-- call (gt_ind_cross_targets); unlike cross_over / cross_under (a stream's 0/1 that skips
+-- NaN bars) it compares each bar with the one before, as the rule `if f[i] > s[i] and f[i-1] <= s[i-1]
+-- then return up end ...` does.
+function M.cross(a, b, up, down, n, out)
+  local pa, la = series_mod.raw(a)
+  local pb, lb = series_mod.raw(b)
+  n = n or (la and lb and math.min(la, lb))
+  if type(n) ~= "number" or n < 0 or n % 1 ~= 0 then
+    error("gt.ind.cross: give two columns or checked arrays, or pointers and n", 2)
+  end
+  if (la and la < n) or (lb and lb < n) then error(("gt.ind.cross: an input has fewer than %d values"):format(n), 2) end
+  up, down = up == nil and 1 or up, down == nil and -1 or down
+  if type(up) ~= "number" or type(down) ~= "number" then error("gt.ind.cross: up and down are numbers", 2) end
+  if out ~= nil then
+    local _, lo = series_mod.raw(out)
+    if not (series_mod.is_array(out) and lo >= n) then
+      error(("gt.ind.cross: out must be a checked array of at least %d values"):format(n), 2)
+    end
+  else
+    out = series_mod.array_out(n) -- the kernel writes every value
+  end
+  local rc = C.gt_ind_cross_targets(pa, pb, n, up, down, out.p)
+  if rc < 0 then error("gt." .. gtffi.errmsg(rc), 2) end
+  return out, n
+end
+
 -- Copies an array or column (or the first n values) into a Lua table, 1-based; NaN
 -- stays NaN.
 function M.totable(arr, n)

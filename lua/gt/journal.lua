@@ -765,20 +765,26 @@ function Journal:query(q)
   return rows
 end
 
--- counts{session=} -> {TYPE = n, ...} and the refusals (risk_decision or order rows whose
--- status is 'refused' or 'rejected'), for status displays.
+-- counts(sid) -> {TYPE = events of that type, ..., orders = distinct orders, refusals =
+-- distinct orders refused (a refused risk_decision or a rejected order, counted once per
+-- order id)}, for status displays.
 function Journal:counts(sid)
   local h = handle(self)
   sid = sid or self.sid
   if not is_int(sid) then error("gt.journal:counts: expected a session id", 2) end
   local out = { refusals = 0 }
   if self.schema and self.schema < 8 then return out end
-  local ok, err = run(h, "SELECT type, count(*), sum(status IN ('refused', 'rejected')) FROM journal"
-    .. " WHERE session = ? GROUP BY type", { sid }, 1, { true }, function(q)
-      local t = col(q, 0)
-      out[t] = col(q, 1)
-      if t == "risk_decision" or t == "order" then out.refusals = out.refusals + (col(q, 2) or 0) end
-    end)
+  local ok, err = run(h, "SELECT type, count(*) FROM journal WHERE session = ? GROUP BY type", { sid }, 1,
+    { true }, function(q) out[col(q, 0)] = col(q, 1) end)
+  if not ok then return nil, err end
+  -- orders and refusals by order: an order's status changes are further `order` events, and
+  -- a refusal is both the gate's `risk_decision` and the order's `rejected` state
+  ok, err = run(h, "SELECT count(DISTINCT order_id) FROM journal WHERE session = ?1 AND type = 'order'",
+    { sid }, 1, { true }, function(q) out.orders = col(q, 0) end)
+  if not ok then return nil, err end
+  ok, err = run(h, "SELECT count(*) FROM (SELECT order_id FROM journal WHERE session = ?1 AND"
+    .. " ((type = 'risk_decision' AND status = 'refused') OR (type = 'order' AND status = 'rejected'))"
+    .. " GROUP BY coalesce(order_id, -id))", { sid }, 1, { true }, function(q) out.refusals = col(q, 0) end)
   if not ok then return nil, err end
   return out
 end

@@ -164,9 +164,17 @@ function M.compute(opts)
   local out = ffi.new("gt_stats")
   local ok, err = gtffi.try(C.gt_stats_compute(input, out))
   if not ok then return nil, err end
-  local st = {}
-  for _, k in ipairs(STATS_KEYS) do st[k] = tonumber(out[k]) end
-  return st
+  return M.from_c(out)
+end
+
+-- A gt_stats struct as the plain table compute returns. Generated with each field named in
+-- the source: a field looked up by a string variable is a slow path in compiled code, and
+-- an optimiser builds this table once per combination.
+do
+  local src = { "local tonumber = tonumber\nreturn function(out) return {" }
+  for _, k in ipairs(STATS_KEYS) do src[#src + 1] = ("  %s = tonumber(out.%s),"):format(k, k) end
+  src[#src + 1] = "} end"
+  M.from_c = assert(load(table.concat(src, "\n"), "=gt.metrics.from_c"))()
 end
 
 -- drawdown(equity, n) -> a checked array of n values, equity[i] / max(equity[0..i]) - 1

@@ -6,8 +6,9 @@
 --   print(res.best.params.fast, res.best.score, res.dsr, res.pbo)
 -- Uses gt.backtest (each combination is one vectorised backtest), gt.ind (indicator results
 -- are cached per distinct (indicator, inputs, parameters) within one search) and the C
--- kernels in engine/optimize.c (normal quantiles, CSCV). Worker processes (jobs > 1) are
--- this binary running `gtengine optimize --worker`: no SQLite handle or Lua state crosses.
+-- kernels in engine/optimize.c (normal quantiles, CSCV, the statistics of a finished run).
+-- Worker processes (jobs > 1) are forks of this one: they start with its bars and strategy,
+-- send back raw doubles, never touch its database handle, and leave with _exit.
 local ffi = require "ffi"
 local gtffi = require "gt.ffi"
 local C = gtffi.C
@@ -170,44 +171,36 @@ function M.dsr(a)
   return C.gt_opt_norm_cdf((sr - sr0) * math.sqrt(t - 1) / math.sqrt(den)), sr0
 end
 
+-- The moments a record keeps, as engine/optimize.c writes them (gt_opt_moments): an array of
+-- count doubles: t, sr, skew, kurt, block length, block sums, block sums of squares.
+local MOM_MAX = 5 + 2 * 24
+
+-- rec.mom/nmom = the array and its count, and its numbers as fields (t, sr, skew, kurt,
+-- block_len, nblocks).
+local function set_moments(rec, p, n)
+  rec.mom, rec.nmom = p, n
+  rec.t, rec.sr, rec.skew, rec.kurt = p[0], p[1], p[2], p[3]
+  rec.block_len = n > 5 and p[4] or 0
+  rec.nblocks = n > 5 and (n - 5) / 2 or 0
+  return rec
+end
+
 -- Per-bar returns of an equity curve: T = n - 1 returns, their moments and, for CSCV, sums
 -- of returns and squared returns over `blocks` contiguous blocks of floor(T / blocks)
 -- returns (the oldest T mod blocks returns are left out so the blocks are equal, as CSCV
--- requires).
+-- requires): {t, sr, skew, kurt, block_len, block_sum = {...}, block_sum2 = {...}}. One
+-- implementation, in C (gt_opt_moments), for this and every search.
 function M.moments(equity, n, blocks)
-  local t = n - 1
-  local s1, s2 = 0, 0
-  for i = 1, t do
-    local r = equity[i] / equity[i - 1] - 1
-    s1 = s1 + r; s2 = s2 + r * r
+  local out = ffi.new("double[?]", MOM_MAX)
+  local k = tonumber(C.gt_opt_moments(require("gt.series").raw(equity), n, blocks or 0, out))
+  if k < 0 then error("optimize.moments: " .. gtffi.errmsg(k), 2) end
+  local rec = set_moments({}, out, k)
+  if rec.nblocks > 0 then
+    local a, b, nb = {}, {}, rec.nblocks
+    for j = 1, nb do a[j], b[j] = out[4 + j], out[4 + nb + j] end
+    rec.block_sum, rec.block_sum2 = a, b
   end
-  local mean = t > 0 and s1 / t or NAN
-  local m2, m3, m4 = 0, 0, 0
-  for i = 1, t do
-    local d = equity[i] / equity[i - 1] - 1 - mean
-    local d2 = d * d
-    m2 = m2 + d2; m3 = m3 + d2 * d; m4 = m4 + d2 * d2
-  end
-  m2, m3, m4 = m2 / t, m3 / t, m4 / t
-  local sd = t > 1 and math.sqrt(m2 * t / (t - 1)) or NAN
-  local out = { t = t, sr = sd > 0 and mean / sd or NAN,
-    skew = m2 > 0 and m3 / m2 ^ 1.5 or NAN, kurt = m2 > 0 and m4 / (m2 * m2) or NAN }
-  if blocks and blocks >= 2 then
-    local len = math.floor(t / blocks)
-    if len >= 2 then
-      local sum, sum2, first = {}, {}, t - len * blocks + 1
-      for b = 1, blocks do
-        local x, y = 0, 0
-        for i = first + (b - 1) * len, first + b * len - 1 do
-          local r = equity[i] / equity[i - 1] - 1
-          x = x + r; y = y + r * r
-        end
-        sum[b], sum2[b] = x, y
-      end
-      out.block_sum, out.block_sum2, out.block_len = sum, sum2, len
-    end
-  end
-  return out
+  return rec
 end
 
 -- cscv(list, blocks) -> {pbo =, logits =, splits =} from a list of per-strategy block sums
@@ -217,24 +210,16 @@ end
 -- in-sample strategy ranks at or below the median out of sample (logit <= 0), over the
 -- splits that select one (where every strategy ties in sample, as when none trades, the
 -- split is left out; with none left PBO is NaN).
-function M.cscv(list, blocks, len)
-  local n = #list
-  if n < 2 then return nil, "PBO needs at least 2 evaluated combinations" end
+local function cscv(n, blocks, len, fill)
   local splits = tonumber(C.gt_opt_cscv_splits(blocks))
-  if splits < 0 then error("optimize: " .. gtffi.errmsg(splits), 2) end
+  if splits < 0 then error("optimize: " .. gtffi.errmsg(splits), 3) end
   local sum, sum2 = ffi.new("double[?]", n * blocks), ffi.new("double[?]", n * blocks)
   local cnt = ffi.new("double[?]", blocks)
   for b = 0, blocks - 1 do cnt[b] = len end
-  for j = 1, n do
-    local e = list[j]
-    for b = 1, blocks do
-      sum[(j - 1) * blocks + b - 1] = e.sum[b]
-      sum2[(j - 1) * blocks + b - 1] = e.sum2[b]
-    end
-  end
+  fill(sum, sum2)
   local out = ffi.new("double[?]", splits)
   local k = tonumber(C.gt_opt_cscv(sum, sum2, cnt, n, blocks, out, splits))
-  if k < 0 then error("optimize: " .. gtffi.errmsg(k), 2) end
+  if k < 0 then error("optimize: " .. gtffi.errmsg(k), 3) end
   local over, used, logits = 0, 0, {}
   for i = 0, k - 1 do
     local l = out[i]
@@ -245,6 +230,20 @@ function M.cscv(list, blocks, len)
     end
   end
   return { pbo = used > 0 and over / used or 0 / 0, logits = logits, splits = used }
+end
+
+function M.cscv(list, blocks, len)
+  local n = #list
+  if n < 2 then return nil, "PBO needs at least 2 evaluated combinations" end
+  return cscv(n, blocks, len, function(sum, sum2)
+    for j = 1, n do
+      local e = list[j]
+      for b = 1, blocks do
+        sum[(j - 1) * blocks + b - 1] = e.sum[b]
+        sum2[(j - 1) * blocks + b - 1] = e.sum2[b]
+      end
+    end
+  end)
 end
 
 ---------------------------------------------------------------------------------------
@@ -273,6 +272,30 @@ local function memo_key(parts, v, depth)
   parts[#parts + 1] = ","
 end
 
+-- The fast way to the same cache: a tree keyed by the arguments themselves (a number, a
+-- string, a boolean, a cdata by identity, a series by identity and then its length), with
+-- no key text to format: an optimiser calls an indicator or two per combination, and
+-- formatting their keys was 5% of a 10,000-combination search. Any other argument (a
+-- table of parameters, NaN) takes the text key. nil when v cannot be a tree key.
+local NIL, RESULT = {}, {}
+local function child(node, v)
+  local ty, k = type(v), v
+  if ty == "table" then
+    if not v._c then return nil end
+    local c = node[v]
+    if not c then c = {}; node[v] = c end
+    node, k = c, v.n
+  elseif ty == "nil" then k = NIL
+  elseif ty == "number" then
+    if v ~= v then return nil end
+  elseif ty ~= "cdata" and ty ~= "string" and ty ~= "boolean" then
+    return nil
+  end
+  local nx = node[k]
+  if not nx then nx = {}; node[k] = nx end
+  return nx
+end
+
 local function with_ind_cache(fn, ...)
   local ind = require "gt.ind"
   local saved, cache = {}, {}
@@ -283,7 +306,25 @@ local function with_ind_cache(fn, ...)
     local f = ind[name]
     if type(f) == "function" and not saved[name] then
       saved[name] = f
+      local root = {} -- this indicator's tree, by argument count first
       ind[name] = function(...)
+        local nargs = select("#", ...)
+        if nargs <= 4 then
+          local a1, a2, a3, a4 = ...
+          local node = root[nargs]
+          if not node then node = {}; root[nargs] = node end
+          if nargs >= 1 then node = child(node, a1) end
+          if node and nargs >= 2 then node = child(node, a2) end
+          if node and nargs >= 3 then node = child(node, a3) end
+          if node and nargs >= 4 then node = child(node, a4) end
+          if node then
+            local hit = node[RESULT]
+            if hit then return hit[1], hit[2] end
+            local r1, r2 = f(...)
+            node[RESULT] = { r1, r2 } -- the tree's keys keep the inputs alive
+            return r1, r2
+          end
+        end
         local parts = { name, "(" }
         local args = { ... }
         for i = 1, select("#", ...) do memo_key(parts, args[i], 0) end
@@ -322,27 +363,33 @@ local function run_opts(o)
   return r
 end
 
--- One combination: a backtest with params merged into the strategy's defaults. Returns a
--- plain record {params, stats, score, sr, skew, kurt, t, block_sum, block_sum2} (no arrays).
-local function evaluate(strategy, data, params, ropts, objf, blocks)
+-- One combination: a backtest with params merged into the strategy's defaults, through
+-- gt.backtest.run_stats (statistics read from the engine in C, nothing else built). Returns a
+-- plain record {params, stats, score, t, sr, skew, kurt, block_len, mom, nmom}; bench: the
+-- data's per-bar close returns (bench_returns), shared by every combination.
+local function evaluate(strategy, data, params, ropts, objf, blocks, bench)
   local o = {}
   for k, v in pairs(ropts) do o[k] = v end
   o.params = params
-  local r, err = require("gt.backtest").run(strategy, data, o)
-  if not r then return { params = params, error = err, score = NAN } end
-  local stats = {}
-  for k, v in pairs(r.stats) do stats[k] = v end
-  local rec = M.moments(r.equity, r.n, blocks)
-  rec.params, rec.stats = params, stats
-  -- nothing of the run is kept: hand its engine back now rather than at some later GC cycle
-  local bt = rawget(r, "_bt")
-  if bt ~= nil then
-    r._bt, r.equity, r.in_market = nil, nil, nil
-    C.gt_bt_free(ffi.gc(bt, nil))
-  end
+  local stats, mom, k = require("gt.backtest").run_stats(strategy, data, o,
+    { blocks = blocks, bench_ret = bench and bench.ret, scratch = bench and bench.scratch,
+      target_out = bench and bench.target })
+  if not stats then return { params = params, error = mom, score = NAN } end
+  local rec = set_moments({ params = params, stats = stats }, mom, k)
   local score = objf(stats)
   rec.score = type(score) == "number" and score or NAN
   return rec
+end
+
+-- What every combination on series s shares: the close's per-bar returns (n - 1 doubles),
+-- which every backtest's benchmark statistics divide out, room for a run's own returns, and
+-- an array a vectorised strategy may fill with its targets; once per search instead of once
+-- per combination.
+local function bench_returns(s)
+  local gs = require "gt.series"
+  local ret, scratch = gs.array(math.max(s.n - 1, 1)), gs.array(math.max(s.n - 1, 1))
+  C.gt_opt_returns(gs.raw(s.close), s.n, ret.p)
+  return { ret = ret.p, scratch = scratch.p, target = gs.array(s.n), keep = { ret, scratch } }
 end
 M._evaluate = evaluate
 
@@ -376,53 +423,31 @@ local function overfitting(res, blocks)
   else
     res.dsr, res.sr0 = NAN, NAN
   end
-  local sums, len = {}, nil
+  local with, len = {}, nil
   for _, r in ipairs(list) do
-    if r.block_sum then
-      sums[#sums + 1] = { sum = r.block_sum, sum2 = r.block_sum2 }
+    if r.nblocks and r.nblocks == blocks and r.block_len > 0 then
+      with[#with + 1] = r
       len = r.block_len
     end
   end
-  if blocks and #sums >= 2 then
-    local c = M.cscv(sums, blocks, len)
+  if blocks and #with >= 2 and res.interrupted then
+    -- after Ctrl-C the user is waiting: CSCV over a large grid takes a second or more, and
+    -- a resumed run computes it over every combination anyway
+    res.pbo = NAN
+    res.pbo_note = "interrupted: PBO is computed when the search completes"
+  elseif blocks and #with >= 2 then
+    local c = cscv(#with, blocks, len, function(sum, sum2)
+      for j = 1, #with do
+        local p, o = with[j].mom, (j - 1) * blocks
+        for b = 0, blocks - 1 do sum[o + b], sum2[o + b] = p[5 + b], p[5 + blocks + b] end
+      end
+    end)
     res.pbo, res.pbo_splits = c.pbo, c.splits
     if c.splits == 0 then res.pbo_note = "PBO needs combinations that differ in sample; every one ties (no trades?)" end
   else
     res.pbo = NAN
     res.pbo_note = blocks and "PBO needs at least 2 combinations and 2 returns per block" or nil
   end
-end
-
--- Workers get the parent's bars as one binary file (the six columns' raw bytes) rather than
--- parsing the CSV again: a million bars load in milliseconds, and the data hash proves the
--- copy exact. The only place that touches the C struct's columns directly.
-local COLS = { "ts", "open", "high", "low", "close", "volume" }
-local function dump_series(s, path)
-  local f, err = io.open(path, "wb")
-  if not f then return nil, err end
-  local c, n = s._c, s.n
-  f:write(("GTBARS %d %s %s\n"):format(n, s.symbol or "", s.timeframe or ""))
-  for _, k in ipairs(COLS) do f:write(ffi.string(c[k], n * 8)) end
-  f:close()
-  return true
-end
-
-local function load_dump(path)
-  local f, err = io.open(path, "rb")
-  if not f then return nil, err end
-  local n, sym, tf = f:read("*l"):match("^GTBARS (%d+) (%S*) ?(%S*)$")
-  n = tonumber(n)
-  if not n then f:close(); return nil, path .. ": not a bar dump" end
-  local ptr = C.gt_series_new(n)
-  if ptr == nil then f:close(); return nil, gtffi.errmsg() end
-  for _, k in ipairs(COLS) do
-    local bytes = f:read(n * 8)
-    if not bytes or #bytes ~= n * 8 then C.gt_series_free(ptr); f:close(); return nil, path .. ": truncated" end
-    ffi.copy(ptr[k], bytes, n * 8)
-  end
-  f:close()
-  ptr.n = n
-  return require("gt.series").wrap(ptr, { symbol = sym ~= "" and sym or nil, timeframe = tf ~= "" and tf or nil }, true)
 end
 
 local function load_source(src)
@@ -432,137 +457,200 @@ local function load_source(src)
 end
 M._load_source = load_source
 
--- The worker side: evaluates spec.items[j] = {index, params} for every j with
--- (j - 1) % nworkers == k (0-based k), writing one line "R <index> <json>" each, then "DONE".
--- spec is what run_workers writes.
-function M.worker(spec, k, nworkers, out)
-  local json = require "gt.json"
-  out = out or io.stdout
-  local data, err
-  if spec.dump then data, err = load_dump(spec.dump) else data, err = load_source(spec.source) end
-  if data and spec.hash and M.data_hash(data) ~= spec.hash then
-    data, err = nil, "the worker's data differ from the parent's (hash " .. M.data_hash(data) .. ")"
+-- The statistics a record carries, in this order (saved rows and worker records).
+M.STATS_KEYS = {}
+for i, f in ipairs(require("gt.metrics").FIELDS) do M.STATS_KEYS[i] = f.key end
+local NSTATS = #M.STATS_KEYS
+
+-- One record as a worker sends it: "R", two int32 (the item and the count of doubles), then
+-- the doubles: the statistics (STATS_KEYS order) and the moments (gt_opt_moments' layout).
+-- Bytes, not text, so every bit (NaN included) arrives as computed and nothing is
+-- formatted or parsed. A combination the backtest refuses is a line "X <item> <message>".
+local hdr_out = ffi.new("int32_t[2]")
+local function write_rec(out, item, rec, buf)
+  if rec.error then
+    out:write("X ", item, " ", (tostring(rec.error):gsub("\n", " ")), "\n")
+    return
   end
-  if not data then out:write("ERR ", (tostring(err):gsub("\n", " ")), "\n"); return 1 end
-  local strategy = require("gt.strategy").get(spec.strategy)
-  local objf = objective_fn(spec.objective)
-  with_ind_cache(function()
-    for j = k + 1, #spec.items, nworkers do
-      local i, p = spec.items[j][1], spec.items[j][2]
-      local rec = evaluate(strategy, data, p, spec.run, objf, spec.blocks)
-      rec.index = i
-      out:write("R ", i, " ", json.encode(rec), "\n")
-      out:flush()
-    end
-  end)
-  out:write("DONE\n")
-  out:flush()
-  return 0
+  local st, keys = rec.stats, M.STATS_KEYS
+  for q = 1, NSTATS do
+    local v = st[keys[q]]
+    buf[q - 1] = type(v) == "number" and v or NAN
+  end
+  ffi.copy(buf + NSTATS, rec.mom, rec.nmom * 8)
+  local nv = NSTATS + rec.nmom
+  hdr_out[0], hdr_out[1] = item, nv
+  out:write("R", ffi.string(hdr_out, 8), ffi.string(buf, nv * 8))
 end
 
-local STATS_NAN = { "score", "sr", "skew", "kurt" }
-local function decode_rec(text)
-  local rec = require("gt.json").decode(text)
-  for _, k in ipairs(STATS_NAN) do if rec[k] == nil then rec[k] = NAN end end
-  -- NaN statistics travel as null: put them back as NaN
-  for _, f in ipairs(require("gt.metrics").FIELDS) do
-    if rec.stats and rec.stats[f.key] == nil then rec.stats[f.key] = NAN end
-  end
+-- A worker's record as the parent keeps it: its doubles in one array (the moments point
+-- into it), the statistics table made from them the first time rec.stats is read (the
+-- sort and the overfitting statistics need only the score and the moments, and a
+-- 10,000-combination search decoding every table on arrival was an eighth of its CPU).
+local STAT_INDEX = {}
+for i, k in ipairs(M.STATS_KEYS) do STAT_INDEX[k] = i - 1 end
+local lazy_stats = {
+  __index = function(rec, k)
+    if k ~= "stats" then return nil end
+    local p, st = rawget(rec, "_raw"), {}
+    for q = 1, NSTATS do st[M.STATS_KEYS[q]] = p[q - 1] end
+    rawset(rec, "stats", st)
+    return st
+  end,
+}
+
+-- A worker's record back into the one the parent would have made: params are the parent's
+-- own, the score its objective of the statistics (field: the objective's index in them,
+-- or nil for a function of the whole table).
+local function decode_rec(ptr, nv, params, objf, field)
+  local p = ffi.new("double[?]", nv)
+  ffi.copy(p, ptr, nv * 8)
+  local rec = setmetatable(set_moments({ params = params, _raw = p }, p + NSTATS, nv - NSTATS), lazy_stats)
+  local score
+  if field then score = p[field] else score = objf(rec.stats) end
+  rec.score = type(score) == "number" and score or NAN
   return rec
 end
 
-local function shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
--- Spreads combos over nworkers child processes of this binary; results come back through one
--- file per worker, polled so progress can be shown. Returns the records (in combo order);
--- on an interruption, those that finished and interrupted = true.
-local function run_workers(spec, nworkers, progress)
-  local json = require "gt.json"
-  local exe = require("gt.host").exe
+-- Spreads items 1..nitems over nworkers child processes forked from this one: a child
+-- starts with the parent's memory (the bars, the strategy, its indicators so far), so
+-- nothing is reloaded, re-parsed or copied up front, and a fork costs about a millisecond
+-- where starting this binary and reloading a million bars cost a third of a second. The
+-- children claim runs of items from a counter they share (a worker on a core that other
+-- work slows claims fewer), evaluate each through eval(j) -> record and write it to their
+-- own file, which the parent polls (for progress); a child then leaves with
+-- _exit, so nothing of the parent (its database handle, its buffers) is touched or
+-- flushed twice. params_of(j) gives item j's parameters for the parent's copy of the record.
+-- Returns the records by item and, on Ctrl-C, those that finished and interrupted = true.
+local function run_workers(nitems, nworkers, eval, progress, params_of, objf, field)
   local tmp = os.tmpname()
-  local f = assert(io.open(tmp, "w"))
-  f:write(json.encode(spec))
-  f:close()
-  local outs, procs, handles, buf = {}, {}, {}, {}
+  local outs, pids, handles, buf = {}, {}, {}, {}
+  local counter = C.gt_opt_counter_new()
+  if counter == nil then os.remove(tmp); error("optimize: " .. gtffi.errmsg(), 0) end
+  -- runs of about a 64th of a worker's share: few claims, and an even finish
+  local run = math.max(1, math.floor(nitems / (nworkers * 64)))
+  io.stdout:flush(); io.stderr:flush()
   for k = 0, nworkers - 1 do
     outs[k] = tmp .. "." .. k
-    -- EXIT <status> always ends the file, so a worker that dies is noticed
-    -- the worker's pid goes to a file so an interrupted parent can stop exactly its workers
-    local inner = ("echo $$ > %s; exec %s optimize --worker %s %d %d"):format(shell_quote(outs[k] .. ".pid"),
-      shell_quote(exe), shell_quote(tmp), k, nworkers)
-    local cmd = ("(sh -c %s; echo \"EXIT $?\") > %s 2> %s.err"):format(shell_quote(inner),
-      shell_quote(outs[k]), shell_quote(outs[k]))
-    procs[k] = io.popen(cmd, "r")
+    local f = assert(io.open(outs[k], "wb"))
+    f:close()
+    local pid = tonumber(C.gt_opt_fork())
+    if pid == 0 then
+      -- the child: never returns into the parent's code
+      local code = 0
+      local ok, err = pcall(function()
+        local out = assert(io.open(outs[k], "ab"))
+        local rbuf = ffi.new("double[?]", NSTATS + MOM_MAX)
+        with_ind_cache(function()
+          while true do
+            local j0 = tonumber(C.gt_opt_counter_take(counter, run)) + 1
+            if j0 > nitems then break end
+            for j = j0, math.min(nitems, j0 + run - 1) do
+              write_rec(out, j, eval(j), rbuf)
+            end
+            out:flush()
+          end
+        end)
+        out:write("EXIT 0\n")
+        out:close()
+      end)
+      if not ok then
+        code = 1
+        pcall(function()
+          local out = io.open(outs[k], "ab")
+          out:write("ERR ", (tostring(err):gsub("\n", " ")), "\nEXIT 1\n")
+          out:close()
+        end)
+      end
+      C.gt_opt_exit(code)
+    end
+    if pid < 0 then
+      for q = 0, k - 1 do C.gt_opt_kill(pids[q]); C.gt_opt_wait(pids[q], 1) end
+      for q = 0, k do os.remove(outs[q]) end
+      os.remove(tmp)
+      C.gt_opt_counter_free(counter)
+      error("optimize: cannot start a worker process: " .. gtffi.errmsg(pid), 0)
+    end
+    pids[k] = pid
   end
   local recs, finished, failure = {}, {}, nil
   local interrupted = false
+  local hdr_in = ffi.new("int32_t[2]")
+  local reaped = {}
   local ok, err = pcall(function()
     while true do
       local all = true
       for k = 0, nworkers - 1 do
         if not finished[k] then
           all = false
-          handles[k] = handles[k] or io.open(outs[k], "r")
+          -- a child that is gone has written all it will: read to the end once more
+          -- (reaped once: its pid may be another process's afterwards)
+          if not reaped[k] and C.gt_opt_wait(pids[k], 0) >= 0 then reaped[k] = true end
+          local gone = reaped[k]
+          handles[k] = handles[k] or io.open(outs[k], "rb")
           local h = handles[k]
-          if h then
-            local chunk = h:read("*a")
-            if chunk and #chunk > 0 then
-              local text = (buf[k] or "") .. chunk
-              local last = 1
-              for line, e in text:gmatch("([^\n]*)\n()") do
-                last = e
+          local chunk = h and h:read("*a")
+          if chunk and #chunk > 0 then
+            -- records ("R" and their bytes) and text lines
+            local text = (buf[k] or "") .. chunk
+            local base, len, pos = ffi.cast("const uint8_t *", text), #text, 1
+            while pos <= len do
+              if text:byte(pos) == 82 then -- "R"
+                if len - pos < 8 then break end -- its header has not all arrived
+                ffi.copy(hdr_in, base + pos, 8)
+                local j, nv = hdr_in[0], hdr_in[1]
+                if len - pos - 8 < nv * 8 then break end -- nor its doubles
+                local rec = decode_rec(base + pos + 8, nv, params_of(j), objf, field)
+                recs[j] = rec
+                if progress then progress(j, rec) end
+                pos = pos + 9 + nv * 8
+              else
+                local e = text:find("\n", pos, true)
+                if not e then break end
+                local line = text:sub(pos, e - 1)
+                pos = e + 1
                 local code = line:match("^EXIT (%d+)$")
+                local xj, msg = line:match("^X (%d+) (.*)$")
                 if code then
                   finished[k] = true
                   if code ~= "0" and not failure then failure = "worker " .. k .. " exited with status " .. code end
+                elseif xj then
+                  xj = tonumber(xj)
+                  recs[xj] = { params = params_of(xj), error = msg, score = NAN }
+                  if progress then progress(xj, recs[xj]) end
                 elseif line:sub(1, 4) == "ERR " then failure = failure or line:sub(5)
-                else
-                  local i, body = line:match("^R (%d+) (.*)$")
-                  if i then
-                    local rec = decode_rec(body)
-                    rec.index = tonumber(i)
-                    recs[rec.index] = rec
-                    if progress then progress(rec) end
-                  end
                 end
               end
-              buf[k] = text:sub(last)
             end
+            buf[k] = text:sub(pos)
+          end
+          if gone and not finished[k] and not (chunk and #chunk > 0) then
+            finished[k] = true
+            failure = failure or ("worker " .. k .. " ended without finishing (killed?)")
           end
         end
       end
       if all then break end
-      C.gt_opt_sleep(0.02)
+      C.gt_opt_sleep(0.005)
     end
   end)
   if not ok then
     interrupted = tostring(err):find("interrupted") ~= nil
-    if not interrupted then error(err, 0) end
+    if not interrupted then failure = failure or tostring(err) end
     -- the interrupt may have been seen first by a C loop: disarm the host's hook so it does
     -- not fire again in the cleanup that keeps what finished
     debug.sethook()
   end
-  if interrupted then
-    for k = 0, nworkers - 1 do
-      local pf = io.open(outs[k] .. ".pid", "r")
-      local pid = pf and tonumber(pf:read("*l") or "")
-      if pf then pf:close() end
-      if pid and not finished[k] then os.execute(("kill -TERM %d 2>/dev/null"):format(pid)) end
-    end
-  end
   for k = 0, nworkers - 1 do
-    if handles[k] then handles[k]:close() end
-    pcall(function() procs[k]:close() end)
-    os.remove(outs[k] .. ".pid")
-    local ef = io.open(outs[k] .. ".err", "r")
-    if ef then
-      local e = ef:read("*a")
-      ef:close()
-      if e ~= "" and failure then failure = failure .. ": " .. e end
+    if not reaped[k] then
+      if not finished[k] then C.gt_opt_kill(pids[k]) end
+      C.gt_opt_wait(pids[k], 1) -- reap it: no zombie outlives the search
     end
-    os.remove(outs[k]); os.remove(outs[k] .. ".err")
+    if handles[k] then handles[k]:close() end
+    os.remove(outs[k])
   end
   os.remove(tmp)
+  C.gt_opt_counter_free(counter)
   if failure and not interrupted then error("optimize: a worker failed: " .. failure, 0) end
   return recs, interrupted
 end
@@ -595,6 +683,7 @@ local function search(o, strategy, combos, skipped, kind)
   if shard ~= nil and not (type(shard) == "table" and shard[2] >= 1 and shard[1] >= 1 and shard[1] <= shard[2]) then
     error("optimize: shard is {k, n} with 1 <= k <= n", 3)
   end
+  C.gt_opt_keep_memory()
   local todo = todo_list(#combos, shard, o.done)
   local results = {}
   for _, r in ipairs(o.done or {}) do results[#results + 1] = r end
@@ -614,27 +703,23 @@ local function search(o, strategy, combos, skipped, kind)
     if o.progress then o.progress(ndone, total, best) end
   end
   if jobs > 1 then
-    if objname == "custom" then error("optimize: a custom objective function runs only with jobs = 1", 3) end
-    if not strategy.path then
-      error("optimize: jobs > 1 needs a strategy file (workers load it by path); an inline strategy runs with jobs = 1", 3)
-    end
-    local items = {}
-    for j, i in ipairs(todo) do items[j] = { i, combos[i] } end
-    local spec = { strategy = strategy.path or strategy.name, items = items, run = ropts, objective = objname,
-      blocks = blocks, dump = os.tmpname(), hash = M.data_hash(data) }
-    local dok, derr = dump_series(data, spec.dump)
-    if not dok then os.remove(spec.dump); return nil, "optimize: cannot hand the data to the workers: " .. tostring(derr) end
+    local bench = bench_returns(data)
     local recs
-    local wok, werr = pcall(function() recs, interrupted = run_workers(spec, jobs, tick) end)
-    os.remove(spec.dump)
-    if not wok then error(werr, 0) end
-    for _, i in ipairs(todo) do
-      if recs[i] then results[#results + 1] = recs[i] end
+    recs, interrupted = run_workers(#todo, jobs, function(j)
+      return evaluate(strategy, data, combos[todo[j]], ropts, objf, blocks, bench)
+    end, function(j, rec)
+      rec.index = todo[j]
+      tick(rec)
+    end, function(j) return combos[todo[j]] end, objf, STAT_INDEX[M.OBJECTIVES[objname]])
+    for j, i in ipairs(todo) do
+      local r = recs[j]
+      if r then r.index = i; results[#results + 1] = r end
     end
   else
+    local bench = bench_returns(data)
     local ok, err = pcall(with_ind_cache, function()
       for _, i in ipairs(todo) do
-        local rec = evaluate(strategy, data, combos[i], ropts, objf, blocks)
+        local rec = evaluate(strategy, data, combos[i], ropts, objf, blocks, bench)
         rec.index = i
         results[#results + 1] = rec
         tick(rec)
@@ -749,23 +834,16 @@ end
 -- The moments a record carries into the database, as one array of doubles:
 -- t, sr, skew, kurt, block_len, block sums (blocks), block sums of squares (blocks).
 local function pack_moments(rec)
-  local v = { rec.t or NAN, rec.sr or NAN, rec.skew or NAN, rec.kurt or NAN, rec.block_len or 0 }
-  if rec.block_sum then
-    for _, x in ipairs(rec.block_sum) do v[#v + 1] = x end
-    for _, x in ipairs(rec.block_sum2) do v[#v + 1] = x end
-  end
+  if rec.mom then return rec.mom, rec.nmom end
+  local v = { rec.t or NAN, rec.sr or NAN, rec.skew or NAN, rec.kurt or NAN, 0 }
   return ffi.new("double[?]", #v, v), #v
 end
 
 local function unpack_moments(rec, p, n)
-  rec.t, rec.sr, rec.skew, rec.kurt = p[0], p[1], p[2], p[3]
-  local len = p[4]
-  if n > 5 and len > 0 then
-    local blocks = (n - 5) / 2
-    local a, b = {}, {}
-    for j = 1, blocks do a[j], b[j] = p[4 + j], p[4 + blocks + j] end
-    rec.block_sum, rec.block_sum2, rec.block_len = a, b, len
-  end
+  local m = ffi.new("double[?]", math.max(n, 5))
+  ffi.copy(m, p, n * 8)
+  if n < 5 then for i = n, 4 do m[i] = i == 4 and 0 or NAN end; n = 5 end
+  set_moments(rec, m, n)
 end
 
 local DB = {}
@@ -836,9 +914,6 @@ end
 
 -- The statistics a row stores, in this order, as one BLOB of doubles (28 fields: 224 bytes
 -- where their JSON takes about 900), with the four most asked-for also as columns.
-M.STATS_KEYS = {}
-for i, f in ipairs(require("gt.metrics").FIELDS) do M.STATS_KEYS[i] = f.key end
-
 function DB:put(id, rec)
   local json = require "gt.json"
   local m, n = pack_moments(rec)
@@ -1046,48 +1121,97 @@ function M.walkforward(o)
   local capital = ropts.capital or require("gt.backtest").DEFAULTS.capital
   local level = capital
   local trains, tests = {}, {}
-  for wi, w in ipairs(wins) do
-    local train = s:slice(w.train_from, w.test_from)
-    local results = {}
-    with_ind_cache(function()
-      for i, p in ipairs(combos) do
-        local rec = evaluate(strategy, train, p, ropts, objf, nil)
-        rec.index = i
-        results[#results + 1] = rec
-      end
-    end)
-    sort_results(results)
-    local best = results[1]
-    if o.progress then o.progress(wi, #wins, best) end
-    -- the test run: bars train_from .. test_to - 1, trading from test_from
-    local view = s:slice(w.train_from, w.test_to)
-    local ro = {}
-    for k, v in pairs(ropts) do ro[k] = v end
-    ro.params, ro.start = best.params, tonumber(s.ts[w.test_from])
-    local r, err = require("gt.backtest").run(strategy, view, ro)
-    local rec = { train_first = tonumber(s.ts[w.train_from]), train_last = tonumber(s.ts[w.test_from - 1]),
-      test_first = tonumber(s.ts[w.test_from]), test_last = tonumber(s.ts[w.test_to - 1]),
-      train_bars = w.test_from - w.train_from, test_bars = w.test_to - w.test_from,
-      params = best.params, train = best.stats, train_score = best.score }
-    if r then
-      local st = {}
-      for k, v in pairs(r.stats) do st[k] = v end
-      rec.test, rec.test_score = st, objf(st)
-      local e0 = r.equity[0]
-      for i = 0, r.n - 1 do
-        if not (wi > 1 and i == 0) or #eq == 0 then
-          eq[#eq + 1] = level * r.equity[i] / e0
-          ts[#ts + 1] = tonumber(r.ts[i])
-        end
-      end
-      level = eq[#eq]
-      trains[#trains + 1] = (best.stats.return_pct or 0) / 100
-      tests[#tests + 1] = st.return_pct / 100
-    else
-      rec.error = err
-    end
-    out.windows[wi] = rec
+  local jobs = o.jobs or 1
+  if type(jobs) ~= "number" or jobs < 1 or jobs ~= math.floor(jobs) then
+    error("walkforward: jobs must be a whole number >= 1, got " .. tostring(jobs), 2)
   end
+  -- Every window's grid is one list of items (window-major): item j is combination
+  -- (j - 1) % nc + 1 on the training bars of window floor((j - 1) / nc) + 1. Spread over worker
+  -- processes like a grid search (each evaluation is independent, so the results are the
+  -- same for any number of them); a window is done when all its combinations are.
+  C.gt_opt_keep_memory()
+  local nc, slices, per, left = #combos, {}, {}, {}
+  for wi, w in ipairs(wins) do
+    slices[wi] = s:slice(w.train_from, w.test_from)
+    per[wi], left[wi] = {}, nc
+  end
+  local nwin_done = 0
+  local function eval_item(j)
+    return evaluate(strategy, slices[math.floor((j - 1) / nc) + 1], combos[(j - 1) % nc + 1], ropts, objf, nil)
+  end
+  local function got(j, rec)
+    local wi, ci = math.floor((j - 1) / nc) + 1, (j - 1) % nc + 1
+    rec.index = ci
+    per[wi][ci] = rec
+    left[wi] = left[wi] - 1
+    if left[wi] == 0 and o.progress then
+      nwin_done = nwin_done + 1
+      sort_results(per[wi])
+      o.progress(nwin_done, #wins, per[wi][1])
+    end
+  end
+  local interrupted = false
+  local nitems = #wins * nc
+  if jobs > 1 and nitems > 1 then
+    local _
+    _, interrupted = run_workers(nitems, math.min(jobs, nitems), eval_item, got,
+      function(j) return combos[(j - 1) % nc + 1] end, objf, STAT_INDEX[M.OBJECTIVES[objname]])
+  else
+    local ok, err = pcall(with_ind_cache, function()
+      for j = 1, nitems do got(j, eval_item(j)) end
+    end)
+    if not ok then
+      if not tostring(err):find("interrupted", 1, true) then error(err, 0) end
+      interrupted = true
+      debug.sethook() -- the hook must not fire again while what finished is kept
+    end
+  end
+  -- After Ctrl-C the windows whose grids finished still get their (short) test runs: the
+  -- interrupt is cleared for them, and a second Ctrl-C stops those too.
+  if interrupted then C.gt_clear_interrupt() end
+  local tok, terr = pcall(function()
+    for wi, w in ipairs(wins) do
+      -- the stitched curve needs every window before: stop at the first one not finished
+      if left[wi] > 0 then break end
+      local results = per[wi]
+      sort_results(results)
+      local best = results[1]
+      -- the test run: bars train_from .. test_to - 1, trading from test_from
+      local view = s:slice(w.train_from, w.test_to)
+      local ro = {}
+      for k, v in pairs(ropts) do ro[k] = v end
+      ro.params, ro.start = best.params, tonumber(s.ts[w.test_from])
+      local r, err = require("gt.backtest").run(strategy, view, ro)
+      local rec = { train_first = tonumber(s.ts[w.train_from]), train_last = tonumber(s.ts[w.test_from - 1]),
+        test_first = tonumber(s.ts[w.test_from]), test_last = tonumber(s.ts[w.test_to - 1]),
+        train_bars = w.test_from - w.train_from, test_bars = w.test_to - w.test_from,
+        params = best.params, train = best.stats, train_score = best.score }
+      if r then
+        local st = {}
+        for k, v in pairs(r.stats) do st[k] = v end
+        rec.test, rec.test_score = st, objf(st)
+        local e0 = r.equity[0]
+        for i = 0, r.n - 1 do
+          if not (wi > 1 and i == 0) or #eq == 0 then
+            eq[#eq + 1] = level * r.equity[i] / e0
+            ts[#ts + 1] = tonumber(r.ts[i])
+          end
+        end
+        level = eq[#eq]
+        trains[#trains + 1] = (best.stats.return_pct or 0) / 100
+        tests[#tests + 1] = st.return_pct / 100
+      else
+        rec.error = err
+      end
+      out.windows[wi] = rec
+    end
+  end)
+  if not tok then
+    if not tostring(terr):find("interrupted", 1, true) then error(terr, 0) end
+    interrupted = true
+    debug.sethook()
+  end
+  out.interrupted = interrupted or nil
   out.equity, out.ts = eq, ts
   out.oos_return_pct = #eq > 0 and (eq[#eq] / capital - 1) * 100 or NAN
   local mtr = mean_sd(trains)

@@ -130,12 +130,23 @@ local I64 = array_type("gt_lua_i64", "int64_t *")
 -- same checked a.v[i] as the small ones.
 local Big = array_type("gt_lua_big", "double *")
 local BIG_N = 65536
-local function free_big(a) ffi.C.free(a.v) end
-local function new_doubles(n)
+local function free_big(a) gtffi.C.gt_free_big(a.v, a.n, 8) end
+local function new_doubles(n, raw)
   if n < BIG_N then return Array(n, n) end
-  local p = ffi.C.calloc(n, 8)
+  -- huge pages: a million values fault in a few times; raw: left as they are (the caller
+  -- writes every one), so a block kept for reuse is not cleared first
+  local p = raw and gtffi.C.gt_alloc_big(n, 8) or gtffi.C.gt_calloc_big(n, 8)
   if p == nil then error(("gt.array: out of memory for %d values"):format(n), 3) end
   return ffi.gc(Big(n, ffi.cast("double *", p)), free_big)
+end
+
+-- array_out(n): a checked array of n doubles for a C kernel to fill, every value of it
+-- (gt.ind's outputs): not cleared first when large.
+function M.array_out(n)
+  if type(n) ~= "number" or n < 0 or n % 1 ~= 0 or n > INT32_MAX then
+    error(("gt.series.array_out: n must be a non-negative integer, got %s"):format(tostring(n)), 2)
+  end
+  return new_doubles(n, true)
 end
 M.ArrayType, M.BytesType, M.I64Type = Array, Bytes, I64
 

@@ -221,7 +221,9 @@ function M.validate(wf, where)
     if f.lag ~= nil then want_number(where, "feed.lag", f.lag, 0, 3600) end
     if f.history ~= nil then want_number(where, "feed.history", f.history, 2, 1e6, true) end
     if f.hold ~= nil then want_number(where, "feed.hold", f.hold, 0, 1000, true) end
-    if f.calendar ~= nil then want_string(where, "feed.calendar", f.calendar, { us_equity = true, crypto = true, always = true }) end
+    if f.calendar ~= nil then
+      want_string(where, "feed.calendar", f.calendar, { us_equity = true, crypto = true, always = true })
+    end
     if f.extended ~= nil then want_bool(where, "feed.extended", f.extended) end
     if f.base_url ~= nil then want_string(where, "feed.base_url", f.base_url) end
     if f.key_file ~= nil then want_string(where, "feed.key_file", f.key_file) end

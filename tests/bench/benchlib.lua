@@ -33,4 +33,26 @@ function M.best(cmd, reps)
   return b
 end
 
+-- The median and best wall times of cmd (stdout discarded) over reps runs (3): on a
+-- machine shared with other work the best flatters and one slow run skews a mean.
+function M.median(cmd, reps)
+  local ts = {}
+  for i = 1, reps or 3 do
+    local t0 = M.now()
+    os.execute(cmd .. " >/dev/null")
+    ts[i] = M.now() - t0
+  end
+  table.sort(ts)
+  return ts[math.floor((#ts + 1) / 2)], ts[1]
+end
+
+-- The 1-minute load average, to print beside times measured on a shared machine.
+function M.load()
+  local f = io.open("/proc/loadavg", "r")
+  if not f then return "?" end
+  local l = f:read("*l") or "?"
+  f:close()
+  return l:match("^(%S+)") or "?"
+end
+
 return M

@@ -7,6 +7,8 @@
 # halt), the socket goes at the end and on SIGTERM, and a killed session's stale socket is
 # replaced when the session resumes.
 set -u
+# the strategies come from this checkout (an ASan binary in build/asan has none beside it)
+export GT_HOME=${GT_HOME:-$(pwd)}
 GTENGINE=${GTENGINE:-./gtengine}
 exe=$(cd "$(dirname "$GTENGINE")" && pwd)/$(basename "$GTENGINE")
 n=0

@@ -5,6 +5,8 @@
 # Then a session killed with SIGKILL and resumed: its report covers every bar of both
 # processes (Session:result() alone could not build it).
 set -u
+# the strategies come from this checkout (an ASan binary in build/asan has none beside it)
+export GT_HOME=${GT_HOME:-$(pwd)}
 GTENGINE=${GTENGINE:-./gtengine}
 exe=$(cd "$(dirname "$GTENGINE")" && pwd)/$(basename "$GTENGINE")
 n=0

@@ -5,6 +5,8 @@
 # database, redrawn in place (one header in the whole scrollback). --quiet shows no view;
 # output that is not a terminal gets plain progress lines without escape sequences.
 set -u
+# the strategies come from this checkout (an ASan binary in build/asan has none beside it)
+export GT_HOME=${GT_HOME:-$(pwd)}
 GTENGINE=${GTENGINE:-./gtengine}
 exe=$(cd "$(dirname "$GTENGINE")" && pwd)/$(basename "$GTENGINE")
 n=0

@@ -13,7 +13,8 @@ n=0
 check() { n=$((n+1)); if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi; }
 unset GT_DB
 
-# 3000 bars of the built-in synthetic market as a CSV file
+# 3000 bars of the built-in synthetic market as a CSV file (and 30000 for the runs Ctrl-C
+# stops: long enough to be still running 2 s in)
 "$GTENGINE" -e '
 local gt = require "gt"
 local s = gt.data.synthetic { n = 3000, seed = 11 }
@@ -24,6 +25,15 @@ for i = 0, s.n - 1 do
 end
 f:close()' "$tmp/d.csv"
 check "test data written" '[ "$(wc -l < "$tmp/d.csv")" -eq 3001 ]'
+"$GTENGINE" -e '
+local gt = require "gt"
+local s = gt.data.synthetic { n = 30000, seed = 12 }
+local f = assert(io.open(arg[1], "w"))
+f:write("Date,Open,High,Low,Close,Volume\n")
+for i = 0, s.n - 1 do
+  f:write(("%s,%.17g,%.17g,%.17g,%.17g,%d\n"):format(gt.time.format(s:time(i)), s.open[i], s.high[i], s.low[i], s.close[i], s.volume[i]))
+end
+f:close()' "$tmp/long.csv"
 D=$tmp/d.csv
 G='fast=2:20:2,slow=10:60:10'   # 10 x 6 = 60 pairs; fast >= slow: 6 at slow 10 (fast 10..20), 1 at slow 20: 7 skipped, 53 run
 
@@ -64,8 +74,8 @@ check "progress is plain lines when stderr is not a terminal" 'grep -q "^optimiz
 check "--quiet prints no progress" '[ ! -s "$tmp/err" ] || ! grep -q "done," "$tmp/err"'
 
 # Ctrl-C: exit 130, what finished is saved, the same command resumes
-( trap - INT; exec "$GTENGINE" optimize --strategy sma_cross --data "$D" --grid 'fast=1:100,slow=2:200' --jobs 2 \
-    --db "$tmp/c.db" --quiet ) >"$tmp/c.out" 2>"$tmp/c.err" &
+( trap - INT; exec "$GTENGINE" optimize --strategy sma_cross --data "$tmp/long.csv" --grid 'fast=1:100,slow=2:200' \
+    --jobs 2 --db "$tmp/c.db" --quiet ) >"$tmp/c.out" 2>"$tmp/c.err" &
 pid=$!
 sleep 2
 kill -INT "$pid"
@@ -74,12 +84,33 @@ done_rows=$(sqlite3 "$tmp/c.db" "SELECT count(*) FROM optimization_results" 2>/d
 status=$(sqlite3 "$tmp/c.db" "SELECT status FROM optimizations WHERE id = 1" 2>/dev/null)
 check "Ctrl-C stops with status 130 and keeps what finished ($done_rows rows, $status)" \
   '[ "$rc" = 130 ] && [ "$done_rows" -gt 0 ] && [ "$status" = interrupted ]'
-check "no worker is left running" '! pgrep -f "optimize --worker" -P "$pid" >/dev/null 2>&1'
+# the workers are forks: they carry the parent's command line (and so the database path)
+check "no worker is left running" '! pgrep -f "$tmp/c.db" >/dev/null 2>&1'
+
+# Ctrl-C during a walk-forward (in workers): exit 130, no traceback, the finished windows
+# printed and saved as an interrupted run
+( trap - INT; exec "$GTENGINE" optimize --strategy sma_cross --data "$tmp/long.csv" --grid 'fast=1:60,slow=2:120' \
+    --walkforward train=3000,test=1000 --jobs 2 --db "$tmp/wi.db" ) >"$tmp/wi.out" 2>"$tmp/wi.err" &
+pid=$!
+sleep 2
+kill -INT "$pid"
+wait "$pid"; rc=$?
+status=$(sqlite3 "$tmp/wi.db" "SELECT status FROM optimizations WHERE id = 1" 2>/dev/null)
+check "Ctrl-C in a walk-forward stops with status 130, without a traceback, saved as $status" \
+  '[ "$rc" = 130 ] && ! grep -q "traceback" "$tmp/wi.err" && grep -q "window(s) that finished are kept" "$tmp/wi.err" && [ "$status" = interrupted ]'
+check "and prints the overall line for what finished" 'grep -q "out of sample overall" "$tmp/wi.out"'
+check "no walk-forward worker is left running" '! pgrep -f "$tmp/wi.db" >/dev/null 2>&1'
 
 # walk-forward
 "$GTENGINE" optimize --strategy sma_cross --data "$D" --walkforward train=750,test=250 --db "$tmp/w.db" --quiet >"$tmp/w.out" 2>"$tmp/err"
 check "walk-forward prints one row per window and the overall OOS line" \
   '[ "$(grep -c "^ *[0-9]\+  [0-9-]* \.\. " "$tmp/w.out")" = 9 ] && grep -q "out of sample overall: return" "$tmp/w.out"'
+for j in 1 2 3; do
+  "$GTENGINE" optimize --strategy sma_cross --data "$D" --grid "$G" --walkforward train=750,test=250 --jobs $j \
+    --no-save --json --quiet >"$tmp/wj$j.json" 2>>"$tmp/err"
+done
+check "walk-forward with --jobs 1, 2 and 3 prints byte-identical results" \
+  '[ -s "$tmp/wj1.json" ] && cmp -s "$tmp/wj1.json" "$tmp/wj2.json" && cmp -s "$tmp/wj1.json" "$tmp/wj3.json"'
 
 "$GTENGINE" optimize --strategy sma_cross --data "$D" --walkforward train=3x,test=100 --no-save >/dev/null 2>"$tmp/u.err"
 rc=$?

@@ -23,9 +23,11 @@ local function write_session(db, key, finish)
   assert(J:commit(1, { ts = T0, cash = 10000, equity = 10000 }))
   J:append { type = "fill", ts = T0 + MIN, symbol = "AAPL", side = "buy", qty = 40, price = 187.3125, value = 7492.5,
     order_id = 11, fee = 1.25 }
-  J:append { type = "risk_decision", ts = T0 + MIN, symbol = "MSFT", status = "refused", reason = "max_positions" }
+  -- a refusal is the gate's decision and the order's rejected state: one refusal, one order
+  J:append { type = "risk_decision", ts = T0 + MIN, symbol = "MSFT", status = "refused", reason = "max_positions",
+    order_id = 12 }
   J:append { type = "order", ts = T0 + MIN, symbol = "MSFT", side = "buy", qty = 5, price = 374.5,
-    status = "rejected", reason = "max_positions" }
+    order_id = 12, status = "rejected", reason = "max_positions" }
   assert(J:commit(2, { ts = T0 + MIN, cash = 2506.25, equity = 10012.75 }))
   J:append { type = "equity", ts = T0 + 2 * MIN, value = 12345.67, cash = 2506.25 }
   assert(J:commit(3, { ts = T0 + 2 * MIN, cash = 2506.25, equity = 12345.67,
@@ -57,7 +59,7 @@ describe("gtengine journal and status", function()
     assert.matches("tier       small", out, 1, true)
     assert.matches("regime     bull_trending", out, 1, true)
     assert.matches("strategy   momentum", out, 1, true)
-    assert.matches("2 orders, 1 fills, 2 refusals (8 events)", out, 1, true)
+    assert.matches("2 orders, 1 fills, 1 refusals (8 events)", out, 1, true)
     -- AAPL: 40 x 196.2 = 7,848.00 market value; (196.2 - 187.3125) x 40 = +355.50
     assert.matches("AAPL%s+40%s+187%.3125%s+196%.2%s+7,848%.00%s+%+355%.50", out)
     -- MSFT short: -3 x 372 = -1,116.00; (372 - 370) x -3 = -6.00
@@ -71,7 +73,7 @@ describe("gtengine journal and status", function()
     assert.is_true(math.abs(doc.state.positions.AAPL.unrealised - 355.5) < 1e-9)
     assert.equal(7848, doc.state.positions.AAPL.value)
     assert.equal(10, doc.state.books_bytes)
-    assert.same({ orders = 2, fills = 1, refusals = 2, events = 8 }, doc.counts)
+    assert.same({ orders = 2, fills = 1, refusals = 1, events = 8 }, doc.counts)
   end)
 
   it("journal lists the latest events as a table and as JSON lines, filtered", function()
@@ -178,5 +180,22 @@ describe("gtengine journal and status", function()
     J:close()
     out = t.run(("status --db %s --json"):format(t.quote(db)))
     assert.equal(12400, json.decode(out).state.equity)
+  end)
+
+  it("status lists a session's open alerts and counts each refused order once", function()
+    local db2 = t.tmpdir() .. "/halted.db"
+    local _, err, code = t.run(("halt --db %s --reason 'spec'"):format(t.quote(db2)))
+    assert.equal(0, code, err)
+    _, err, code = t.run(("run paper --db %s --quiet --no-attach"):format(t.quote(db2)))
+    assert.equal(0, code, err)
+    local out = t.run(("status --db %s"):format(t.quote(db2)))
+    assert.matches("breaker    HALTED", out, 1, true)
+    assert.matches("alerts     1 open (gtengine alerts)", out, 1, true)
+    assert.matches("#1 CRITICAL risk: breaker HALTED", out, 1, true)
+    local doc = json.decode((t.run(("status --db %s --json"):format(t.quote(db2)))))
+    assert.equal(1, #doc.open_alerts)
+    -- every order refused by the halted gate, each counted once (its decision and its state)
+    assert.is_true(doc.counts.orders > 0)
+    assert.equal(doc.counts.orders, doc.counts.refusals)
   end)
 end)

@@ -114,14 +114,49 @@ describe("gt.optimize overfitting statistics", function()
     near(gt.ffi.C.gt_opt_norm_ppf(1e-10), -6.361340902404056, 1e-12, "ppf(1e-10)")
   end)
 
-  it("reproduces the deflated Sharpe ratio paper's worked example", function()
-    -- Bailey and Lopez de Prado (2014), section 4's numerical example: annualised SR 2.5 over
-    -- T = 1250 daily returns (250 a year), skew -3, kurtosis 10, N = 100 trials whose annualised
-    -- SRs have variance 1/2. The paper gives SR0 = 0.1132 (per day) and DSR = 0.9004.
-    local dsr, sr0 = opt.dsr { sr = 2.5 / math.sqrt(250), t = 1250, skew = -3, kurt = 10, trials = 100,
-      var_sr = 0.5 / 250 }
-    near(sr0, 0.1132, 5e-5, "SR0")
-    near(dsr, 0.9004, 5e-5, "DSR")
+  it("reproduces the deflated Sharpe ratio paper's worked example, recomputed step by step", function()
+    -- Bailey and Lopez de Prado (2014), "The Deflated Sharpe Ratio", section 4's numerical
+    -- example: N = 100 trials whose annualised Sharpe ratios have variance V = 1/2, T = 1250
+    -- daily returns (250 a year), skew -3, kurtosis 10, an observed annualised SR of 2.5.
+    -- The paper prints SR0 = 0.1132 (per day) and DSR = 0.9004. Recomputed here with code
+    -- of the test's own (no engine kernel): Phi by Simpson's rule on the density, its
+    -- inverse by bisection, then the paper's formulas one step at a time.
+    local function phi(x) -- 0.5 + integral of the density from 0 to x, 20000 Simpson panels
+      local m, h = 20000, x / 20000
+      local f = function(u) return math.exp(-u * u / 2) / math.sqrt(2 * math.pi) end
+      local acc = f(0) + f(x)
+      for i = 1, m - 1 do acc = acc + (i % 2 == 1 and 4 or 2) * f(i * h) end
+      return 0.5 + acc * h / 3
+    end
+    local function phi_inv(p)
+      local lo, hi = -10, 10
+      for _ = 1, 80 do
+        local mid = (lo + hi) / 2
+        if phi(mid) < p then lo = mid else hi = mid end
+      end
+      return (lo + hi) / 2
+    end
+    local g, e = 0.5772156649015329, math.exp(1) -- Euler-Mascheroni, Euler's number
+    local N, V, T, skew, kurt, sr_ann, ppy = 100, 0.5, 1250, -3, 10, 2.5, 250
+    -- expected maximum of N annualised SRs under the null (the paper's eq. for SR0)
+    local max_ann = math.sqrt(V) * ((1 - g) * phi_inv(1 - 1 / N) + g * phi_inv(1 - 1 / (N * e)))
+    local sr0 = max_ann / math.sqrt(ppy) -- to the returns' frequency (daily), as the paper does
+    local sr = sr_ann / math.sqrt(ppy)
+    local z = (sr - sr0) * math.sqrt(T - 1) / math.sqrt(1 - skew * sr + (kurt - 1) / 4 * sr * sr)
+    local dsr_hand = phi(z)
+    -- the hand computation agrees with the paper's printed digits
+    assert.equal("0.1132", ("%.4f"):format(sr0))
+    assert.equal("0.9004", ("%.4f"):format(dsr_hand))
+    -- and gt.optimize.dsr with the hand computation, far tighter than the paper's rounding
+    local dsr, got_sr0 = opt.dsr { sr = sr, t = T, skew = skew, kurt = kurt, trials = N, var_sr = V / ppy }
+    near(got_sr0, sr0, 1e-9, "SR0")
+    near(dsr, dsr_hand, 1e-9, "DSR")
+    -- the tolerance tells the formula's usual slips apart (so the test can fail): excess
+    -- kurtosis in place of plain, or T in place of T - 1, move the DSR by more than it
+    local z_excess = (sr - sr0) * math.sqrt(T - 1) / math.sqrt(1 - skew * sr + (kurt - 3) / 4 * sr * sr)
+    local z_t = (sr - sr0) * math.sqrt(T) / math.sqrt(1 - skew * sr + (kurt - 1) / 4 * sr * sr)
+    assert.is_true(math.abs(phi(z_excess) - dsr) > 1e-4)
+    assert.is_true(math.abs(phi(z_t) - dsr) > 1e-5)
   end)
 
   it("DSR by hand: one trial is the PSR; SR = SR0 is a coin flip", function()
@@ -236,9 +271,10 @@ describe("gt.optimize.walkforward", function()
     local r = assert(opt.walkforward { strategy = strat, data = s, train = 100, test = 50 })
     -- windows: train [0,100) test [100,150), ..., train [250,350) test [350,400): 6 windows
     assert.equal(6, #r.windows)
-    -- indicator calls run in order: per window, the 4 training combinations (cached: each
-    -- call is a backtest) then one test run. Checks: training data ends before the test
-    -- window starts; the test run sees nothing after the test window.
+    -- indicator calls run in order (one process): every window's 4 training combinations
+    -- (each call is a backtest), window by window, then the windows' test runs. Checks:
+    -- training data ends before the test window starts; the test run sees nothing after
+    -- the test window.
     local k = 0
     for _, w in ipairs(r.windows) do
       for _ = 1, 4 do
@@ -246,9 +282,11 @@ describe("gt.optimize.walkforward", function()
         assert.is_true(seen[k].last < w.test_first)
         assert.equal(w.train_last, seen[k].last)
       end
+      assert.is_true(w.train_last < w.test_first)
+    end
+    for _, w in ipairs(r.windows) do
       k = k + 1
       assert.equal(w.test_last, seen[k].last)
-      assert.is_true(w.train_last < w.test_first)
     end
     assert.equal(k, #seen)
   end)
@@ -313,6 +351,40 @@ describe("gt.optimize in worker processes", function()
     assert.equal(a.dsr, b.dsr); assert.equal(a.pbo, b.pbo)
   end)
 
+  it("spreads a walk-forward's windows over workers with results identical to one process", function()
+    local s = synth(1500, 6)
+    local grid = { fast = { 3, 5, 8 }, slow = { 10, 21, 34 } }
+    local a = assert(opt.walkforward { strategy = "sma_cross", data = s, grid = grid, train = 400, test = 200, jobs = 1 })
+    local b = assert(opt.walkforward { strategy = "sma_cross", data = s, grid = grid, train = 400, test = 200, jobs = 2 })
+    local c = assert(opt.walkforward { strategy = "sma_cross", data = s, grid = grid, train = 400, test = 200, jobs = 3 })
+    assert.equal(5, #a.windows)
+    for _, other in ipairs { b, c } do
+      assert.equal(#a.windows, #other.windows)
+      for i, w in ipairs(a.windows) do
+        assert.same(w.params, other.windows[i].params)
+        for k, v in pairs(w.test) do assert.is_true(v == other.windows[i].test[k] or (v ~= v), ("window %d %s"):format(i, k)) end
+        assert.equal(w.train_score, other.windows[i].train_score)
+      end
+      assert.equal(#a.equity, #other.equity)
+      for i = 1, #a.equity do assert.equal(a.equity[i], other.equity[i]) end
+      assert.equal(a.robustness, other.robustness)
+    end
+  end)
+
+  it("reports a worker that dies without a word instead of waiting for it", function()
+    local s = synth(600, 3)
+    local strat = { name = "dies", params = { fast = 5, slow = 20 }, grid = { fast = { 2, 3, 4, 5, 6, 7 }, slow = { 20, 30 } },
+      indicators = function(d, p) return { fast = gt.ind.sma(d.close, p.fast, d.n), slow = gt.ind.sma(d.close, p.slow, d.n) } end,
+      rule = function(_, ind, i, p)
+        if p.fast == 4 and i == 100 then require("gt.ffi").C.gt_opt_exit(3) end -- as a crash would
+        if ind.fast[i] > ind.slow[i] then return 1 end
+        return 0
+      end }
+    local ok, err = pcall(opt.grid, { strategy = strat, data = s, jobs = 2 })
+    assert.is_false(ok)
+    assert.matches("a worker failed: worker %d ended without finishing", err)
+  end)
+
   it("a resumed search evaluates only what is not done, and a shard only its slice", function()
     local s = synth(500, 4)
     local combos = opt.combinations(gt.strategy.load("sma_cross").grid) -- 15
@@ -330,5 +402,101 @@ describe("gt.optimize in worker processes", function()
     opt.search_combos({ strategy = "sma_cross", data = s, combos = combos, shard = { 2, 4 },
       on_result = function(r) evaluated[#evaluated + 1] = r.index end }, "grid", 1)
     assert.same({ 2, 6, 10, 14 }, evaluated)
+  end)
+end)
+
+describe("the optimiser's fast paths equal the plain ones (real data)", function()
+  local function same(a, b) return a == b or (a ~= a and b ~= b) end
+
+  local function load(rel)
+    local path, why = t.shared_file(rel)
+    if not path then return nil, why end
+    return assert(gt.data.load(path))
+  end
+
+  it("sma_cross's vectorised signals give the rule's targets, bar for bar, for every combination", function()
+    local s, why = load("data/backtrader/orcl-1995-2014.txt")
+    if not s then return pending(why) end
+    local st = gt.strategy.load("sma_cross")
+    -- the same file's rule alone: gt.strategy derives its signals() bar by bar from it
+    local by_rule = gt.strategy.prepare({ name = "sma_cross_rule", params = st.params, indicators = st.indicators,
+      rule = st.rule }, "test")
+    local combos = opt.combinations(assert(opt.parse_grid("fast=1:30,slow=2:60")))
+    for _, c in ipairs(opt.combinations(st.grid)) do combos[#combos + 1] = c end
+    local n, checked, decisions = s.n, 0, 0
+    for _, c in ipairs(combos) do
+      for _, short in ipairs { false, true } do
+        local p = { fast = c.fast, slow = c.slow, short = short }
+        local ind = st.indicators(s, p)
+        local a = st.signals(s, p, ind).target
+        local b = by_rule.signals(s, p, ind).target
+        for i = 0, n - 1 do
+          if not same(a[i], b[i]) then
+            error(("fast=%d slow=%d short=%s: bar %d: vectorised %s, rule %s"):format(c.fast, c.slow,
+              tostring(short), i, tostring(a[i]), tostring(b[i])))
+          end
+          if a[i] == a[i] then decisions = decisions + 1 end
+        end
+        checked = checked + 1
+      end
+    end
+    assert.equal(2 * (#opt.combinations(assert(opt.parse_grid("fast=1:30,slow=2:60"))) + 15), checked)
+    assert.is_true(decisions > 1000) -- the rule did decide: a comparison of two empty arrays proves nothing
+    -- and the look-ahead check passes both forms on the same data
+    local rep = gt.backtest.check_lookahead("sma_cross", s, { params = { fast = 5, slow = 20 } })
+    assert.is_true(rep.ok, rep.findings[1] and rep.findings[1].detail)
+  end)
+
+  it("run_stats gives gt.backtest.run's every statistic and moment, for every combination", function()
+    local checked = 0
+    for _, rel in ipairs { "data/backtrader/orcl-1995-2014.txt", "data/backtesting.py/GOOG.csv" } do
+      local s, why = load(rel)
+      if not s then return pending(why) end
+      -- default costs, and all-in with none, long only and with shorts, from bar 0 (the C
+      -- path) and from a start date (the fallback through run's result)
+      local setups = { {}, { size = 1, commission = 0, slippage_bps = 0 }, { short_param = true },
+        { start = tonumber(s.ts[math.floor(s.n / 3)]) } }
+      for _, o in ipairs(setups) do
+        for _, c in ipairs(opt.combinations(gt.strategy.load("sma_cross").grid)) do
+          local ro = { params = { fast = c.fast, slow = c.slow, short = o.short_param or false } }
+          for k, v in pairs(o) do if k ~= "short_param" then ro[k] = v end end
+          local full = assert(gt.backtest.run("sma_cross", s, ro))
+          local stats, mom, k = gt.backtest.run_stats("sma_cross", s, ro, { blocks = 16 })
+          for key, v in pairs(full.stats) do
+            if not same(v, stats[key]) then
+              error(("%s %s %s: %s is %.17g in run, %.17g in run_stats"):format(rel, c.fast, c.slow, key, v, stats[key]))
+            end
+          end
+          for key in pairs(stats) do assert.is_not_nil(full.stats[key], key) end
+          local m = opt.moments(full.equity, full.n, 16)
+          assert.equal(5 + 32, k)
+          for i, v in ipairs { m.t, m.sr, m.skew, m.kurt, m.block_len } do assert.is_true(same(v, mom[i - 1]), "moment " .. i) end
+          for b = 1, 16 do
+            assert.is_true(same(m.block_sum[b], mom[4 + b]) and same(m.block_sum2[b], mom[20 + b]), "block " .. b)
+          end
+          checked = checked + 1
+        end
+      end
+    end
+    assert.equal(2 * 4 * 15, checked)
+  end)
+
+  it("a grid search's every result, with 1 and with 2 workers, is gt.backtest.run's", function()
+    local s, why = load("data/backtesting.py/GOOG.csv")
+    if not s then return pending(why) end
+    local grid = { fast = { 3, 5, 8, 13 }, slow = { 10, 21, 34, 55 } }
+    for _, jobs in ipairs { 1, 2 } do
+      local r = opt.grid { strategy = "sma_cross", data = s, grid = grid, jobs = jobs }
+      assert.equal(15, r.evaluated)
+      for _, rec in ipairs(r.results) do
+        local full = assert(gt.backtest.run("sma_cross", s, { params = rec.params }))
+        for key, v in pairs(full.stats) do
+          assert.is_true(same(v, rec.stats[key]), ("jobs %d %s/%s %s"):format(jobs, rec.params.fast, rec.params.slow, key))
+        end
+        assert.equal(full.stats.sharpe, rec.score)
+        local m = opt.moments(full.equity, full.n, 16)
+        assert.is_true(same(m.sr, rec.sr) and same(m.skew, rec.skew) and same(m.kurt, rec.kurt))
+      end
+    end
   end)
 end)

@@ -53,6 +53,19 @@ describe("the risk gate in a backtest", function()
   end)
 end)
 
+describe("the risk gate's refusals in a long backtest", function()
+  it("keep and free refusals that outgrow 2 MB (the ledger's huge-page arrays)", function()
+    -- 600,000 minute bars of a fast crossover at size 0.15: about 42,000 refusals of 248
+    -- bytes, 10 MB, past the 2 MB where the array moves to its own mapping; freeing it with
+    -- free() instead of gt_free_big aborted the process (seen in make bench's risk run)
+    local s = gt.data.synthetic { n = 600000, seed = 11, timeframe = "1m" }
+    local r = assert(gt.backtest.run("sma_cross", s, { size = 0.15, risk = "default", params = { fast = 3, slow = 8 } }))
+    assert.is_true(r.risk.refused_orders > 20000)
+    r = nil -- luacheck: ignore
+    collectgarbage(); collectgarbage()
+  end)
+end)
+
 describe("sizing in a backtest", function()
   it("decides the quantity: fixed 3% and the intelligent method's no-statistics fallback", function()
     local s = bars { 100, 100, 100, 100, 100 }

@@ -143,7 +143,7 @@ function M.main(args)
     return 0
   end
   local total = 0
-  for k, n in pairs(counts or {}) do if k ~= "refusals" then total = total + n end end
+  for k, n in pairs(counts or {}) do if k ~= "refusals" and k ~= "orders" then total = total + n end end
   io.write(("session %d %s (%s%s, %s): %s of %s events%s\n"):format(s.id, s.name and ("'" .. s.name .. "'") or s.key,
     s.mode or "?", s.workflow and (", " .. s.workflow) or "", s.status or "?", fmt.num(#rows), fmt.num(total),
     (types or since or till) and " (filtered)" or (#rows < total and "; --limit 0 shows all" or "")))

@@ -22,8 +22,8 @@ M.help = [[
                           optimise on train bars, trade the next test bars, step on; lengths in
                           bars or calendar units (e.g. train=2y,test=6m)
   --jobs N                worker processes (default: the number of cores, fewer for a search
-                          under a million bar-evaluations a worker; a walk-forward runs in one
-                          process)
+                          under a million bar-evaluations a worker); a walk-forward spreads
+                          its windows' grids over them too
   --shard K/N             evaluate only the K-th of N deterministic slices (for several machines;
                           combine the databases with gtengine optimize merge)
   --blocks 16             CSCV blocks for the probability of backtest overfitting (even, 2..24)
@@ -157,15 +157,6 @@ local function spec_text(kind, strategy, grid, o, run, skipped)
     shard = o.shard, skipped = skipped })
 end
 
-local function worker_main(args)
-  local spec_path, k, n = args[3], tonumber(args[4]), tonumber(args[5])
-  if not (spec_path and k and n) then cli.usage("optimize --worker SPEC K N is internal") end
-  local f = assert(io.open(spec_path, "r"))
-  local spec = json.decode(f:read("*a"))
-  f:close()
-  return optimize.worker(spec, k, n)
-end
-
 local function search_main(args)
   local o = cli.parse(args, SPEC, 2)
   if not o.strategy then cli.usage("optimize needs --strategy NAME") end
@@ -212,6 +203,12 @@ local function search_main(args)
     base.train, base.test, base.step, base.anchored = w.train, w.test, w.step, w.anchored
     local wok, werr = pcall(optimize.windows, s, w.train, w.test, w.step, w.anchored)
     if not wok then cli.usage(("--walkforward %s: %s"):format(o.walkforward, (tostring(werr):gsub("^.-walkforward: ", "")))) end
+    if not o.jobs then
+      -- as for a grid: under about a million bar-evaluations a worker, one process is sooner
+      local nc = #optimize.combinations(grid)
+      jobs = math.max(1, math.min(jobs, math.floor(nc * s.n / 1e6)))
+    end
+    base.jobs = jobs
     local res, err = optimize.walkforward(base)
     if not res then return err_exit(err) end
     if not o.no_save then
@@ -221,15 +218,22 @@ local function search_main(args)
         spec = json.encode({ walkforward = o.walkforward, grid = grid, objective = o.objective or "sharpe", run = run }),
         total = #res.windows }
       res.id = db:create(meta)
-      db:finish(res.id, "done", { kind = "walkforward", windows = res.windows, equity = res.equity, ts = res.ts,
-        oos_return_pct = res.oos_return_pct, efficiency = res.efficiency, consistency = res.consistency,
+      db:finish(res.id, res.interrupted and "interrupted" or "done", { kind = "walkforward", windows = res.windows,
+        equity = res.equity, ts = res.ts, oos_return_pct = res.oos_return_pct, efficiency = res.efficiency, consistency = res.consistency,
         robustness = res.robustness, objective = res.objective })
       db:close()
     end
+    -- Ctrl-C: the windows that finished, said so, and status 130
+    local function ending()
+      if not res.interrupted then return 0 end
+      io.stderr:write(("gtengine optimize: interrupted; the %d window(s) that finished are kept\n"):format(#res.windows))
+      return 130
+    end
     if o.json then
       io.write(json.encode({ id = res.id, windows = res.windows, oos_return_pct = res.oos_return_pct,
-        efficiency = res.efficiency, consistency = res.consistency, robustness = res.robustness }), "\n")
-      return 0
+        efficiency = res.efficiency, consistency = res.consistency, robustness = res.robustness,
+        interrupted = res.interrupted }), "\n")
+      return ending()
     end
     local rows = {}
     local d = function(us) return require("gt.time").format(us, true) end
@@ -245,7 +249,7 @@ local function search_main(args)
     io.write(("out of sample overall: return %s%%, efficiency %s, consistency %s, robustness %s%s\n"):format(
       num(res.oos_return_pct), num(res.efficiency, 3), num(res.consistency, 3), num(res.robustness, 3),
       res.id and ("  (saved as optimization " .. res.id .. ")") or ""))
-    return 0
+    return ending()
   end
 
   -- grid or random: the full list of combinations, then what this shard / resume still needs
@@ -290,7 +294,7 @@ local function search_main(args)
     end
   end
   if not o.jobs then
-    -- a worker costs a start-up and a copy of the data: a small search (under about a
+    -- a worker costs a fork and the polling of its results: a small search (under about a
     -- million bar-evaluations a worker) finishes sooner in one process; results are the same
     jobs = math.max(1, math.min(jobs, math.floor(#combos * s.n / 1e6)))
   end
@@ -619,7 +623,6 @@ end
 
 function M.main(args)
   local sub = args[2]
-  if sub == "--worker" then return worker_main(args) end
   if sub == "report" then return M.report(args) end
   if sub == "merge" then return M.merge(args) end
   if sub == "list" then return M.list(args) end

@@ -42,12 +42,20 @@ function M.main(args)
   if not err then counts, err = J:counts(s.id) end
   J:close()
   if err then return jcmd.fail("status", err) end
+  -- the session's open alerts (gtengine alerts --ack/--resolve) and its working orders
+  local alerts = {}
+  local A = require("gt.alerts").open(require("gt.config").db_path(o.db), { readonly = true })
+  if A then
+    alerts = A:list { session = s.id, status = "open", limit = 20 } or {}
+    A:close()
+  end
+  local open_orders = state and state.lua_state and state.lua_state.open and #state.lua_state.open or 0
   local rows = position_rows(state and state.positions)
   local events = 0
-  for k, n in pairs(counts) do if k ~= "refusals" then events = events + n end end
-  local c = { orders = counts.order or 0, fills = counts.fill or 0, refusals = counts.refusals, events = events }
+  for k, n in pairs(counts) do if k ~= "refusals" and k ~= "orders" then events = events + n end end
+  local c = { orders = counts.orders or 0, fills = counts.fill or 0, refusals = counts.refusals, events = events }
   if o.json then
-    local doc = { session = s, counts = c }
+    local doc = { session = s, counts = c, open_alerts = json.array(alerts), open_orders = open_orders }
     if state then
       local pos = {}
       for _, r in ipairs(rows) do
@@ -81,6 +89,11 @@ function M.main(args)
   end
   kv("journal", ("%s orders, %s fills, %s refusals (%s events)"):format(fmt.num(c.orders), fmt.num(c.fills),
     fmt.num(c.refusals), fmt.num(c.events)))
+  kv("working", ("%d open order%s"):format(open_orders, open_orders == 1 and "" or "s"))
+  kv("alerts", #alerts == 0 and "none open" or ("%d open (gtengine alerts)"):format(#alerts))
+  for _, a in ipairs(alerts) do
+    lines[#lines + 1] = ("    #%d %s %s: %s"):format(a.id, a.level, a.component, a.message)
+  end
   io.write(table.concat(lines, "\n"), "\n")
   if state then
     if #rows == 0 then
