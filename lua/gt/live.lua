@@ -715,11 +715,15 @@ end
 function Broker:kill(flatten)
   local h = h_of(self)
   local t0 = C.gt_clock_seconds()
+  -- one second for everything: no retries, and a 429 block longer than that fails at once
+  -- (reported) instead of holding the kill switch until the reset
   C.gt_broker_set_timeouts(h, 500, 1000)
   C.gt_broker_set_retries(h, 0)
+  C.gt_broker_set_max_wait(h, 1)
   local items, err, res = self:cancel_all()
   C.gt_broker_set_timeouts(h, self.timeouts[1], self.timeouts[2])
   C.gt_broker_set_retries(h, self.retries)
+  C.gt_broker_set_max_wait(h, self.max_wait)
   local report = { canceled = 0, failed = {}, elapsed = C.gt_clock_seconds() - t0, error = not items and err or nil,
     outcome = res and res.outcome }
   for _, it in ipairs(items or {}) do

@@ -587,6 +587,18 @@ file %sclose_all.json
     b:close()
   end)
 
+  it("kill does not sit out a long 429 block: it reports it within a second", function()
+    srv = fake.start(("route DELETE /v2/orders\nrespond 207\nfile %scancel_all.json\n"):format(FIX))
+    local b = mk()
+    require("gt.ffi").C.gt_http_block_host("127.0.0.1", 10)
+    local t0 = require("gt.ffi").C.gt_clock_seconds()
+    local rep = b:kill(false)
+    assert.is_true(require("gt.ffi").C.gt_clock_seconds() - t0 < 1.5)
+    assert.equal("rate_limited", rep.outcome)
+    assert.equal(0, #srv:requests())
+    b:close()
+  end)
+
   it("a canary key appears nowhere: not in the verbose trace, errors or the journal", function()
     srv = fake.start(([[
 route POST /v2/orders
