@@ -640,7 +640,7 @@ static void match(int oi, int at_submit)
     if (o->type == T_TRAILING) {
         o->hwm = o->side < 0 ? fmax(o->hwm, px) : fmin(o->hwm, px);
         double gap = isnan(o->trail_price) ? o->hwm * o->trail_pct / 100 : o->trail_price;
-        o->stop = r9(o->hwm - o->side * gap);
+        o->stop = r9(o->hwm + o->side * gap); /* below the high to sell, above the low to buy */
     }
     if (o->type == T_STOP || o->type == T_STOP_LIMIT || o->type == T_TRAILING) {
         if (!o->triggered)
