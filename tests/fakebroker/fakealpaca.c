@@ -89,7 +89,8 @@
  * X-Ratelimit-Limit/Remaining/Reset from the 60 s window.
  *
  * Admin (no credentials, no faults, not counted for step-every):
- *   POST /admin/step         one step (a body or ?n= of N: N steps) -> {"step","time","prices"}
+ *   POST /admin/step         one step (a body or ?n= of N <= 10000: N steps)
+ *                            -> {"step","time","prices"}
  *   POST /admin/fault        the body's directives -> {"ok":true} or 400 {"message":...}
  *   GET  /admin/state        everything: account, clock, prices, orders (legs included, each
  *                            with "hidden"), positions, activities (oldest first), faults
@@ -98,7 +99,7 @@
  *                            sent_5xx, dropped, resets, delayed, rate_limited, steps)
  *   POST /admin/shutdown     answer, then exit
  *
- * AUDIT_LOG gets one JSON line per request, flushed at once:
+ * AUDIT_LOG gets one JSON line per request (those refused as malformed too), flushed at once:
  *   {"n":..,"t":<s since start>,"method":..,"path":..,"status":<sent, or that the drop
  *    swallowed; 0 for a reset>,"auth":"ok"|"failed"|"admin","client_order_id":..|null,
  *    "order_id":..|null,"fault":"reset"|"delay"|"status"|"rate-limit"|"drop-after-accept"|null}
@@ -1319,11 +1320,17 @@ static void list_fills(req *r)
     reply(r, 200, a);
 }
 
+/* A leg goes with its parent while the parent is open, on its own once the parent filled. */
+static int leg_of_open(int oi)
+{
+    return orders[oi].parent >= 0 && is_open_status(orders[orders[oi].parent].status);
+}
+
 static void cancel_all(req *r)
 {
     cJSON *a = cJSON_CreateArray();
     for (int i = first_open, n = norders; i < n; i++) {
-        if (orders[i].parent >= 0 || !is_open_status(orders[i].status) || cancel(i) != 0)
+        if (leg_of_open(i) || !is_open_status(orders[i].status) || cancel(i) != 0)
             continue;
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "id", orders[i].id);
@@ -1368,7 +1375,7 @@ static void close_all(req *r)
     char v[16];
     if (qparam(r->query, "cancel_orders", v, sizeof v) && strcmp(v, "true") == 0)
         for (int i = first_open, n = norders; i < n; i++)
-            if (orders[i].parent < 0)
+            if (!leg_of_open(i))
                 cancel(i);
     cJSON *a = cJSON_CreateArray();
     for (int s = 0; s < nsyms; s++) {
@@ -1736,8 +1743,8 @@ static int admin(req *r)
                 snprintf(v, sizeof v, "%.*s", (int)r->blen, r->body);
             k = is_count(v) ? atol(v) : -1;
         }
-        if (k < 0 || k > 100000) {
-            reply_msg(r, 400, 0, "step count must be 0..100000");
+        if (k < 0 || k > 10000) {
+            reply_msg(r, 400, 0, "step count must be 0..10000");
             return KEEP;
         }
         for (long i = 0; i < k; i++)
@@ -2075,12 +2082,18 @@ static int send_reply(conn *c, const req *r, int keep)
     return send_all(c, head, (size_t)hl) == 0 && send_all(c, r->out ? r->out : "", blen) == 0;
 }
 
-/* Answers a request that could not be parsed, then the connection closes. */
-static int refuse(conn *c, int status, const char *msg)
+/* Answers a request that could not be parsed (audited with what is known of it, path ""
+ * when nothing), then the connection closes. */
+static int refuse(conn *c, long *served, const req *parsed, int status, const char *msg)
 {
     req r;
     memset(&r, 0, sizeof r);
+    if (parsed) {
+        memcpy(r.method, parsed->method, sizeof r.method);
+        memcpy(r.path, parsed->path, sizeof r.path);
+    }
     reply_msg(&r, status, 0, msg);
+    audit_line(++*served, &r);
     send_reply(c, &r, 0);
     free(r.out);
     return CLOSE;
@@ -2092,23 +2105,24 @@ static int serve_conn(conn *c, long *served)
     for (int guard = 0; guard < 1000; guard++) {
         char *eoh = memmem(c->buf, c->len, "\r\n\r\n", 4);
         if (!eoh)
-            return c->len < HDR_CAP ? KEEP : refuse(c, 431, "request headers too large");
+            return c->len < HDR_CAP ? KEEP
+                                    : refuse(c, served, NULL, 431, "request headers too large");
         size_t hdr_end = (size_t)(eoh - c->buf) + 4;
         if (hdr_end > HDR_CAP)
-            return refuse(c, 431, "request headers too large");
+            return refuse(c, served, NULL, 431, "request headers too large");
         char *le = memchr(c->buf, '\n', hdr_end);
         char *sp1 = memchr(c->buf, ' ', (size_t)(le - c->buf));
         char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(le - sp1 - 1)) : NULL;
         req r;
         memset(&r, 0, sizeof r);
         if (!sp1 || !sp2 || (size_t)(sp1 - c->buf) >= sizeof r.method)
-            return refuse(c, 400, "bad request line");
+            return refuse(c, served, NULL, 400, "bad request line");
         memcpy(r.method, c->buf, (size_t)(sp1 - c->buf));
         char *q = memchr(sp1 + 1, '?', (size_t)(sp2 - sp1 - 1));
         char *pend = q ? q : sp2;
         if ((size_t)(pend - sp1 - 1) >= sizeof r.path ||
             (q && (size_t)(sp2 - q - 1) >= sizeof r.query))
-            return refuse(c, 414, "request target too long");
+            return refuse(c, served, NULL, 414, "request target too long");
         memcpy(r.path, sp1 + 1, (size_t)(pend - sp1 - 1));
         if (q)
             memcpy(r.query, q + 1, (size_t)(sp2 - q - 1));
@@ -2116,12 +2130,12 @@ static int serve_conn(conn *c, long *served)
         r.hdrs_len = (size_t)(eoh + 2 - r.hdrs);
         char v[64];
         if (header_value(r.hdrs, r.hdrs_len, "Transfer-Encoding", v, sizeof v))
-            return refuse(c, 411, "chunked bodies are not supported");
+            return refuse(c, served, &r, 411, "chunked bodies are not supported");
         header_value(r.hdrs, r.hdrs_len, "Content-Length", v, sizeof v);
         char *e;
         long clen = v[0] ? strtol(v, &e, 10) : 0;
         if (clen < 0 || clen > BODY_CAP || (v[0] && *e))
-            return refuse(c, 413, "request body too large");
+            return refuse(c, served, &r, 413, "request body too large");
         if (c->len < hdr_end + (size_t)clen) {
             if (!c->continued && header_value(r.hdrs, r.hdrs_len, "Expect", v, sizeof v) &&
                 strcasecmp(v, "100-continue") == 0) {
@@ -2142,7 +2156,9 @@ static int serve_conn(conn *c, long *served)
             step();
         }
         audit_line(*served, &r);
-        int keep = act == KEEP && *served < max_requests;
+        int keep = act == KEEP && *served < max_requests &&
+                   !(header_value(r.hdrs, r.hdrs_len, "Connection", v, sizeof v) &&
+                     strcasecmp(v, "close") == 0);
         if (act == KEEP || act == SHUTDOWN)
             keep = send_reply(c, &r, keep) && keep;
         free(r.out);

@@ -332,6 +332,19 @@ describe("fakealpaca", function()
       assert.equal("canceled", (b:call("GET", "/v2/orders/" .. p2.legs[2].id)).status)
     end)
 
+    it("DELETE /v2/orders also cancels the live legs of a filled bracket", function()
+      start("price AAPL 100")
+      local o = b:call("POST", "/v2/orders", order("AAPL", 2, "buy", { order_class = "bracket",
+        take_profit = { limit_price = "120" }, stop_loss = { stop_price = "80" } }))
+      assert.equal("filled", o.status)
+      local r, status = b:call("DELETE", "/v2/orders")
+      assert.equal(207, status)
+      assert.equal(2, #r)
+      for _, leg in ipairs(o.legs) do
+        assert.equal("canceled", (b:call("GET", "/v2/orders/" .. leg.id)).status)
+      end
+    end)
+
     it("PATCH replaces an order: a new id, the old one replaced and linked", function()
       start("price AAPL 100 96")
       local o = b:call("POST", "/v2/orders", order("AAPL", 3, "buy",
@@ -658,6 +671,19 @@ describe("fakealpaca", function()
       assert.equal(0, #s.orders)
       assert.equal(1, s.counters.rate_limited)
       assert.equal("rate-limit", b:audit()[6].fault)
+    end)
+  end)
+
+  describe("bounds", function()
+    it("refuses a body over 64 KiB with 413, audits it, and keeps serving", function()
+      start("price AAPL 100")
+      local _, status = b:call("POST", "/v2/orders", ("x"):rep(70000))
+      assert.equal(413, status)
+      local _, s2 = b:call("GET", "/v2/clock")
+      assert.equal(200, s2)
+      local lines = b:audit()
+      assert.same({ "POST", "/v2/orders", 413 }, { lines[1].method, lines[1].path, lines[1].status })
+      assert.equal(0, b:state().counters.posts)
     end)
   end)
 
