@@ -110,6 +110,7 @@
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -2079,7 +2080,16 @@ static int send_reply(conn *c, const req *r, int keep)
                       "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=UTF-8\r\n%s"
                       "Content-Length: %zu\r\nConnection: %s\r\n\r\n",
                       r->status, reason(r->status), r->xhdrs, blen, keep ? "keep-alive" : "close");
-    return send_all(c, head, (size_t)hl) == 0 && send_all(c, r->out ? r->out : "", blen) == 0;
+    /* One write: a head and a body sent apart wait out the client's delayed ACK (Nagle). */
+    char *all = malloc((size_t)hl + blen + 1);
+    if (!all)
+        return 0;
+    memcpy(all, head, (size_t)hl);
+    if (blen)
+        memcpy(all + hl, r->out, blen);
+    int ok = send_all(c, all, (size_t)hl + blen) == 0;
+    free(all);
+    return ok;
 }
 
 /* Answers a request that could not be parsed (audited with what is known of it, path ""
@@ -2308,6 +2318,7 @@ int main(int argc, char **argv)
             struct timeval tv = {5, 0};
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             c->buf = malloc(BUF_CAP);
             int ok = c->buf != NULL;
 #ifdef FAKE_TLS
