@@ -34,7 +34,8 @@
  *                            (whole shares for whole-share orders, at least 1) instead of all
  *                            of it; 1 or 0 restores whole fills
  *   market open|closed       the clock's is_open; while closed POST /v2/orders is refused
- *                            403 {"message":"market is closed"} and nothing fills
+ *                            403 {"message":"market is closed"} (so is each position close)
+ *                            and nothing fills
  *   drop-after-accept N [STATUS]  the next N POST /v2/orders that create an order are
  *                            executed, then the connection is closed without a response
  *                            (with STATUS: answered with that status and an error body
