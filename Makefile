@@ -24,7 +24,7 @@ LDLIBS_ALL  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread $(LDL
 # GNU parallel runs the optimiser's shards).
 DEB_PKGS  := luajit libluajit-5.1-dev libcurl4-openssl-dev libcjson-dev libsqlite3-dev \
              libedit-dev pkg-config gcc make
-TEST_PKGS := lua-busted chromium openssl parallel
+TEST_PKGS := lua-busted chromium openssl libssl-dev parallel
 
 B        ?= build
 BIN      ?= gtengine
@@ -138,6 +138,16 @@ $(B)/fakebroker/%: tests/fakebroker/%.c $(LIBOBJS) $(B)/flags
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS_ALL) -Iengine $< $(LIBOBJS) $(LDFLAGS_ALL) $(LDLIBS_ALL) -o $@
+
+# fakealpaca's --tls mode (the untrusted-certificate test) uses OpenSSL when its headers
+# are installed (libssl-dev, a test dependency); without them it builds without --tls.
+FAKE_TLS := $(shell pkg-config --exists openssl 2>/dev/null && echo 1)
+$(B)/fakebroker/fakealpaca: tests/fakebroker/fakealpaca.c $(LIBOBJS) $(B)/flags
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) $(if $(FAKE_TLS),-DFAKE_TLS $(shell pkg-config --cflags openssl)) \
+	  -Iengine $< $(LIBOBJS) $(LDFLAGS_ALL) $(LDLIBS_ALL) \
+	  $(if $(FAKE_TLS),$(shell pkg-config --libs openssl)) -o $@
 
 TEST_ENV = GTENGINE=./$(BIN) CTEST_DIR=$(B)/tests REPLAY_DIR=$(B)/replay SERVER_DIR=$(B)/fakebroker
 
