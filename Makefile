@@ -24,7 +24,7 @@ LDLIBS_ALL  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread $(LDL
 # GNU parallel runs the optimiser's shards).
 DEB_PKGS  := luajit libluajit-5.1-dev libcurl4-openssl-dev libcjson-dev libsqlite3-dev \
              libedit-dev pkg-config gcc make
-TEST_PKGS := lua-busted chromium openssl libssl-dev parallel
+TEST_PKGS := lua-busted chromium openssl libssl-dev parallel tmux
 
 B        ?= build
 BIN      ?= gtengine
