@@ -2,13 +2,15 @@
 --
 --   data -> analyze -> regime -> select -> signal -> size -> risk -> execute -> monitor
 --
--- Each step is a named function over the session's shared state (M.STEPS lists what each
+-- Each step is a named function over the session's shared state (gt.steps lists what each
 -- reads and writes) and publishes its results as typed events on the session's bus
 -- (gt.bus). The broker is the simulated one (engine/sim.c over the ledger) fed bar by bar;
 -- every order passes the risk gate in C on its way to it. With the journal on, every event
 -- and the state of the books are committed to SQLite once per cycle, in one transaction, so
 -- a session killed at any moment resumes from its last committed cycle with the same
--- command. Time is the engine's clock (gt.clock): simulated, moved to each bar's time.
+-- command. Time is the engine's clock (gt.clock): a replay's simulated clock moves to each
+-- bar's time; a session on a poll feed (gt.feed) reads the wall clock and trades each bar as
+-- it completes.
 --
 --   local sess = gt.orchestrator.new(gt.workflow.load("paper"))
 --   local summary = sess:run()
