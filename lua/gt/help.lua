@@ -62,6 +62,27 @@ M.entries = {
     .. "c:after(us), c:cooldown(us), c:dedupe(window)" },
   { "gt.calendar", "gt.calendar.get(\"us_equity\" | \"crypto\" | \"always\") -> cal",
     "market hours: cal:is_open(ts), cal:session(ts), cal:next_open(ts), cal:next_close(ts), cal:holidays(year)" },
+  { "gt.workflow", "gt.workflow.load(name or path [, overrides]) -> wf",
+    "a workflow definition with every default filled in, checked (errors name the file and key); "
+    .. "gt.workflow.from_table(def, where), gt.workflow.list()" },
+  { "gt.workflow.load", "gt.workflow.load(name or path [, overrides]) -> wf or nil, err",
+    "finds workflows/NAME.lua (./, $GT_HOME, the share directory), loads it in the strict environment, "
+    .. "fills the defaults and checks every key (an error names the file and the key)" },
+  { "gt.orchestrator", "gt.orchestrator.new(wf [, opts]) -> session",
+    "one trading cycle per bar: session:run() -> summary, session.bus:subscribe(type, fn), "
+    .. "session:hook(\"cycle_end\", fn); gt.orchestrator.run(wf or name), format_summary(summary)" },
+  { "gt.steps", "gt.steps.STEPS", "the cycle's built-in steps (data, analyze, regime, select, signal, size, risk, "
+    .. "execute, monitor) with the state fields each reads and writes" },
+  { "gt.bus", "gt.bus.new() -> bus", "typed events: bus:subscribe(type or \"*\", fn), bus:publish{type =, ...}, "
+    .. "bus:unsubscribe(sub); gt.bus.TYPES lists them" },
+  { "gt.journal", "gt.journal.open(path [, {durable =, batch =, readonly =}]) -> J",
+    "a session's events and state in SQLite: J:session{key =, ...}, J:append(ev), J:commit(cycle, state), "
+    .. "J:query{type =, since =}, J:state(sid)" },
+  { "gt.feed", "gt.feed.poll{provider =, symbols =, timeframe =, ...} -> feed",
+    "completed bars as they come: feed:history(), feed:poll(), feed:wait(), feed:status()" },
+  { "gt.live", "gt.live.broker{base_url =, key_file =, journal =, session =} -> broker",
+    "the Alpaca v2 client: broker:submit(intent) (idempotent), broker:orders{}, broker:positions(), "
+    .. "broker:reconcile(state), broker:kill(flatten)" },
   { "gt.json", "gt.json", "JSON: gt.json.encode(v) (sorted keys, exact numbers), gt.json.decode(text)" },
   { "help", "help, help(value), help \"name\"", "what a thing is and how to call it; quit or exit leaves" },
 }
