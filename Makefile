@@ -41,7 +41,7 @@ REPLAYS  := $(patsubst tests/fuzz/%.c,$(B)/replay/%,$(wildcard tests/fuzz/fuzz_*
 SERVERS  := $(patsubst tests/fakebroker/%.c,$(B)/fakebroker/%,$(wildcard tests/fakebroker/*.c))
 
 .PHONY: all deps test-deps check-deps install-pkgs test asan asan-tests asan-run bench install clean run \
-        help fuzz fuzz-lua slurm-check FORCE
+        help fuzz fuzz-lua slurm-check reliability FORCE
 all: $(BIN)
 
 help:
@@ -54,6 +54,7 @@ help:
 	@echo "make fuzz-lua   mutated strategies and scripts through gtengine run/backtest on the"
 	@echo "                ASan build for FUZZ_SECONDS (600); findings in build/fuzz-lua/findings"
 	@echo "make slurm-check examples/optimize.sbatch on a single-node Slurm (slurm-wlm, munge)"
+	@echo "make reliability the long live-broker soaks against the fake broker (FLOOD_N, FLOOD_SCALE)"
 	@echo "make install    PREFIX=$(PREFIX): binary + share/gtengine"
 	@echo "make deps       install missing Debian packages (apt-get)"
 
@@ -71,6 +72,10 @@ test-deps: deps
 	@$(MAKE) --no-print-directory install-pkgs PKGS_WANTED="$(TEST_PKGS)"
 # A real single-node Slurm (Debian's slurm-wlm) runs examples/optimize.sbatch; the script
 # starts and stops its own munged, slurmctld and slurmd in a temporary directory.
+# Soaks too long for make test: the live broker against the fake Alpaca (tests/reliability).
+reliability: all $(SERVERS)
+	$(Q)$(TEST_ENV) ./$(BIN) test -o TAP tests/reliability
+
 slurm-check: all
 	@$(MAKE) --no-print-directory install-pkgs PKGS_WANTED="slurm-wlm munge"
 	$(Q)SLURM_CHECK=1 GTENGINE=./$(BIN) bash tests/integration/optimize_slurm.sh
