@@ -487,7 +487,7 @@ function Session:_open_journal()
         :format(wf.name, sid, wf.db, rerr)
     end
   end
-  watch_kill(self) -- before the first cycle: a halted database trades nothing
+  watch_kill(self, true) -- before the first cycle: a halted database trades nothing
   self.bus:subscribe("*", function(ev)
     ev.cycle = self.state.bar
     J:append(ev)

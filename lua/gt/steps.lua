@@ -461,12 +461,15 @@ local BREAKER = { [0] = "ACTIVE", "REDUCING", "HALTED" }
 -- journalled session) and SIGUSR1 halt the gate, which then refuses every order and has the
 -- broker cancel the working ones; the halt is in the committed books, so it survives a
 -- restart until `gtengine resume` and a new session.
-function M.watch_kill(sess)
+-- The database is read every cycle only by durable (paper, live) journals, whose cycles
+-- commit anyway; a batched backtest journal reads it once, at the start (at_start).
+function M.watch_kill(sess, at_start)
   local gate = sess.gate
   if not gate or C.gt_risk_killed(gate.h) ~= 0 then return end
   local reason
   if C.gt_risk_kill_requested() ~= 0 then reason = "kill switch (SIGUSR1)" end
-  if not reason and sess.journal then reason = sess.journal:control("halt") end
+  local J = sess.journal
+  if not reason and J and (at_start or J.durable) then reason = J:control("halt") end
   if reason then gate:halt(reason) end
 end
 
