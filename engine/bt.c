@@ -71,7 +71,8 @@ gt_bt *gt_bt_new(const gt_bt_config *cfg, const gt_series *const *series, int32_
         gt_seterr(GT_EINVAL, "backtest: size_at is signal or fill, end_price close or open");
         return NULL;
     }
-    if (cfg->fill_mode != GT_FILL_NEXT_OPEN && cfg->fill_mode != GT_FILL_CLOSE) {
+    if (cfg->fill_mode != GT_FILL_NEXT_OPEN && cfg->fill_mode != GT_FILL_CLOSE &&
+        cfg->fill_mode != GT_FILL_EXTERNAL) {
         gt_seterr(GT_EINVAL, "backtest: fill mode is next_open or close");
         return NULL;
     }
@@ -240,7 +241,7 @@ int gt_bt_begin_bar(gt_bt *bt, int64_t bar)
     bt->bar = bar;
     bt->in_bar = 1;
     load_bars(bt, bar);
-    if (bt->led.nwork > 0)
+    if (bt->led.nwork > 0 && bt->cfg.fill_mode != GT_FILL_EXTERNAL)
         gt_sim_process(&bt->sim);
     return GT_OK;
 }
@@ -553,11 +554,19 @@ int64_t gt_bt_target_exits(gt_bt *bt, int64_t symbol, double fraction, int32_t r
                          stop, take);
     if (bt->bar < 0 || !bt->in_bar)
         return gt_seterr(GT_ESTATE, "backtest: orders are submitted between begin_bar and end_bar");
+    int external = bt->cfg.fill_mode == GT_FILL_EXTERNAL;
+    if (external && (!isnan(stop) || !isnan(take)))
+        return gt_seterr(GT_EINVAL, "backtest: an external broker's targets carry no stop or take-profit");
     gt_ledger_pos *st = &bt->led.pos[symbol];
     int dir = fraction > 0 ? 1 : fraction < 0 ? -1 : 0;
     int cur = st->qty > 0 ? 1 : st->qty < 0 ? -1 : 0;
     if (!rebalance && dir == cur)
         return 0;
+    if (external)
+        for (int64_t r = 0; r < bt->led.nwork; r++)
+            if (bt->led.orders[bt->led.work[r]].symbol == symbol)
+                return gt_seterr(GT_EBUSY, "backtest: symbol %lld has an order working at the broker",
+                                 (long long)symbol);
     if (dir < 0 && !bt->cfg.allow_short) {
         if (cur == 0)
             return 0;
@@ -631,6 +640,51 @@ int64_t gt_bt_target_exits(gt_bt *bt, int64_t symbol, double fraction, int32_t r
             bt->led.orders[bt->led.work[r]].active_bar = 0;
     }
     return id;
+}
+
+int gt_bt_external_fill(gt_bt *bt, int64_t id, double qty, double price, double fee, int64_t ts)
+{
+    if (bt->cfg.fill_mode != GT_FILL_EXTERNAL)
+        return gt_seterr(GT_ESTATE, "backtest: external fills need fill mode GT_FILL_EXTERNAL");
+    gt_order *o = gt_ledger_find(&bt->led, id);
+    if (!o)
+        return gt_seterr(GT_ENOTFOUND, "backtest: no order %lld", (long long)id);
+    if (!(qty > 0) || !isfinite(qty) || !gt_sim_check_price(price) || !(fee >= 0) || !isfinite(fee))
+        return gt_seterr(GT_EINVAL, "backtest: order %lld: a fill needs qty > 0, a positive price and "
+                         "fee >= 0 (got %g at %g, fee %g)", (long long)id, qty, price, fee);
+    if (o->status == GT_ORDER_REJECTED)
+        return gt_seterr(GT_ESTATE, "backtest: order %lld was rejected; it cannot fill", (long long)id);
+    int working = gt_order_working(o);
+    int64_t bar = bt->bar >= 0 ? bt->bar : 0;
+    int rc = gt_ledger_apply_fill(&bt->led, o, o->symbol, bar, ts, o->side * qty, price, fee);
+    if (rc < 0)
+        return gt_seterr(rc, "backtest: out of memory recording a fill");
+    if (bt->sim.risk)
+        gt_risk_on_fill(bt->sim.risk, ts);
+    if (o->filled > o->qty)
+        o->qty = o->filled;
+    if (working) {
+        o->status = o->filled >= o->qty - 1e-9 ? GT_ORDER_FILLED : GT_ORDER_PARTIAL;
+        gt_ledger_compact_work(&bt->led);
+    }
+    return GT_OK;
+}
+
+int gt_bt_external_close(gt_bt *bt, int64_t id, int32_t status)
+{
+    if (bt->cfg.fill_mode != GT_FILL_EXTERNAL)
+        return gt_seterr(GT_ESTATE, "backtest: external closes need fill mode GT_FILL_EXTERNAL");
+    if (status != GT_ORDER_CANCELED && status != GT_ORDER_EXPIRED && status != GT_ORDER_REJECTED)
+        return gt_seterr(GT_EINVAL, "backtest: an order closes canceled, expired or rejected (got %d)",
+                         (int)status);
+    gt_order *o = gt_ledger_find(&bt->led, id);
+    if (!o)
+        return gt_seterr(GT_ENOTFOUND, "backtest: no order %lld", (long long)id);
+    if (!gt_order_working(o))
+        return GT_OK;
+    gt_ledger_cancel(&bt->led, o, status == GT_ORDER_REJECTED && o->filled > 0 ? GT_ORDER_CANCELED : status);
+    gt_ledger_compact_work(&bt->led);
+    return GT_OK;
 }
 
 int gt_bt_set_exits(gt_bt *bt, int64_t symbol, const double *stop, const double *take)

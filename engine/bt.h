@@ -28,7 +28,13 @@
  * from Lua with the strategy's on_bar in between. Both reach the same ledger code. */
 typedef struct gt_bt gt_bt;
 
-enum gt_fill_mode { GT_FILL_NEXT_OPEN = 0, GT_FILL_CLOSE = 1 };
+/* GT_FILL_EXTERNAL: a broker outside the engine (a live REST broker) fills the orders. They
+ * are booked, gated and kept working as usual, but no bar ever matches them; their fills and
+ * final states arrive through gt_bt_external_fill / gt_bt_external_close. A target for a
+ * symbol that still has a working order books nothing and returns GT_EBUSY (the caller asks
+ * again later), so an order at the broker is never replaced behind its back; targets carry no
+ * exit legs (a stop or take-profit is refused with GT_EINVAL). */
+enum gt_fill_mode { GT_FILL_NEXT_OPEN = 0, GT_FILL_CLOSE = 1, GT_FILL_EXTERNAL = 2 };
 /* When a target's quantity is worked out: at the decision bar's close (the default), or at
  * the fill, from the equity after the bar's earlier fills, at the fill price, in exact
  * floor(equity * fraction / price) units (backtesting.py's rule). */
@@ -180,6 +186,17 @@ int64_t gt_bt_target(gt_bt *bt, int64_t symbol, double fraction, int32_t rebalan
  * position when the entry fills, and cancelled when a later target changes direction. */
 int64_t gt_bt_target_exits(gt_bt *bt, int64_t symbol, double fraction, int32_t rebalance,
                            double stop, double take);
+/* GT_FILL_EXTERNAL: the broker filled qty (> 0) units of order id at price with fee, at time
+ * ts: cash, position, trades and the order's fill state move as for a simulated fill, and the
+ * gate counts the fill. The broker is the truth: a fill beyond the booked quantity raises it
+ * (the order was adopted at the broker's size), and a fill of an order the engine already
+ * closed (a cancel that crossed the fill) still moves the books. GT_EINVAL on a bad number,
+ * GT_ENOTFOUND on an unknown id, GT_ESTATE in another fill mode or for a rejected order. */
+int gt_bt_external_fill(gt_bt *bt, int64_t id, double qty, double price, double fee, int64_t ts);
+/* GT_FILL_EXTERNAL: the broker closed working order id: status GT_ORDER_CANCELED,
+ * GT_ORDER_EXPIRED or GT_ORDER_REJECTED (what it filled before stays filled). An order no
+ * longer working is left alone (GT_OK). */
+int gt_bt_external_close(gt_bt *bt, int64_t id, int32_t status);
 /* Per-bar exit levels for the vectorised path (NULL: none): stop[i] / take[i] apply to the
  * entry decided at bar i. The arrays are borrowed until the run ends. */
 int gt_bt_set_exits(gt_bt *bt, int64_t symbol, const double *stop, const double *take);

@@ -42,7 +42,8 @@ extern volatile int gt_interrupted;
     X(GT_EINTR, -12, "interrupted")                         \
     X(GT_ETOOBIG, -13, "too large")                         \
     X(GT_ESTATE, -14, "wrong state for this call")          \
-    X(GT_EDENIED, -15, "denied")
+    X(GT_EDENIED, -15, "denied")                            \
+    X(GT_EBUSY, -16, "busy: try again later")
 
 /* The enum itself is in gt_ffi.h, where Lua sees it; each value must agree with the list. */
 #define GT_STATUS_ASSERT(name, code, msg) \

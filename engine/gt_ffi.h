@@ -32,7 +32,8 @@ enum gt_status {
     GT_EINTR = -12,
     GT_ETOOBIG = -13,
     GT_ESTATE = -14,
-    GT_EDENIED = -15
+    GT_EDENIED = -15,
+    GT_EBUSY = -16
 };
 int gt_abi_version(void);
 const char *gt_version(void);

@@ -577,6 +577,22 @@ function Broker:submit(intent)
   end
 end
 
+-- adopt(order, seq): an order found at the broker (a lookup by client_order_id after a
+-- restart) becomes the intent seq's, tracked and journalled as submitted ("found"), so it is
+-- never sent again. -> the tracked order | nil, err.
+function Broker:adopt(o, seq)
+  h_of(self)
+  self.sm:update(o)
+  local t = self.sm.orders[o.client_order_id]
+  t.seq, t.id = t.seq or seq, o.id
+  self.sm.by_id[o.id] = t
+  local ok, err = journal(self, { symbol = o.symbol, side = o.side, qty = o.qty, order_id = seq,
+    client_order_id = o.client_order_id, status = "submitted", broker_id = o.id, broker_status = o.status,
+    filled_qty = o.filled_qty, reason = "found", order_type = o.type, tif = o.tif })
+  if not ok then return nil, "gt.live.adopt: " .. tostring(err) end
+  return t
+end
+
 -- sync_fills{ after = US } -> new fills (tables), applied to the state machine once each
 -- (de-duplicated by activity id) and journalled as fill events; nil, err, res on failure.
 function Broker:sync_fills(q)

@@ -192,7 +192,8 @@ function M.new(wf, opts)
   local cfg = ffi.new("gt_bt_config")
   cfg.capital, cfg.commission, cfg.commission_min = wf.capital, b.commission, 0
   cfg.slippage_bps, cfg.spread_bps, cfg.volume_cap, cfg.leverage = b.slippage * 1e4, 0, 0, 1
-  cfg.fill_mode = b.fill == "close" and C.GT_FILL_CLOSE or C.GT_FILL_NEXT_OPEN
+  cfg.fill_mode = b.kind == "alpaca" and C.GT_FILL_EXTERNAL -- fills come from the broker (gt.live_exec)
+    or b.fill == "close" and C.GT_FILL_CLOSE or C.GT_FILL_NEXT_OPEN
   cfg.comm_kind = C.GT_COMM_PCT
   cfg.fractional, cfg.allow_short = b.fractional and 1 or 0, b.short and 1 or 0
   cfg.size_at, cfg.end_price = C.GT_SIZE_AT_SIGNAL, C.GT_END_CLOSE
@@ -312,7 +313,8 @@ function Session:_state_record()
     local last, sstate = {}, {}
     for name, s in pairs(e.strat) do last[name], sstate[name] = s.last, s.state end
     per[st.symbols[j]] = { selected = e.selected, confidence = e.confidence == e.confidence and e.confidence or nil,
-      next_select = e.next_select, acted_selected = e.acted_selected, acted = e.acted, last = last,
+      next_select = e.next_select, acted_selected = e.acted_selected, acted = e.acted, deferred = e.deferred,
+      last = last,
       state = sstate }
   end
   local regimes = {}
@@ -372,7 +374,7 @@ function Session:_resume(saved)
     e.selected, e.confidence, e.next_select, e.acted_selected = sel.selected, sel.confidence or NAN,
       sel.next_select, sel.acted_selected
     st.selected[j], st.confidence[j] = sel.selected, sel.confidence or NAN
-    e.acted = sel.acted
+    e.acted, e.deferred = sel.acted, sel.deferred
     for name, s in pairs(e.strat) do
       s.last = (sel.last and sel.last[name]) or 0
       s.state = (sel.state and type(sel.state[name]) == "table") and sel.state[name] or {}
@@ -533,7 +535,11 @@ function Session:summary()
     max_drawdown_pct = stats.max_drawdown_pct, sharpe = stats.sharpe, trades = ntrades,
     orders = self.counts.orders, refused = self.counts.refused, fills = self.counts.fills,
     breaker = st.breaker or (self.gate and "ACTIVE") or "off", tier = self.tier, positions = positions,
-    resumed_at = self.resumed_at, interrupted = self.interrupted, complete = st.bar + 1 >= self.n,
+    resumed_at = self.resumed_at, interrupted = self.interrupted, bounded = self.bounded,
+    complete = st.bar + 1 >= self.n and not self.bounded,
+    live = self.live and { broker = self.live.broker.base_url, dry_run = self.live.dry_run or false,
+      sent = self.live.sent, would_send = self.live.would_send, fills = self.live.fills,
+      killed = self.live.killed or false } or nil,
     bus_errors = select(2, self.bus:errors()), events = self.bus.published }
 end
 
@@ -574,6 +580,21 @@ function Session:run()
   local wf = self.wf
   local ok, err = self:_open_journal()
   if not ok then return nil, err end
+  if wf.broker.kind == "alpaca" then
+    -- a REST broker: nothing is sent before its positions and orders agree with the books
+    local X, xerr = require("gt.live_exec").new(self)
+    if not X then self.journal:finish("stopped"); return nil, xerr end
+    self.live = X
+    local rok, report = X:start()
+    if not rok then
+      self.journal:finish("stopped")
+      X:close()
+      return nil, ("%s: reconciliation failed: the broker (%s) and session %d's books do not agree, or could not be "
+        .. "compared; the session is HALTED and sends nothing:\n  %s\n"
+        .. "Fix the account (or the journal in %s), or start a new session with another --db."):format(wf.name,
+        X.broker.base_url, self.session_id, (report:gsub("\n", "\n  ")), wf.db)
+    end
+  end
   if self.gate and not self.journal then -- the kill switch lives in the database
     local db = require("gt.store").open(wf.db)
     local halted = db and db:control("halt")
@@ -629,10 +650,17 @@ function Session:run()
         end
       end
       self:_commit()
+      if self.live then self.live:send() end -- the cycle's orders, once their intents are on disk
       self.cycles = self.cycles + 1
       if mono then self:_time("cycle", mono:now() - c0) end
       if self.opts.after_cycle then self.opts.after_cycle(self) end
       self:_run_hooks("cycle_end")
+      -- a bounded run (--cycles N, --until TIME) stops here; the same command goes on
+      local o = self.opts
+      if (o.max_cycles and self.cycles >= o.max_cycles) or (o.until_ts and state.ts >= o.until_ts) then
+        self.bounded = true
+        return true
+      end
       if wall then -- paced replay: bar time advances `speed` times faster than the wall clock
         local due = t_wall0 + math.floor((tonumber(self.series[1].ts[i]) - ts0) / wf.feed.speed)
         self:_run_hooks("wait", wall, due) -- attach: serves its socket until the bar is due
@@ -642,7 +670,7 @@ function Session:run()
     end
   end
   local run_ok, run_err = pcall(function()
-    cycles(state.bar + 1, self.n - 1)
+    if cycles(state.bar + 1, self.n - 1) then return end
     -- a poll feed: wait for the next completed bars, trade them, until stopped
     local polls = 0
     while self.feed and not (self.opts.max_polls and polls >= self.opts.max_polls) do
@@ -663,7 +691,7 @@ function Session:run()
       elseif k > 0 then
         local first = self.n
         self:_grow()
-        cycles(first, self.n - 1)
+        if cycles(first, self.n - 1) then return end
       end
     end
   end)
@@ -710,8 +738,9 @@ function Session:run()
     end
     self.journal:flush()
     -- a session on a live feed never ends by itself: stopped, so the same command goes on
-    self.journal:finish((self.interrupted or self.feed) and "stopped" or "finished")
+    self.journal:finish((self.interrupted or self.feed or self.bounded) and "stopped" or "finished")
   end
+  if self.live then self.live:close() end
   clock_mod.wall():use()
   return summary
 end
@@ -732,6 +761,12 @@ function M.format_summary(sm)
   add("orders", ("%d (%d refused by the risk gate), %d fills, %d round trips"):format(sm.orders, sm.refused,
     sm.fills, sm.trades))
   add("breaker", sm.breaker)
+  if sm.live then
+    add("broker", ("%s%s: %d orders sent, %d fills%s%s"):format(sm.live.broker, sm.live.dry_run and " (dry run)" or "",
+      sm.live.sent, sm.live.fills, sm.live.would_send > 0 and (", %d would have been sent"):format(sm.live.would_send) or "",
+      sm.live.killed and ", kill switch used" or ""))
+  end
+  if sm.bounded then add("stopped", "at the bound (--cycles / --until); the same command goes on") end
   if sm.tier then add("tier", sm.tier) end
   if sm.resumed_at then add("resumed", ("at cycle %d"):format(sm.resumed_at + 2)) end
   if sm.session then

@@ -281,7 +281,8 @@ function builtin.signal(state, sess)
     else
       target = e.strat[e.selected].last
     end
-    if e.acted_selected ~= e.selected then changed = true end
+    if e.acted_selected ~= e.selected or e.deferred then changed = true end
+    if e.deferred and target == e.acted then e.deferred = nil end
     if changed and target ~= e.acted then
       state.intent[j] = { target = target, stop = sl, take = tp, strategy = e.selected }
     else
@@ -361,9 +362,18 @@ function builtin.risk(state, sess)
     if o then
       local e = sess.sym[j]
       local ensemble = e.selected == "ensemble"
-      local id = C.gt_bt_target_exits(bt, j - 1, o.fraction, ensemble and 1 or 0, o.stop or NAN, o.take or NAN)
-      if id < 0 then error(("%s: %s: %s"):format(wf.name, state.symbols[j], gtffi.errmsg(tonumber(id))), 0) end
-      e.acted, e.acted_selected = o.target, e.selected
+      local stop, take = o.stop or NAN, o.take or NAN
+      if sess.live then stop, take = NAN, NAN end -- a REST broker's orders carry no exit legs yet
+      local id = C.gt_bt_target_exits(bt, j - 1, o.fraction, ensemble and 1 or 0, stop, take)
+      if id == C.GT_EBUSY then
+        -- an order for the symbol is still working at the broker: the intent waits for it
+        e.deferred = true
+        id = 0
+      elseif id < 0 then
+        error(("%s: %s: %s"):format(wf.name, state.symbols[j], gtffi.errmsg(tonumber(id))), 0)
+      else
+        e.acted, e.acted_selected, e.deferred = o.target, e.selected, nil
+      end
       if id > 0 then
         local ord = C.gt_bt_order(bt, id)
         local refused = ord.status == C.GT_ORDER_REJECTED and ord.reject == C.GT_REJECT_RISK
@@ -400,6 +410,10 @@ end
 
 function builtin.execute(state, sess)
   local bt, i, ts = sess.bt, state.bar, state.ts
+  -- a REST broker (gt.live_exec): its fills and closes since the last cycle come in first;
+  -- it publishes the fill events itself, with the broker's ids
+  local live = sess.live
+  if live then live:sync() end
   gtffi.check(C.gt_bt_end_bar(bt, i), 1)
   -- orders booked this cycle, and status changes of the ones still working
   local op = sess._op
@@ -431,10 +445,12 @@ function builtin.execute(state, sess)
   for r = sess.fill_cursor, nf - 1 do
     local f = fp[0][r]
     local j = tonumber(f.symbol) + 1
-    sess.bus:publish { type = "fill", ts = ts, symbol = state.symbols[j], order_id = tonumber(f.order_id),
-      side = f.qty > 0 and 1 or -1, qty = math.abs(f.qty), price = f.price, value = math.abs(f.qty) * f.price,
-      fee = f.fee }
-    sess.counts.fills = sess.counts.fills + 1
+    if not live then
+      sess.bus:publish { type = "fill", ts = ts, symbol = state.symbols[j], order_id = tonumber(f.order_id),
+        side = f.qty > 0 and 1 or -1, qty = math.abs(f.qty), price = f.price, value = math.abs(f.qty) * f.price,
+        fee = f.fee }
+      sess.counts.fills = sess.counts.fills + 1
+    end
     moved = moved or {}
     moved[j] = true
   end

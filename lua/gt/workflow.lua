@@ -37,7 +37,8 @@ M.DEFAULTS = {
     warmup = 60,              -- bars that only warm indicators and regime up before trading
   },
   broker = {
-    kind = "sim",             -- the simulated broker (live brokers: the live-trading issue)
+    kind = "sim",             -- "sim": the simulated broker; "alpaca": the Alpaca v2 REST broker
+                              -- (mode = "live"; see workflows/live.lua for its settings)
     commission = 0.001,       -- fraction of notional (the seed's paper cost)
     slippage = 0.0005,        -- fraction of price against market and stop fills
     fill = "close",           -- "close": at the deciding bar's close; "next_open"
@@ -70,6 +71,8 @@ M.DEFAULTS = {
 local BY_MODE = {
   backtest = { capital = 10000, journal = { enabled = false, batch = 1000 }, reload = { enabled = false },
     broker = { fill = "next_open" }, risk = false, feed = { warmup = 0 } },
+  -- Alpaca charges no commission on stocks; its paper endpoint unless broker.paper = false
+  live = { broker = { kind = "alpaca", commission = 0 }, risk = "live" },
 }
 
 local function deepcopy(t)
@@ -147,7 +150,8 @@ local SUB = {
   data = { source = true, files = true, start = true, stop = true, bars = true, seed = true, first = true },
   feed = { kind = true, speed = true, warmup = true, provider = true, interval = true, lag = true, history = true,
     calendar = true, extended = true, hold = true, base_url = true, key_file = true },
-  broker = { kind = true, commission = true, slippage = true, fill = true, fractional = true, short = true },
+  broker = { kind = true, commission = true, slippage = true, fill = true, fractional = true, short = true,
+    paper = true, base_url = true, key_file = true, dry_run = true, rate_per_min = true, timeout = true, trace = true },
   selection = { fallback = true, min_confidence = true, model = true, every = true },
   regime = { method = true },
   monitor = { progress = true, log = true, log_max_bytes = true, log_keep = true, webhook = true, dedupe = true,
@@ -194,8 +198,9 @@ function M.validate(wf, where)
   want_string(where, "data.source", d.source, { synthetic = true, csv = true, store = true })
   if d.source == "csv" then
     if type(d.files) == "string" then
-      if not d.files:find("{symbol}", 1, true) then
-        fail(where, "data.files", "a pattern must contain {symbol}, e.g. \"data/{symbol}.csv\"")
+      if not d.files:find("{symbol}", 1, true) and #wf.symbols > 1 then
+        fail(where, "data.files", "one file is one symbol's bars; for several symbols a pattern must contain "
+          .. "{symbol}, e.g. \"data/{symbol}.csv\"")
       end
     elseif type(d.files) == "table" then
       for _, s in ipairs(wf.symbols) do
@@ -227,13 +232,37 @@ function M.validate(wf, where)
     if f.extended ~= nil then want_bool(where, "feed.extended", f.extended) end
     if f.base_url ~= nil then want_string(where, "feed.base_url", f.base_url) end
     if f.key_file ~= nil then want_string(where, "feed.key_file", f.key_file) end
-    if wf.mode ~= "paper" then fail(where, "feed.kind", "a poll feed is for paper sessions (mode = \"paper\")") end
+    if wf.mode ~= "paper" and wf.mode ~= "live" then
+      fail(where, "feed.kind", "a poll feed is for paper and live sessions (mode = \"paper\" or \"live\")")
+    end
   end
   want_number(where, "feed.speed", wf.feed.speed, 0, 1e9)
   want_number(where, "feed.warmup", wf.feed.warmup, 0, 1e6, true)
   -- broker
   local b = wf.broker
-  want_string(where, "broker.kind", b.kind, { sim = true })
+  want_string(where, "broker.kind", b.kind, { sim = true, alpaca = true })
+  if b.kind == "alpaca" then
+    if wf.mode ~= "live" then
+      fail(where, "broker.kind", "the Alpaca broker trades in mode = \"live\" (its paper account: broker.paper = true)")
+    end
+    if b.paper ~= nil then want_bool(where, "broker.paper", b.paper) end
+    if b.dry_run ~= nil then want_bool(where, "broker.dry_run", b.dry_run) end
+    if b.trace ~= nil then want_bool(where, "broker.trace", b.trace) end
+    if b.base_url ~= nil then
+      want_string(where, "broker.base_url", b.base_url)
+      if not b.base_url:match("^https?://[^/]") then
+        fail(where, "broker.base_url", "expected an http(s) URL like https://paper-api.alpaca.markets, got " .. kind(b.base_url))
+      end
+    end
+    if b.key_file ~= nil then want_string(where, "broker.key_file", b.key_file) end
+    if b.rate_per_min ~= nil then want_number(where, "broker.rate_per_min", b.rate_per_min, 1, 200) end
+    if b.timeout ~= nil then want_number(where, "broker.timeout", b.timeout, 1, 120) end
+    if b.short then fail(where, "broker.short", "short selling through the Alpaca broker is not supported yet") end
+  else
+    for _, k in ipairs { "paper", "base_url", "key_file", "dry_run", "rate_per_min", "timeout", "trace" } do
+      if b[k] ~= nil then fail(where, "broker." .. k, "only for broker.kind = \"alpaca\"") end
+    end
+  end
   want_number(where, "broker.commission", b.commission, 0, 0.1)
   want_number(where, "broker.slippage", b.slippage, 0, 0.1)
   want_string(where, "broker.fill", b.fill, { close = true, next_open = true })
@@ -300,8 +329,12 @@ function M.validate(wf, where)
     check_strategy_name(where, "optimize.strategy", wf.optimize.strategy)
   end
   if wf.mode == "live" then
-    fail(where, "mode", "live trading needs the Alpaca broker, which gtengine does not have yet; "
-      .. "run the same workflow with mode = \"paper\"")
+    if b.kind ~= "alpaca" then
+      fail(where, "broker.kind", "mode = \"live\" trades through broker.kind = \"alpaca\" (broker = \"alpaca\")")
+    end
+    if not wf.journal.enabled then
+      fail(where, "journal.enabled", "a live session keeps its journal: every order intent is on disk before it is sent")
+    end
   end
   return wf
 end
@@ -327,7 +360,11 @@ end
 -- The same for a definition already in hand (tests, scripts).
 function M.from_table(def, where, overrides)
   where = where or "workflow"
-  local mode = def.mode or (overrides and overrides.mode) or M.DEFAULTS.mode
+  local mode = (overrides and overrides.mode) or def.mode or M.DEFAULTS.mode
+  if def.broker == "alpaca" or def.broker == "sim" then -- broker = "alpaca": the kind alone
+    def = deepcopy(def)
+    def.broker = { kind = def.broker }
+  end
   local wf = deepcopy(M.DEFAULTS)
   if BY_MODE[mode] then overlay(wf, BY_MODE[mode]) end
   known_keys(where, "", def, TOP)

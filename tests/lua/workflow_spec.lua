@@ -33,7 +33,14 @@ describe("gt.workflow", function()
     assert.matches("key 'broker.fill': expected one of close, next_open", err_of { broker = { fill = "open" } })
     assert.matches("key 'risk': .*unknown limit \"max_dd\"", err_of { risk = { max_dd = 0.1 } })
     assert.matches("key 'data.files': csv data needs files", err_of { data = { source = "csv" } })
-    assert.matches("key 'mode': live trading needs the Alpaca broker", err_of { mode = "live" })
+    assert.matches("key 'broker.kind': mode = \"live\" trades through broker.kind = \"alpaca\"",
+      err_of { mode = "live", broker = { kind = "sim" } })
+    assert.matches("key 'broker.kind': the Alpaca broker trades in mode = \"live\"", err_of { broker = "alpaca" })
+    assert.matches("key 'broker.base_url': expected an http%(s%) URL", err_of { mode = "live", broker = { base_url = "paper-api" } })
+    assert.matches("key 'broker.rate_per_min': expected a number in %[1, 200%]", err_of { mode = "live", broker = { rate_per_min = 500 } })
+    assert.matches("key 'broker.dry_run': only for broker.kind = \"alpaca\"", err_of { broker = { dry_run = true } })
+    assert.matches("key 'journal.enabled': a live session keeps its journal",
+      err_of { mode = "live", journal = { enabled = false } })
   end)
 
   it("checks steps: built-in names, declared fields, and the two that cannot go", function()
@@ -57,7 +64,7 @@ describe("gt.workflow", function()
 
   it("loads every shipped workflow, by name and by path", function()
     local names = gt.workflow.list()
-    for _, want in ipairs { "backtest", "multi_strategy", "optimize", "paper", "walkforward" } do
+    for _, want in ipairs { "backtest", "live", "multi_strategy", "optimize", "paper", "walkforward" } do
       local found = false
       for _, n in ipairs(names) do found = found or n == want end
       assert.is_true(found, want)

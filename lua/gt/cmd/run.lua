@@ -12,11 +12,17 @@ Options override the workflow's settings:
   [--symbols A,B,...]   symbols to trade
   [--capital N]         starting capital
   [--strategy NAME]     a fixed strategy (or ml)
-  [--mode MODE]         backtest | paper
+  [--mode MODE]         backtest | paper | live
   [--db PATH]           the session's database: journal, state, orders, fills, equity
                         (default $GT_DB, else gt.db)
   [--speed N]           replay N (or Nx) times faster than real time (default 0: as fast
                         as possible)
+  [--feed replay|poll]  where the bars come from (live: poll is Alpaca's market data)
+  [--data FILE.csv]     replay these bars (a {symbol} pattern for several symbols)
+  [--cycles N]          stop after N cycles (the same command goes on from there)
+  [--until TIME]        stop once a bar at or after TIME (2024-01-31 or ...T15:30:00Z) ran
+  [--dry-run]           live: everything but sending orders (each logged as would-send)
+  [--trace-http]        live: the broker's HTTP exchanges on stderr, keys scrubbed
   [--report FILE]       an HTML report of the session: stats, equity and drawdown charts
                         (a paper session's from its journal, resumed ones whole, with the
                         timeline of orders, fills, refusals, breaker and regime changes,
@@ -28,7 +34,12 @@ Options override the workflow's settings:
   [--json]              the summary as JSON
 On a terminal the monitor shows a status view redrawn in place; otherwise a progress line
 every tenth of the session and a line per alert. Alerts: gtengine alerts.
-An interrupted or killed paper session resumes from its last committed cycle when the same
+Live sessions (workflows/live.lua) trade through Alpaca's v2 REST API, its paper endpoint
+unless the workflow says broker.paper = false. Keys: APCA_API_KEY_ID and APCA_API_SECRET_KEY,
+or ~/.config/gtengine/alpaca.json (chmod 600). APCA_API_BASE_URL or broker.base_url points it
+at any Alpaca-compatible endpoint. A live session reconciles with the broker before it trades
+and stops, HALTED, with a report when they disagree.
+An interrupted or killed paper or live session resumes from its last committed cycle when the same
 command runs again. The journal: gtengine journal --db PATH; the state: gtengine status.
 A paper session reloads a strategy file or the workflow file edited while it runs, between
 two cycles, once the new version passes its checks; a rejected edit is an alert naming the
@@ -46,7 +57,8 @@ end
 
 local SPEC = { symbols = "string", capital = "number", strategy = "string", mode = "string", db = "string",
   speed = "string", quiet = "flag", json = "flag", report = "string", no_save = "flag", log = "string",
-  no_attach = "flag" }
+  no_attach = "flag", feed = "string", data = "string", cycles = "number", ["until"] = "string",
+  dry_run = "flag", trace_http = "flag" }
 
 function M.main(args)
   local name = args[2]
@@ -64,6 +76,26 @@ function M.main(args)
     local sp = tonumber(o.speed) or tonumber(o.speed:match("^(%d+%.?%d*)x$") or "")
     if not sp then cli.usage(("--speed needs a number like 600 or 600x, got '%s'"):format(o.speed)) end
     over.feed = { speed = sp }
+  end
+  if o.feed then
+    over.feed = over.feed or {}
+    over.feed.kind = o.feed
+  end
+  if o.data then over.data = { source = "csv", files = o.data } end
+  local bound = {}
+  if o.cycles then
+    if o.cycles < 1 or o.cycles % 1 ~= 0 then cli.usage("--cycles needs a whole number >= 1") end
+    bound.max_cycles = o.cycles
+  end
+  if o["until"] then
+    local t = require("gt.time").parse(o["until"])
+    if not t then cli.usage(("--until needs a time like 2024-01-31 or 2024-01-31T15:30:00Z, got '%s'"):format(o["until"])) end
+    bound.until_ts = t
+  end
+  if o.dry_run or o.trace_http then
+    over.broker = {}
+    if o.dry_run then over.broker.dry_run = true end
+    if o.trace_http then over.broker.trace = true end
   end
   if o.report then over.report = o.report end
   if o.log then over.monitor = { log = o.log } end
@@ -84,7 +116,8 @@ function M.main(args)
     -- paper and backtest sessions run with the monitor: the view or progress lines (not with
     -- --quiet, --json or monitor.progress = false), the log, alerts and the webhook
     local sess
-    sess, err = orch.new(wf, { quiet = quiet, save = not o.no_save })
+    sess, err = orch.new(wf, { quiet = quiet, save = not o.no_save, max_cycles = bound.max_cycles,
+      until_ts = bound.until_ts })
     if sess then
       local mon = require("gt.monitor").attach(sess)
       -- paper sessions reload edited strategy and workflow files between cycles (gt.reload)
