@@ -560,13 +560,15 @@ int64_t gt_bt_target_exits(gt_bt *bt, int64_t symbol, double fraction, int32_t r
     gt_ledger_pos *st = &bt->led.pos[symbol];
     int dir = fraction > 0 ? 1 : fraction < 0 ? -1 : 0;
     int cur = st->qty > 0 ? 1 : st->qty < 0 ? -1 : 0;
-    if (!rebalance && dir == cur)
-        return 0;
+    /* before the no-change shortcut: the position the working order will leave is not known
+     * yet, so even a target that matches the current one waits */
     if (external)
         for (int64_t r = 0; r < bt->led.nwork; r++)
             if (bt->led.orders[bt->led.work[r]].symbol == symbol)
                 return gt_seterr(GT_EBUSY, "backtest: symbol %lld has an order working at the broker",
                                  (long long)symbol);
+    if (!rebalance && dir == cur)
+        return 0;
     if (dir < 0 && !bt->cfg.allow_short) {
         if (cur == 0)
             return 0;
