@@ -83,6 +83,9 @@ M.entries = {
   { "gt.live", "gt.live.broker{base_url =, key_file =, journal =, session =} -> broker",
     "the Alpaca v2 client: broker:submit(intent) (idempotent), broker:orders{}, broker:positions(), "
     .. "broker:reconcile(state), broker:kill(flatten)" },
+  { "gt.live_exec", "gt.live_exec.new(session) -> exec",
+    "a live session's execution (mode = \"live\"; the orchestrator makes it): exec:start() reconciles, "
+    .. "exec:sync() applies the broker's fills, exec:send() sends the committed orders, exec:kill(reason)" },
   { "gt.json", "gt.json", "JSON: gt.json.encode(v) (sorted keys, exact numbers), gt.json.decode(text)" },
   { "help", "help, help(value), help \"name\"", "what a thing is and how to call it; quit or exit leaves" },
 }

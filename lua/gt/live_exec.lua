@@ -64,16 +64,24 @@ function M.new(sess)
   self.broker = br
   sess.ext = sess.ext or {}
   sess.ext.live = { nonce = self.nonce, fill_after = self.fill_after }
-  -- the kill switch cancels at the broker at once (gtengine halt, SIGUSR1, attach, the gate)
-  local gate = sess.gate
-  if gate then
-    local halt = getmetatable(gate).__index.halt
-    gate.halt = function(g, reason)
-      halt(g, reason)
-      self:kill(reason)
-    end
+  if sess.resumed_at and not ext then
+    br:close()
+    return nil, ("%s: the saved session has no client order id nonce; it was not a live session "
+      .. "(start one with another --db)"):format(wf.name)
   end
+  self:hook_gate(sess.gate)
   return self
+end
+
+-- The kill switch cancels at the broker at once, whoever halts the gate (gtengine halt,
+-- SIGUSR1, attach); gt.reload calls this again for a gate it swaps in.
+function Exec:hook_gate(gate)
+  if not gate then return end
+  local halt = getmetatable(gate).__index.halt
+  gate.halt = function(g, reason)
+    halt(g, reason)
+    self:kill(reason)
+  end
 end
 
 function Exec:cid(id) return live.client_order_id(self.session, id) end
@@ -223,6 +231,9 @@ end
 -- reconcile. -> true | nil, report text.
 function Exec:start()
   local b, sess = self.broker, self.sess
+  -- a kill switch thrown while no process ran (gtengine halt, or committed books that were
+  -- halted) still cancels what is open at the broker
+  if sess.gate and C.gt_risk_killed(sess.gate.h) ~= 0 then self:kill("halted before this start") end
   local lines = {}
   for _, w in ipairs(self:_working()) do
     local cid = self:cid(w.id)

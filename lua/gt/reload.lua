@@ -402,6 +402,7 @@ local function apply_workflow(sess, wf2, limits, removed)
     sess._old_gates = sess._old_gates or {}
     sess._old_gates[#sess._old_gates + 1] = sess.gate -- C no longer uses it; kept for whoever holds it
     sess.gate = g
+    if sess.live then sess.live:hook_gate(g) end -- a live session's kill switch reaches the broker
     sess.wf.risk = wf2.risk
   end
   local rm = {}
