@@ -84,8 +84,12 @@ function M.alpaca(opts)
   end
   local id, secret = os.getenv("APCA_API_KEY_ID"), os.getenv("APCA_API_SECRET_KEY")
   if id and id ~= "" and secret and secret ~= "" then
-    return loaded({ key_id = id, secret_key = secret, source = "environment" })
+    M._env_alpaca = loaded({ key_id = id, secret_key = secret, source = "environment" })
+    return M._env_alpaca
   end
+  -- a live broker wipes the variables once it has its copy (gt.keys.alpaca_into): the data
+  -- feed of the same session goes on with the keys it read before
+  if M._env_alpaca then return M._env_alpaca end
   return nil, ("no Alpaca API keys: set APCA_API_KEY_ID and APCA_API_SECRET_KEY, or write "
     .. "{\"key_id\": ..., \"secret_key\": ...} to %s and chmod 600 it (or pass key_file=)")
     :format(def or "~/.config/gtengine/alpaca.json")

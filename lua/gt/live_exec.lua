@@ -4,7 +4,7 @@
 -- cycle decides, sizes and gates orders exactly as in paper mode and books them as working
 -- orders; this module sends them and brings the broker's answers back:
 --
---   execute step   sync(): new FILL activities (de-duplicated by activity id) applied to the
+--   data step      sync(): new FILL activities (de-duplicated by activity id) applied to the
 --                  ledger once each, as fill events of the cycle; the status of every working
 --                  order looked up, and the ones the broker closed (canceled, expired,
 --                  rejected) closed in the ledger
@@ -108,12 +108,20 @@ function Exec:_publish(ev)
   self.sess.bus:publish(ev)
 end
 
+-- The broker's FILL activities from 5 s before the last one seen (activity ids make the
+-- overlap harmless), or all of them for a new session.
+function Exec:_fills()
+  local after = self.fill_after > 5e6 and self.fill_after - 5e6 or 0
+  local fills, err = self.broker:fills { after = after }
+  if not fills then return nil, "fills: " .. tostring(err) end
+  return fills
+end
+
 -- Fills since the last one seen, applied to the ledger once each; publishes fill events.
 function Exec:_sync_fills()
   local b, sess = self.broker, self.sess
-  local after = self.fill_after > 5e6 and self.fill_after - 5e6 or 0
-  local fills, err = b:fills { after = after }
-  if not fills then return nil, "fills: " .. tostring(err) end
+  local fills, err = self:_fills()
+  if not fills then return nil, err end
   local st = sess.state
   for _, f in ipairs(fills) do
     local o = b.sm.by_id[f.order_id]
@@ -156,7 +164,7 @@ function Exec:_sync_orders(working)
   return true
 end
 
--- execute step, before the bar is marked: the broker's fills and closes since the last cycle.
+-- data step, before anything decides: the broker's fills and closes since the last cycle.
 -- A broker that cannot be reached is an error event; the books keep what they had and the
 -- next cycle asks again (fills are never lost: they are found by activity id later).
 -- Only while the ledger has orders working (or every SWEEP cycles, for a fill that crossed a
@@ -248,16 +256,29 @@ function Exec:start()
       end
     end
   end
+  -- fills the books have not had yet count toward the positions compared, but are not
+  -- applied here: they are applied at the first cycle's data step and committed with it (a
+  -- start that runs no cycle leaves books and journal as they were)
+  local pending = {}
   if #lines == 0 then
-    local ok, err = self:_sync_fills()
-    if ok then ok, err = self:_sync_orders(self:_working()) end
-    if not ok then lines[#lines + 1] = err end
+    local fills, err = self:_fills()
+    if not fills then
+      lines[#lines + 1] = err
+    else
+      for _, f in ipairs(fills) do
+        local o = b.sm.by_id[f.order_id]
+        if o and o.seq and not b.sm.fills_seen[f.id] then
+          pending[f.symbol] = (pending[f.symbol] or 0) + (f.side == "buy" and f.qty or -f.qty)
+        end
+      end
+    end
   end
   if #lines == 0 then
     local state = { positions = {}, orders = {} }
     for j = 1, sess.k do
-      local q = sess.qty[(j - 1) * sess.stride]
-      if q ~= 0 then state.positions[sess.state.symbols[j]] = q end
+      local sym = sess.state.symbols[j]
+      local q = sess.qty[(j - 1) * sess.stride] + (pending[sym] or 0)
+      if math.abs(q) > 1e-9 then state.positions[sym] = q end
     end
     for _, w in ipairs(self:_working()) do
       local cid = self:cid(w.id)
@@ -272,11 +293,7 @@ function Exec:start()
       for _, l in ipairs(report.lines) do lines[#lines + 1] = l end
     end
   end
-  -- positions reflect the fills just applied
-  for j = 1, sess.k do
-    local p = sess.state.positions[j]
-    p.qty = sess.qty[(j - 1) * sess.stride]
-  end
+  self.idle = SWEEP -- the first cycle syncs whatever it finds
   if #lines > 0 then
     table.sort(lines)
     local text = table.concat(lines, "\n")

@@ -13,7 +13,8 @@ local NAN = 0 / 0
 -- The built-in steps, in the default order, with the state fields they read and write.
 M.STEPS = {
   { name = "data", reads = {}, writes = { "bar", "ts", "close" },
-    doc = "the next bar of every symbol; the broker fills working orders against it" },
+    doc = "the next bar of every symbol; the broker fills working orders against it "
+      .. "(live: the broker's fills since the last cycle)" },
   { name = "analyze", reads = { "close" }, writes = { "analysis" },
     doc = "trend (close vs SMA 50), RSI 14 and ATR 14 as a fraction of the close, per symbol" },
   { name = "regime", reads = { "close" }, writes = { "regime" },
@@ -148,6 +149,9 @@ function builtin.data(state, sess)
   state.ts = ts
   if sess.clock then sess.clock:set(ts) end
   gtffi.check(C.gt_bt_begin_bar(sess.bt, i), 1)
+  -- a REST broker (gt.live_exec): its fills and closes since the last cycle, before anything
+  -- decides (an order it has filled frees its symbol for this cycle's decision)
+  if sess.live then sess.live:sync() end
   local bus = sess.bus
   local wants = bus:wants("bar")
   for j = 1, sess.k do
@@ -410,10 +414,9 @@ end
 
 function builtin.execute(state, sess)
   local bt, i, ts = sess.bt, state.bar, state.ts
-  -- a REST broker (gt.live_exec): its fills and closes since the last cycle come in first;
-  -- it publishes the fill events itself, with the broker's ids
+  -- a REST broker's fills came in at the data step (gt.live_exec publishes those events
+  -- itself, with the broker's ids)
   local live = sess.live
-  if live then live:sync() end
   gtffi.check(C.gt_bt_end_bar(bt, i), 1)
   -- orders booked this cycle, and status changes of the ones still working
   local op = sess._op
