@@ -689,6 +689,32 @@ int gt_bt_external_close(gt_bt *bt, int64_t id, int32_t status)
     return GT_OK;
 }
 
+int64_t gt_bt_external_order(gt_bt *bt, int64_t symbol, int32_t side, double qty)
+{
+    if (bt->cfg.fill_mode != GT_FILL_EXTERNAL)
+        return gt_seterr(GT_ESTATE, "backtest: external orders need fill mode GT_FILL_EXTERNAL");
+    if (symbol < 0 || symbol >= bt->k)
+        return gt_seterr(GT_EINVAL, "backtest: no symbol %lld", (long long)symbol);
+    if ((side != GT_BUY && side != GT_SELL) || !(qty > 0) || !isfinite(qty))
+        return gt_seterr(GT_EINVAL, "backtest: an external order needs side +1 or -1 and qty > 0 (got %d, %g)",
+                         (int)side, qty);
+    gt_order *o = gt_ledger_new_order(&bt->led);
+    if (!o)
+        return gt_seterr(GT_ENOMEM, "backtest: out of memory booking an order");
+    o->symbol = symbol;
+    o->side = side;
+    o->type = GT_ORDER_MARKET;
+    o->tif = GT_TIF_GTC;
+    o->qty = qty;
+    o->limit = o->stop = o->trail = o->trail_pct = o->frac = o->exit_pct = o->extreme = NAN;
+    o->created_bar = bt->bar >= 0 ? bt->bar : 0;
+    o->filled_bar = -1;
+    o->status = GT_ORDER_OPEN;
+    if (gt_ledger_add_work(&bt->led, o->id - 1))
+        return gt_seterr(GT_ENOMEM, "backtest: out of memory booking an order");
+    return o->id;
+}
+
 int gt_bt_set_exits(gt_bt *bt, int64_t symbol, const double *stop, const double *take)
 {
     if (symbol < 0 || symbol >= bt->k)

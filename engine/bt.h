@@ -197,6 +197,11 @@ int gt_bt_external_fill(gt_bt *bt, int64_t id, double qty, double price, double 
  * GT_ORDER_EXPIRED or GT_ORDER_REJECTED (what it filled before stays filled). An order no
  * longer working is left alone (GT_OK). */
 int gt_bt_external_close(gt_bt *bt, int64_t id, int32_t status);
+/* GT_FILL_EXTERNAL: books a working market order the broker made on the session's behalf
+ * (a position closed by the kill switch's flatten), so its fills land on an order of the
+ * books. It bypasses the risk gate: the gate did not decide it and cannot refuse it.
+ * side GT_BUY or GT_SELL, qty > 0. Returns the order id or a negative status. */
+int64_t gt_bt_external_order(gt_bt *bt, int64_t symbol, int32_t side, double qty);
 /* Per-bar exit levels for the vectorised path (NULL: none): stop[i] / take[i] apply to the
  * entry decided at bar i. The arrays are borrowed until the run ends. */
 int gt_bt_set_exits(gt_bt *bt, int64_t symbol, const double *stop, const double *take);

@@ -211,10 +211,13 @@ local function new_env(srv, cl)
     if not sess.gate then error("this session has no risk gate (risk = false): nothing to halt or resume", 3) end
     return sess.gate
   end
-  env.halt = function(reason)
+  env.halt = function(reason, flatten)
     reason = reason ~= nil and tostring(reason) or ("halted from attach (uid %d)"):format(cl.uid)
-    gate():halt(reason)
-    env.print(("HALTED: %s; the breaker event follows at the next cycle"):format(reason))
+    gate():halt(reason) -- a live session's gate also cancels every open order at the broker
+    if flatten and sess.live then sess.live:kill(reason, true) end
+    env.print(("HALTED: %s; the breaker event follows at the next cycle%s"):format(reason,
+      sess.live and (flatten and " (open orders cancelled, positions closed at the broker)"
+        or " (open orders cancelled at the broker)") or ""))
   end
   env.resume = function()
     local was = gate():state()
@@ -291,7 +294,8 @@ attached to a running session; each line runs inside it between two cycles.
   positions()              open positions: qty, average price, last, value, unrealised PnL
   events(n[, type])        the last n events of the session's bus (type: "fill", "order", ...)
   status()                 cycle, equity, cash, breaker, counts
-  halt(reason)             halt the risk gate now (nothing passes; the journal shows it)
+  halt(reason [, flatten]) halt the risk gate now (nothing passes; the journal shows it); live:
+                           open orders cancelled at the broker, flatten closes positions too
   resume()                 clear the gate's halt and breakers
   params(strategy)         a strategy's parameters as the session uses them
   set_param(strategy, key, value)   change one, checked, from the next cycle

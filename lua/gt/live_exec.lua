@@ -62,6 +62,12 @@ function M.new(sess)
     return nil, ("%s: the Alpaca broker: %s"):format(wf.name, tostring(err))
   end
   self.broker = br
+  -- orders of the books whose client_order_id is the broker's (journalled when adopted)
+  self.foreign = {}
+  local prefix = live.client_order_id(self.session, 1):sub(1, -2)
+  for cid, t in pairs(br.sm.orders) do
+    if t.seq and cid:sub(1, #prefix) ~= prefix then self.foreign[t.seq] = t end
+  end
   sess.ext = sess.ext or {}
   sess.ext.live = { nonce = self.nonce, fill_after = self.fill_after }
   if sess.resumed_at and not ext then
@@ -84,7 +90,13 @@ function Exec:hook_gate(gate)
   end
 end
 
-function Exec:cid(id) return live.client_order_id(self.session, id) end
+-- The client_order_id of the ledger's order id: ours, or the broker's own for an order it
+-- made on the session's behalf (a flatten's closes), adopted under that ledger id.
+function Exec:cid(id)
+  local t = self.foreign[id]
+  if t then return t.client_order_id end
+  return live.client_order_id(self.session, id)
+end
 
 local SIDE = { [C.GT_BUY] = "buy", [C.GT_SELL] = "sell" }
 
@@ -174,7 +186,8 @@ local SWEEP = 30
 function Exec:sync()
   local working = self:_working()
   self.idle = (self.idle or 0) + 1
-  if #working == 0 and self.idle < SWEEP then return end
+  if #working == 0 and self.idle < SWEEP and (self.force or 0) <= 0 then return end
+  self.force = (self.force or 0) - 1
   self.idle = 0
   local ok, err = self:_sync_fills()
   if ok then ok, err = self:_sync_orders(working) end
@@ -241,7 +254,9 @@ function Exec:start()
   local b, sess = self.broker, self.sess
   -- a kill switch thrown while no process ran (gtengine halt, or committed books that were
   -- halted) still cancels what is open at the broker
-  if sess.gate and C.gt_risk_killed(sess.gate.h) ~= 0 then self:kill("halted before this start") end
+  if sess.gate and C.gt_risk_killed(sess.gate.h) ~= 0 then
+    self:kill("halted before this start", sess.journal:control("flatten") ~= nil)
+  end
   local lines = {}
   for _, w in ipairs(self:_working()) do
     local cid = self:cid(w.id)
@@ -305,16 +320,50 @@ function Exec:start()
   return true
 end
 
--- The kill switch: every open order at the broker cancelled (1 s budget); journalled.
-function Exec:kill(reason)
-  if self.killed then return self.kill_report end
+-- The kill switch: every open order at the broker cancelled (1 s budget); with flatten,
+-- every position closed too (DELETE /v2/positions?cancel_orders=true). Journalled. Once per
+-- session, and once more for a later flatten.
+function Exec:kill(reason, flatten)
+  if self.killed and (self.flattened or not flatten) then return self.kill_report end
+  local first = not self.killed
   self.killed = true
-  local rep = self.broker:kill(false)
+  if flatten then self.flattened = true end
+  local rep = self.broker:kill(flatten and true or false)
   self.kill_report = rep
+  self.force = 3 -- the next cycles sync even with nothing working: fills that crossed the cancels
+  local closed = 0
+  for _, it in ipairs(rep.closed or {}) do
+    if it.status >= 200 and it.status < 300 then
+      closed = closed + 1
+      local ok, err = self:_adopt_close(it)
+      if not ok then rep.close_error = (rep.close_error and (rep.close_error .. "; ") or "") .. err end
+    end
+  end
   self:_publish { type = "error", source = "broker", reason = ("kill switch (%s): %d orders cancelled at the broker "
-    .. "in %.3f s%s"):format(tostring(reason), rep.canceled, rep.elapsed,
-    rep.error and ("; " .. rep.error) or (#rep.failed > 0 and ("; %d failed"):format(#rep.failed) or "")) }
+    .. "in %.3f s%s%s"):format(tostring(reason), rep.canceled, rep.elapsed,
+    flatten and ("; %d positions closed%s"):format(closed, rep.close_error and (" (" .. rep.close_error .. ")") or "") or "",
+    rep.error and ("; " .. rep.error) or (#rep.failed > 0 and ("; %d failed"):format(#rep.failed) or "")),
+    status = first and "kill" or "flatten" }
   return rep
+end
+
+-- A position the broker closed for a flatten: its closing order is booked in the ledger
+-- (gt_bt_external_order: the gate did not decide it) and adopted under that id, so its fills
+-- move the books like any other and a restart knows it.
+function Exec:_adopt_close(it)
+  local sess, b = self.sess, self.broker
+  local j
+  for k = 1, sess.k do if sess.state.symbols[k] == it.symbol then j = k end end
+  if not j then return true end -- not this session's symbol: not its books
+  if not it.order_id then return nil, it.symbol .. ": the close answer names no order" end
+  local o, err = b:order(it.order_id)
+  if not o then return nil, ("%s: the closing order %s: %s"):format(it.symbol, it.order_id, tostring(err)) end
+  local id = C.gt_bt_external_order(sess.bt, j - 1, o.side == "buy" and C.GT_BUY or C.GT_SELL, o.qty)
+  if id < 0 then return nil, ("%s: %s"):format(it.symbol, gtffi.errmsg(tonumber(id))) end
+  local t, aerr = b:adopt(o, tonumber(id))
+  if not t then return nil, aerr end
+  self.foreign[tonumber(id)] = t
+  return true
 end
 
 function Exec:close()

@@ -489,7 +489,11 @@ function M.watch_kill(sess, at_start)
   if C.gt_risk_kill_requested() ~= 0 then reason = "kill switch (SIGUSR1)" end
   local J = sess.journal
   if not reason and J and (at_start or J.durable) then reason = J:control("halt") end
-  if reason then gate:halt(reason) end
+  if reason then
+    gate:halt(reason)
+    -- `gtengine halt --flatten`: a live session also closes every position at the broker
+    if sess.live and J and J:control("flatten") then sess.live:kill(reason, true) end
+  end
 end
 
 function builtin.monitor(state, sess)

@@ -335,6 +335,10 @@ function M.validate(wf, where)
     if not wf.journal.enabled then
       fail(where, "journal.enabled", "a live session keeps its journal: every order intent is on disk before it is sent")
     end
+    if wf.risk == false then
+      fail(where, "risk", "a live session keeps its risk gate (the kill switch works through it); "
+        .. "risk = \"off\" turns its limits off")
+    end
   end
   return wf
 end

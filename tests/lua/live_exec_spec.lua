@@ -134,6 +134,30 @@ describe("the ledger under an external broker (GT_FILL_EXTERNAL)", function()
     local _ = { keep, keep2, keep3 }
   end)
 
+  it("books an order the broker made (a flatten's close) past a halted gate, and fills it", function()
+    local bt, keep = broker(C.GT_FILL_EXTERNAL, s)
+    local gate = gt.risk.new("paper")
+    C.gt_bt_set_risk(bt, gate.h, ffi.new("const char *[1]", { "T" }))
+    C.gt_bt_begin_bar(bt, 0)
+    C.gt_bt_target_exits(bt, 0, 0.1, 0, NAN, NAN) -- 10 shares
+    C.gt_bt_external_fill(bt, 1, 10, 100, 0, 0)
+    gate:halt("kill switch")
+    assert.equal(2, tonumber(C.gt_bt_target_exits(bt, 0, 0, 0, NAN, NAN)))
+    assert.equal(C.GT_ORDER_REJECTED, C.gt_bt_order(bt, 2).status) -- the gate refuses its own
+    local id = C.gt_bt_external_order(bt, 0, C.GT_SELL, 10)
+    assert.equal(3, tonumber(id))
+    assert.equal(C.GT_ORDER_OPEN, C.gt_bt_order(bt, 3).status)
+    assert.equal(0, C.gt_bt_external_fill(bt, 3, 10, 104, 0, 1))
+    assert.equal(0, (position(bt)))
+    assert.equal(10040, C.gt_bt_cash(bt)) -- 10,000 - 1,000 + 1,040
+    assert.equal(C.GT_EINVAL, tonumber(C.gt_bt_external_order(bt, 0, 0, 10)))
+    assert.equal(C.GT_EINVAL, tonumber(C.gt_bt_external_order(bt, 0, C.GT_BUY, 0)))
+    assert.equal(C.GT_EINVAL, tonumber(C.gt_bt_external_order(bt, 3, C.GT_BUY, 1)))
+    local sim, keep2 = broker(C.GT_FILL_CLOSE, s)
+    assert.equal(C.GT_ESTATE, tonumber(C.gt_bt_external_order(sim, 0, C.GT_BUY, 1)))
+    local _ = { keep, keep2, gate }
+  end)
+
   it("the snapshot of external books restores them exactly (a live session's resume)", function()
     local bt, keep = broker(C.GT_FILL_EXTERNAL, s)
     C.gt_bt_begin_bar(bt, 0)
@@ -155,5 +179,55 @@ describe("the ledger under an external broker (GT_FILL_EXTERNAL)", function()
     assert.equal(C.GT_ORDER_FILLED, C.gt_bt_order(bt2, 1).status)
     assert.equal(50, (position(bt2)))
     local _ = { keep, keep2 }
+  end)
+end)
+
+describe("a live session's kill switch with --flatten", function()
+  local alpaca = dofile("tests/lua/fixtures/broker/fakealpaca.lua")
+  if not alpaca.available() then
+    it("needs the fake Alpaca", function() pending("build " .. alpaca.bin .. " (make test builds it)") end)
+    return
+  end
+  local t = require "tests.lua.support"
+
+  it("cancels at the broker, closes the positions there, and books the closes", function()
+    local b = assert(alpaca.start("market open\nprice AAA 100 101 102 103\nprice BBB 50 51 52\n"))
+    pcall(ffi.cdef, "int setenv(const char *, const char *, int);")
+    ffi.C.setenv("APCA_API_KEY_ID", alpaca.KEY_ID, 1)
+    ffi.C.setenv("APCA_API_SECRET_KEY", alpaca.SECRET, 1)
+    local db = t.tmpdir() .. "/flat.db"
+    local long = { name = "long", lookback = 0, rule = function() return 1 end }
+    local wf = gt.workflow.from_table({ mode = "live", symbols = { "AAA", "BBB" }, db = db, strategy = long,
+      regime = false, risk = "off", capital = 10000, data = { source = "synthetic", bars = 40 },
+      sizing = { method = "fixed", fixed_fraction = 0.3, max_position = 0.3 },
+      broker = { kind = "alpaca", base_url = b.url }, feed = { warmup = 5 }, monitor = { progress = false } },
+      "spec/flat.lua")
+    local held_before
+    local sess = assert(gt.orchestrator.new(wf, { quiet = true, after_cycle = function(s)
+      if s.state.bar == 10 then
+        held_before = #b:state().positions
+        local store = assert(gt.store.open(db))
+        assert(store:set_control("flatten", "1")); assert(store:set_control("halt", "spec flatten"))
+        store:close()
+      end
+    end }))
+    local sm = assert(sess:run())
+    local st = b:state()
+    b:stop()
+    assert.equal(2, held_before) -- both bought before the switch
+    assert.equal(0, #st.positions) -- the broker holds nothing after it
+    assert.equal("HALTED", sm.breaker)
+    assert.equal(0, #sm.positions) -- and the books agree: the closes were booked and filled
+    assert.is_true(sm.live.killed)
+    -- every broker fill is in the journal once; the closes are orders of the books
+    local J = assert(gt.journal.open(db, { readonly = true }))
+    local fills = assert(J:query { session = sm.session, type = "fill" })
+    local cmds = assert(J:query { session = sm.session, type = "command" })
+    J:close()
+    assert.equal(#st.activities, #fills)
+    assert.equal(4, #fills) -- two buys, two closes
+    local saw
+    for _, c in ipairs(cmds) do saw = saw or (c.reason or ""):find("close all positions", 1, true) end
+    assert.truthy(saw)
   end)
 end)

@@ -103,7 +103,7 @@ describe("a paper session on a poll feed", function()
     local clock = gt.clock.sim(bar_t(60) + 30 * SEC)
     local db = t.tmpdir() .. "/live.db"
     local wf = gt.workflow.from_table({ mode = "live", symbols = { "BTC-USD" }, timeframe = "1m", db = db,
-      strategy = flip, regime = false, risk = false, capital = 10000,
+      strategy = flip, regime = false, risk = "off", capital = 10000,
       sizing = { method = "fixed", fixed_fraction = 0.5, max_position = 0.5 },
       broker = { kind = "alpaca", base_url = b.url },
       feed = { kind = "poll", provider = "coinbase", history = 60, base_url = srv.url, warmup = 0 },

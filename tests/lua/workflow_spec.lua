@@ -39,6 +39,7 @@ describe("gt.workflow", function()
     assert.matches("key 'broker.base_url': expected an http%(s%) URL", err_of { mode = "live", broker = { base_url = "paper-api" } })
     assert.matches("key 'broker.rate_per_min': expected a number in %[1, 200%]", err_of { mode = "live", broker = { rate_per_min = 500 } })
     assert.matches("key 'broker.dry_run': only for broker.kind = \"alpaca\"", err_of { broker = { dry_run = true } })
+    assert.matches("key 'risk': a live session keeps its risk gate", err_of { mode = "live", risk = false })
     assert.matches("key 'journal.enabled': a live session keeps its journal",
       err_of { mode = "live", journal = { enabled = false } })
   end)

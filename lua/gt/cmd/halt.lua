@@ -11,6 +11,8 @@ local M = {}
 
 M.help = [[
   [--reason TEXT]  why (shown by every refusal and by resume)
+  [--flatten]      a live session also closes every position at the broker (after
+                   cancelling every open order, which any halt does)
   [--db PATH]      the database (default $GT_DB, else gt.db)
 A paper session running on the database is told at once through its control socket (as
 `gtengine attach` would; the command is in its journal); otherwise it reads the database at
@@ -35,15 +37,18 @@ local function open(o)
 end
 
 function M.main(args)
-  local o = cli.parse(args, { reason = "string", db = "string" }, 2)
+  local o = cli.parse(args, { reason = "string", db = "string", flatten = "flag" }, 2)
   local db = open(o)
   if not db then return 1 end
   local reason = o.reason or "kill switch (gtengine halt)"
-  local ok, err = db:set_control("halt", reason)
+  local ok, err = true, nil
+  if o.flatten then ok, err = db:set_control("flatten", "1") end
+  if ok then ok, err = db:set_control("halt", reason) end
   db:close()
   if not ok then io.stderr:write("gtengine halt: ", err, "\n"); return 1 end
-  io.write(("HALTED: %s (database %s); `gtengine resume` clears it\n"):format(reason, config.db_path(o.db)))
-  tell(config.db_path(o.db), ("halt(%q)"):format(reason), "is halted")
+  io.write(("HALTED%s: %s (database %s); `gtengine resume` clears it\n"):format(
+    o.flatten and " and flattening" or "", reason, config.db_path(o.db)))
+  tell(config.db_path(o.db), ("halt(%q%s)"):format(reason, o.flatten and ", true" or ""), "is halted")
   return 0
 end
 
@@ -53,6 +58,7 @@ function M.resume(args)
   if not db then return 1 end
   local was = db:control("halt")
   local ok, err = db:set_control("halt", nil)
+  if ok then ok, err = db:set_control("flatten", nil) end
   db:close()
   if not ok then io.stderr:write("gtengine resume: ", err, "\n"); return 1 end
   io.write(was and ("resumed: the kill switch (%s) is cleared\n"):format(was) or "not halted: nothing to resume\n")
