@@ -83,10 +83,15 @@ end
 -- SIGUSR1, attach); gt.reload calls this again for a gate it swaps in.
 function Exec:hook_gate(gate)
   if not gate then return end
-  local halt = getmetatable(gate).__index.halt
+  local cls = getmetatable(gate).__index
   gate.halt = function(g, reason)
-    halt(g, reason)
+    cls.halt(g, reason)
     self:kill(reason)
+  end
+  -- resumed (gtengine resume, attach): the next halt cancels again, and orders go out again
+  gate.resume = function(g)
+    cls.resume(g)
+    self.killed, self.flattened = nil, nil
   end
 end
 
@@ -207,7 +212,7 @@ function Exec:send()
     if not (t and t.id) then todo[#todo + 1] = w end
   end
   if #todo == 0 then return end
-  if self.killed then return end
+  if sess.gate and C.gt_risk_killed(sess.gate.h) ~= 0 then return end -- halted: nothing goes out
   local clock, cerr = b:clock()
   local why
   if not clock then
@@ -324,7 +329,7 @@ end
 -- every position closed too (DELETE /v2/positions?cancel_orders=true). Journalled. Once per
 -- session, and once more for a later flatten.
 function Exec:kill(reason, flatten)
-  if self.killed and (self.flattened or not flatten) then return self.kill_report end
+  if self.killed and (self.flattened or not flatten) then return self.kill_report end -- halted already
   local first = not self.killed
   self.killed = true
   if flatten then self.flattened = true end
