@@ -121,6 +121,26 @@ describe("gt.orchestrator", function()
     assert.equal(sm.orders, sm.fills)
   end)
 
+  it("stops a bounded run (--cycles, --until) where asked, and the same command goes on from there", function()
+    local db = t.tmpdir() .. "/bound.db"
+    local def = { mode = "paper", symbols = { "AAA" }, db = db, data = { source = "synthetic", bars = 120, seed = 2 },
+      strategy = "sma_cross", regime = false, monitor = { progress = false } }
+    local sm1 = assert(gt.orchestrator.new(wf_of(def), { quiet = true, max_cycles = 30 })):run()
+    assert.is_true(sm1.bounded); assert.is_false(sm1.complete)
+    assert.equal(30, sm1.cycles)
+    local s = gt.data.synthetic { n = 120, seed = 2, symbol = "AAA", start = "2023-01-03" }
+    local until_ts = tonumber(s.ts[49]) -- the 50th bar's time: the run stops after it
+    local sm2 = assert(gt.orchestrator.new(wf_of(def), { quiet = true, until_ts = until_ts })):run()
+    assert.equal(sm1.session, sm2.session)
+    assert.equal(29, sm2.resumed_at)
+    assert.equal(50, sm2.cycles); assert.equal(until_ts, sm2.last); assert.is_true(sm2.bounded)
+    local sm3 = assert(gt.orchestrator.new(wf_of(def), { quiet = true })):run()
+    assert.equal(120, sm3.cycles); assert.is_true(sm3.complete); assert.is_nil(sm3.bounded)
+    -- the same books as one run from start to end
+    local ref = assert(gt.orchestrator.new(wf_of(def), { quiet = true, journal = false })):run()
+    assert.equal(ref.equity, sm3.equity); assert.equal(ref.orders, sm3.orders)
+  end)
+
   it("refuses a rule that reads a later bar, naming the read", function()
     local s = gt.data.synthetic { n = 100, seed = 1, symbol = "SYN" }
     local peek = { name = "peek", rule = function(d, _, i) return d.close[i + 1] > d.close[i] and 1 or 0 end }
