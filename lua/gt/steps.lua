@@ -411,9 +411,14 @@ end
 function builtin.execute(state, sess)
   local bt, i, ts = sess.bt, state.bar, state.ts
   -- a REST broker (gt.live_exec): its fills and closes since the last cycle come in first;
-  -- it publishes the fill events itself, with the broker's ids
+  -- it publishes the fill events itself, with the broker's ids. A kill switch pulled since
+  -- the last cycle cancels at the broker before that, so the fills read are the last ones
+  -- and the closes are the cancels (the ledger cancels its working orders at end_bar anyway).
   local live = sess.live
-  if live then live:sync() end
+  if live then
+    M.watch_kill(sess)
+    live:sync()
+  end
   gtffi.check(C.gt_bt_end_bar(bt, i), 1)
   -- orders booked this cycle, and status changes of the ones still working
   local op = sess._op
@@ -481,7 +486,14 @@ local BREAKER = { [0] = "ACTIVE", "REDUCING", "HALTED" }
 -- commit anyway; a batched backtest journal reads it once, at the start (at_start).
 function M.watch_kill(sess, at_start)
   local gate = sess.gate
-  if not gate or C.gt_risk_killed(gate.h) ~= 0 then return end
+  if not gate then return end
+  if C.gt_risk_killed(gate.h) ~= 0 then
+    -- halted in C (SIGUSR1 taken at a risk check or at the bar), not through gate:halt: a
+    -- REST broker's open orders are cancelled here, or they would stay working there
+    local live = sess.live
+    if live and not live.killed then live:kill(ffi.string(C.gt_risk_halt_reason(gate.h))) end
+    return
+  end
   local reason
   if C.gt_risk_kill_requested() ~= 0 then reason = "kill switch (SIGUSR1)" end
   local J = sess.journal
