@@ -89,10 +89,10 @@ describe("a paper session on a poll feed", function()
     for k = 2, #eq do assert.equal(eq[k - 1].ts + 60 * SEC, eq[k].ts) end
   end)
 
-  it("refuses a poll feed outside paper mode, naming the key", function()
+  it("refuses a poll feed outside paper and live mode, naming the key", function()
     local ok, err = pcall(gt.workflow.from_table, { mode = "backtest",
       feed = { kind = "poll", provider = "coinbase" } }, "spec/poll.lua")
     assert.is_false(ok)
-    assert.matches("key 'feed.kind': a poll feed is for paper sessions", err)
+    assert.matches("key 'feed.kind': a poll feed is for paper and live sessions", err, 1, true)
   end)
 end)
