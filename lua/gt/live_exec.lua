@@ -160,12 +160,22 @@ function Exec:_sync_fills()
 end
 
 -- The broker's status of every working order it has; closed ones are closed in the ledger.
+-- Several are read from one list of the latest orders (GET /v2/orders?status=all, 500 at
+-- most), not one GET each: under the client's 180 requests a minute, 50 working orders
+-- were 51 requests, 17 s of a cycle in which no halt or attach command was served. An
+-- order the list does not show (older, or left out by the broker) is asked for by id.
 function Exec:_sync_orders(working)
   local b = self.broker
+  local listed = {}
+  if #working > 1 then
+    local list = b:orders { status = "all", limit = 500, direction = "desc" }
+    for _, o in ipairs(list or {}) do listed[o.id] = o end
+  end
   for _, w in ipairs(working) do
     local t = b.sm.orders[self:cid(w.id)]
     if t and t.id then
-      local o, err, res = b:order(t.id)
+      local o, err, res = listed[t.id], nil, nil
+      if not o then o, err, res = b:order(t.id) end
       if o then
         b.sm:update(o)
         local close = TERMINAL[o.status]
@@ -318,7 +328,7 @@ function Exec:start()
     table.sort(lines)
     local text = table.concat(lines, "\n")
     if sess.gate then getmetatable(sess.gate).__index.halt(sess.gate, "reconciliation failed") end
-    sess.journal:write_now { type = "command", ts = sess.state.ts or 0, status = "halted",
+    sess.journal:write_now { type = "command", ts = sess.state.ts or math.floor(os.time() * 1e6), status = "halted",
       reason = "reconciliation with the broker failed:\n" .. text }
     return nil, text
   end

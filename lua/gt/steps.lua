@@ -151,7 +151,12 @@ function builtin.data(state, sess)
   gtffi.check(C.gt_bt_begin_bar(sess.bt, i), 1)
   -- a REST broker (gt.live_exec): its fills and closes since the last cycle, before anything
   -- decides (an order it has filled frees its symbol for this cycle's decision)
-  if sess.live then sess.live:sync() end
+  -- A kill switch pulled since the last cycle cancels at the broker first, so the fills
+  -- read are the last ones and the closes are the cancels.
+  if sess.live then
+    M.watch_kill(sess)
+    sess.live:sync()
+  end
   local bus = sess.bus
   local wants = bus:wants("bar")
   for j = 1, sess.k do
@@ -484,7 +489,20 @@ local BREAKER = { [0] = "ACTIVE", "REDUCING", "HALTED" }
 -- commit anyway; a batched backtest journal reads it once, at the start (at_start).
 function M.watch_kill(sess, at_start)
   local gate = sess.gate
-  if not gate or C.gt_risk_killed(gate.h) ~= 0 then return end
+  if not gate then return end
+  if C.gt_risk_killed(gate.h) ~= 0 then
+    -- halted in C (SIGUSR1 taken at a risk check or at the bar), not through gate:halt: a
+    -- REST broker's open orders are cancelled here, or they would stay working there
+    local live = sess.live
+    if live then
+      local why = ffi.string(C.gt_risk_halt_reason(gate.h))
+      if not live.killed then live:kill(why) end
+      -- `gtengine halt --flatten` after a plain halt still closes the positions
+      local J = sess.journal
+      if not live.flattened and J and J.durable and J:control("flatten") then live:kill(why, true) end
+    end
+    return
+  end
   local reason
   if C.gt_risk_kill_requested() ~= 0 then reason = "kill switch (SIGUSR1)" end
   local J = sess.journal
