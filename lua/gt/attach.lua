@@ -510,6 +510,9 @@ function Server:wait(clock, due)
     local left = due - clock:now()
     if left <= 0 then return end
     self:poll(math.max(1, math.min(math.ceil(left / 1000), 1000)))
+    -- SIGUSR1 while waiting for the next bar: halted now (a live session cancels at the
+    -- broker now), not when the bar comes
+    if C.gt_risk_kill_requested() ~= 0 then require("gt.steps").watch_kill(self.sess) end
   end
 end
 

@@ -664,8 +664,13 @@ function Session:run()
       if wall then -- paced replay: bar time advances `speed` times faster than the wall clock
         local due = t_wall0 + math.floor((tonumber(self.series[1].ts[i]) - ts0) / wf.feed.speed)
         self:_run_hooks("wait", wall, due) -- attach: serves its socket until the bar is due
-        local slept, _, code = wall:sleep_until(due)
-        if not slept and code == "GT_EINTR" then error("interrupted", 0) end
+        -- in slices of at most 0.25 s, so a SIGUSR1 halts now (a live session cancels at the
+        -- broker now), not when the bar comes
+        repeat
+          local slept, _, code = wall:sleep_until(math.min(due, wall:now() + 250000))
+          if not slept and code == "GT_EINTR" then error("interrupted", 0) end
+          if C.gt_risk_kill_requested() ~= 0 then watch_kill(self) end
+        until wall:now() >= due
       end
     end
   end
