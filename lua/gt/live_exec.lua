@@ -219,8 +219,31 @@ function Exec:send()
   end
 end
 
+-- The books' positions and the working orders the broker has, for reconcile.
+function Exec:_books_state()
+  local b, sess = self.broker, self.sess
+  local state = { positions = {}, orders = {} }
+  for j = 1, sess.k do
+    local q = sess.qty[(j - 1) * sess.stride]
+    if q ~= 0 then state.positions[sess.state.symbols[j]] = q end
+  end
+  for _, w in ipairs(self:_working()) do
+    local cid = self:cid(w.id)
+    local t = b.sm.orders[cid]
+    if t and t.id then
+      state.orders[#state.orders + 1] = { client_order_id = cid, id = t.id, symbol = sess.state.symbols[w.j],
+        status = t.status }
+    end
+  end
+  return state
+end
+
 -- Before the first cycle: finish what the committed books left (orders sent or not), sync,
 -- reconcile. -> true | nil, report text.
+-- An order working at the broker can fill between the fills sync and the positions the
+-- comparison reads: a position that disagrees is compared again after another sync, and
+-- only a disagreement no new fill explains halts.
+local RECONCILE_TRIES = 5
 function Exec:start()
   local b, sess = self.broker, self.sess
   local lines = {}
@@ -237,30 +260,19 @@ function Exec:start()
       end
     end
   end
-  if #lines == 0 then
+  local disagree
+  for _ = 1, RECONCILE_TRIES do
+    if #lines > 0 then break end
+    local seen = self.fills
     local ok, err = self:_sync_fills()
     if ok then ok, err = self:_sync_orders(self:_working()) end
-    if not ok then lines[#lines + 1] = err end
+    if not ok then lines[#lines + 1] = err; break end
+    if disagree and self.fills == seen then break end -- no fill since the comparison: it stands
+    local rok, report = b:reconcile(self:_books_state())
+    disagree = not rok and report.lines or nil
+    if rok then break end
   end
-  if #lines == 0 then
-    local state = { positions = {}, orders = {} }
-    for j = 1, sess.k do
-      local q = sess.qty[(j - 1) * sess.stride]
-      if q ~= 0 then state.positions[sess.state.symbols[j]] = q end
-    end
-    for _, w in ipairs(self:_working()) do
-      local cid = self:cid(w.id)
-      local t = b.sm.orders[cid]
-      if t and t.id then
-        state.orders[#state.orders + 1] = { client_order_id = cid, id = t.id, symbol = sess.state.symbols[w.j],
-          status = t.status }
-      end
-    end
-    local ok, report = b:reconcile(state)
-    if not ok then
-      for _, l in ipairs(report.lines) do lines[#lines + 1] = l end
-    end
-  end
+  for _, l in ipairs(disagree or {}) do lines[#lines + 1] = l end
   -- positions reflect the fills just applied
   for j = 1, sess.k do
     local p = sess.state.positions[j]
