@@ -97,6 +97,7 @@ end
 
 function Exec:_publish(ev)
   ev.ts = ev.ts or self.sess.state.ts or 0
+  if self.holding then self.held[#self.held + 1] = ev; return end
   self.sess.bus:publish(ev)
 end
 
@@ -156,6 +157,11 @@ end
 -- limit bar after bar.
 local SWEEP = 30
 function Exec:sync()
+  local held = self.held
+  if held then -- the start's fill events, with the first cycle's commit (see start)
+    self.held = nil
+    for _, ev in ipairs(held) do self.sess.bus:publish(ev) end
+  end
   local working = self:_working()
   self.idle = (self.idle or 0) + 1
   if #working == 0 and self.idle < SWEEP then return end
@@ -240,6 +246,11 @@ end
 
 -- Before the first cycle: finish what the committed books left (orders sent or not), sync,
 -- reconcile. -> true | nil, report text.
+-- The fill events of the start are held back and published by the first cycle's sync: they
+-- belong to that cycle's commit, with the books that apply them. A start that fails, or a
+-- session stopped before its first commit, drops them with its books; were they journalled
+-- (J:finish writes what the journal holds outside a cycle), the next start would count
+-- those fills as seen, and the books would never get them.
 -- An order working at the broker can fill between the fills sync and the positions the
 -- comparison reads: a position that disagrees is compared again after another sync, and
 -- only a disagreement no new fill explains halts.
@@ -247,6 +258,7 @@ local RECONCILE_TRIES = 5
 function Exec:start()
   local b, sess = self.broker, self.sess
   local lines = {}
+  self.held, self.holding = {}, true
   for _, w in ipairs(self:_working()) do
     local cid = self:cid(w.id)
     local t = b.sm.orders[cid]
@@ -278,7 +290,9 @@ function Exec:start()
     local p = sess.state.positions[j]
     p.qty = sess.qty[(j - 1) * sess.stride]
   end
+  self.holding = false
   if #lines > 0 then
+    self.held = nil
     table.sort(lines)
     local text = table.concat(lines, "\n")
     if sess.gate then getmetatable(sess.gate).__index.halt(sess.gate, "reconciliation failed") end

@@ -97,4 +97,45 @@ describe("gt.live_exec against the fake Alpaca", function()
     assert.same({}, (disagreements(b, dir .. "/live.db")))
   end)
 
+  it("a start that cannot compare journals none of the fills it applied", function()
+    b = assert(fake.start(SCRIPT))
+    local sm = assert(session(b, dir, { after_cycle = stop_after_send }))
+    assert.is_true(sm.interrupted)
+    -- positions cannot be read: the start applies the fills so far, then cannot compare and
+    -- stops; those fills go with its books (not committed), not into the journal, where the
+    -- next start would count them as applied
+    b:fault("status 503 100 /v2/positions")
+    local ok, err = session(b, dir)
+    assert.is_nil(ok)
+    assert.matches("positions: ", err, 1, true)
+    b:fault("status 503 0")
+    sm = assert(session(b, dir))
+    assert.is_true(sm.complete)
+    assert.same({}, (disagreements(b, dir .. "/live.db")))
+  end)
+
+  it("an interruption in the middle of a cycle journals none of the fills its books never got", function()
+    b = assert(fake.start(SCRIPT))
+    local live_exec = require "gt.live_exec"
+    local new = live_exec.new
+    live_exec.new = function(sess)
+      local X = assert(new(sess))
+      local sync = X.sync
+      X.sync = function(self) -- SIGINT right after the fills were applied, before the commit
+        sync(self)
+        if self.fills > 0 then error("interrupted", 0) end
+      end
+      return X
+    end
+    local ok, sm = pcall(session, b, dir)
+    live_exec.new = new
+    assert.is_true(ok, sm)
+    assert.is_true(sm.interrupted)
+    sm = assert(session(b, dir))
+    assert.is_true(sm.complete)
+    local bad, st = disagreements(b, dir .. "/live.db")
+    assert.same({}, bad)
+    assert.is_true(#st.activities >= 4, "fills " .. #st.activities)
+  end)
+
 end)
