@@ -127,6 +127,20 @@ function Exec:_sync_fills()
   return true
 end
 
+-- An order the broker returned (sent, or found by client_order_id): the next fills sync
+-- starts no later than its creation. Its fills may have been fetched already and passed
+-- over while its broker id was unknown (an unknown outcome not yet resolved: the response
+-- lost and the lookup failing), and the watermark moved past them; without this they
+-- would never be fetched again and the books would keep the order working, short of what
+-- the broker filled. Fetching again is harmless: fills count once by activity id.
+function Exec:_rewind(o)
+  local t0 = o and o.created_at
+  if t0 and t0 < self.fill_after then
+    self.fill_after = t0
+    self.sess.ext.live.fill_after = t0
+  end
+end
+
 -- The broker's status of every working order it has; closed ones are closed in the ledger.
 function Exec:_sync_orders(working)
   local b = self.broker
@@ -212,6 +226,7 @@ function Exec:send()
       local o, err, res = b:submit(intent)
       if o then
         self.sent = self.sent + 1
+        self:_rewind(o)
       elseif res and (res.outcome == "rejected" or res.outcome == "local") then
         -- a definite no: the ledger's order closes with the broker's reason
         gtffi.check(C.gt_bt_external_close(sess.bt, w.id, C.GT_ORDER_REJECTED), 1)
@@ -267,6 +282,7 @@ function Exec:start()
       if o then
         local _, aerr = b:adopt(o, w.id)
         if aerr then lines[#lines + 1] = aerr end
+        self:_rewind(o)
       elseif not (res and res.outcome == "not_found") then
         lines[#lines + 1] = ("order %s: could not be looked up: %s"):format(cid, tostring(err))
       end

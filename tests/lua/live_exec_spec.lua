@@ -138,4 +138,16 @@ describe("gt.live_exec against the fake Alpaca", function()
     assert.is_true(#st.activities >= 4, "fills " .. #st.activities)
   end)
 
+  it("an order whose answer was lost and whose lookups failed gets every fill once it is found", function()
+    -- the POST places the order (its first fill at once), the answer is dropped, and the
+    -- lookups by client_order_id fail 3 x 3 times: the intent stays unresolved while the
+    -- fills sync passes its fills over; the next send finds it, and its fills are fetched again
+    b = assert(fake.start(SCRIPT .. "drop-after-accept 1\nstatus 503 9 /v2/orders:by_client_order_id\n"))
+    local sm = assert(session(b, dir))
+    assert.is_true(sm.complete)
+    local bad, st = disagreements(b, dir .. "/live.db")
+    assert.same({}, bad)
+    assert.equal(1, st.counters.dropped)
+    assert.equal(1, st.counters.duplicates) -- the resend was refused: one order at the broker
+  end)
 end)
