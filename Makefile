@@ -54,7 +54,8 @@ help:
 	@echo "make fuzz-lua   mutated strategies and scripts through gtengine run/backtest on the"
 	@echo "                ASan build for FUZZ_SECONDS (600); findings in build/fuzz-lua/findings"
 	@echo "make slurm-check examples/optimize.sbatch on a single-node Slurm (slurm-wlm, munge)"
-	@echo "make reliability the long live-broker soaks against the fake broker (FLOOD_N, FLOOD_SCALE)"
+	@echo "make reliability the long live-broker soaks against the fake broker (FLOOD_N, FLOOD_SCALE),"
+	@echo "                then a live session killed 200 times (tests/integration/live_kill.sh)"
 	@echo "make install    PREFIX=$(PREFIX): binary + share/gtengine"
 	@echo "make deps       install missing Debian packages (apt-get)"
 
@@ -72,9 +73,11 @@ test-deps: deps
 	@$(MAKE) --no-print-directory install-pkgs PKGS_WANTED="$(TEST_PKGS)"
 # A real single-node Slurm (Debian's slurm-wlm) runs examples/optimize.sbatch; the script
 # starts and stops its own munged, slurmctld and slurmd in a temporary directory.
-# Soaks too long for make test: the live broker against the fake Alpaca (tests/reliability).
+# Soaks too long for make test: the live broker against the fake Alpaca (tests/reliability),
+# and the live session kill loop with 200 kills (make test runs it with 20).
 reliability: all $(SERVERS)
 	$(Q)$(TEST_ENV) ./$(BIN) test -o TAP tests/reliability
+	$(Q)KILLS=200 GTENGINE=./$(BIN) SERVER_DIR=$(B)/fakebroker bash tests/integration/live_kill.sh
 
 slurm-check: all
 	@$(MAKE) --no-print-directory install-pkgs PKGS_WANTED="slurm-wlm munge"

@@ -643,6 +643,29 @@ function Journal:write_now(ev)
   return true
 end
 
+-- mark() -> a position in the buffer; discard(mark) drops the open cycle's events appended
+-- after it (never an accepted cycle's: after a commit since the mark, the open cycle's
+-- events only). For a cycle that will never be committed (the session was interrupted in the
+-- middle of it): its events must not reach the journal, which J:finish would otherwise
+-- write as the end of the last committed cycle; the resumed session runs that cycle again.
+function Journal:mark() return self._n end
+function Journal:discard(mark)
+  handle(self)
+  if not is_int(mark) or mark < 0 then
+    error("gt.journal:discard: expected a mark from J:mark(), got " .. tostring(mark), 2)
+  end
+  local keep, n = math.max(mark, self._open_from - 1), self._n
+  if keep >= n then return true end
+  local b = self._b
+  for _, c in ipairs(BUF) do
+    local t = b[c]
+    for i = keep + 1, n do t[i] = nil end
+  end
+  self._seq = self._seq - (n - keep)
+  self._n = keep
+  return true
+end
+
 -- Writes the committed cycles a batched journal holds. -> true, or nil and a message.
 function Journal:flush()
   handle(self)

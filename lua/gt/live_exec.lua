@@ -122,6 +122,7 @@ end
 
 function Exec:_publish(ev)
   ev.ts = ev.ts or self.sess.state.ts or 0
+  if self.holding then self.held[#self.held + 1] = ev; return end
   self.sess.bus:publish(ev)
 end
 
@@ -157,6 +158,20 @@ function Exec:_sync_fills()
   end
   sess.ext.live.fill_after = self.fill_after
   return true
+end
+
+-- An order the broker returned (sent, or found by client_order_id): the next fills sync
+-- starts no later than its creation. Its fills may have been fetched already and passed
+-- over while its broker id was unknown (an unknown outcome not yet resolved: the response
+-- lost and the lookup failing), and the watermark moved past them; without this they
+-- would never be fetched again and the books would keep the order working, short of what
+-- the broker filled. Fetching again is harmless: fills count once by activity id.
+function Exec:_rewind(o)
+  local t0 = o and o.created_at
+  if t0 and t0 < self.fill_after then
+    self.fill_after = t0
+    self.sess.ext.live.fill_after = t0
+  end
 end
 
 -- The broker's status of every working order it has; closed ones are closed in the ledger.
@@ -199,6 +214,11 @@ end
 -- limit bar after bar.
 local SWEEP = 30
 function Exec:sync()
+  local held = self.held
+  if held then -- the start's fill events, with the first cycle's commit (see start)
+    self.held = nil
+    for _, ev in ipairs(held) do self.sess.bus:publish(ev) end
+  end
   local working = self:_working()
   self.idle = (self.idle or 0) + 1
   if #working == 0 and self.idle < SWEEP and (self.force or 0) <= 0 then return end
@@ -250,6 +270,7 @@ function Exec:send()
       local o, err, res = b:submit(intent)
       if o then
         self.sent = self.sent + 1
+        self:_rewind(o)
       elseif res and (res.outcome == "rejected" or res.outcome == "local") then
         -- a definite no: the ledger's order closes with the broker's reason
         gtffi.check(C.gt_bt_external_close(sess.bt, w.id, C.GT_ORDER_REJECTED), 1)
@@ -263,8 +284,36 @@ function Exec:send()
   end
 end
 
+-- The books' positions and the working orders the broker has, for reconcile.
+function Exec:_books_state()
+  local b, sess = self.broker, self.sess
+  local state = { positions = {}, orders = {} }
+  for j = 1, sess.k do
+    local q = sess.qty[(j - 1) * sess.stride]
+    if q ~= 0 then state.positions[sess.state.symbols[j]] = q end
+  end
+  for _, w in ipairs(self:_working()) do
+    local cid = self:cid(w.id)
+    local t = b.sm.orders[cid]
+    if t and t.id then
+      state.orders[#state.orders + 1] = { client_order_id = cid, id = t.id, symbol = sess.state.symbols[w.j],
+        status = t.status }
+    end
+  end
+  return state
+end
+
 -- Before the first cycle: finish what the committed books left (orders sent or not), sync,
 -- reconcile. -> true | nil, report text.
+-- The fill events of the start are held back and published by the first cycle's sync: they
+-- belong to that cycle's commit, with the books that apply them. A start that fails, or a
+-- session stopped before its first commit, drops them with its books; were they journalled
+-- (J:finish writes what the journal holds outside a cycle), the next start would count
+-- those fills as seen, and the books would never get them.
+-- An order working at the broker can fill between the fills sync and the positions the
+-- comparison reads: a position that disagrees is compared again after another sync, and
+-- only a disagreement no new fill explains halts.
+local RECONCILE_TRIES = 5
 function Exec:start()
   local b, sess = self.broker, self.sess
   -- a kill switch thrown while no process ran (gtengine halt, or committed books that were
@@ -273,6 +322,7 @@ function Exec:start()
     self:kill("halted before this start", sess.journal:control("flatten") ~= nil)
   end
   local lines = {}
+  self.held, self.holding = {}, true
   for _, w in ipairs(self:_working()) do
     local cid = self:cid(w.id)
     local t = b.sm.orders[cid]
@@ -281,50 +331,33 @@ function Exec:start()
       if o then
         local _, aerr = b:adopt(o, w.id)
         if aerr then lines[#lines + 1] = aerr end
+        self:_rewind(o)
       elseif not (res and res.outcome == "not_found") then
         lines[#lines + 1] = ("order %s: could not be looked up: %s"):format(cid, tostring(err))
       end
     end
   end
-  -- fills the books have not had yet count toward the positions compared, but are not
-  -- applied here: they are applied at the first cycle's data step and committed with it (a
-  -- start that runs no cycle leaves books and journal as they were)
-  local pending = {}
-  if #lines == 0 then
-    local fills, err = self:_fills()
-    if not fills then
-      lines[#lines + 1] = err
-    else
-      for _, f in ipairs(fills) do
-        local o = b.sm.by_id[f.order_id]
-        if o and o.seq and not b.sm.fills_seen[f.id] then
-          pending[f.symbol] = (pending[f.symbol] or 0) + (f.side == "buy" and f.qty or -f.qty)
-        end
-      end
-    end
+  local disagree
+  for _ = 1, RECONCILE_TRIES do
+    if #lines > 0 then break end
+    local seen = self.fills
+    local ok, err = self:_sync_fills()
+    if ok then ok, err = self:_sync_orders(self:_working()) end
+    if not ok then lines[#lines + 1] = err; break end
+    if disagree and self.fills == seen then break end -- no fill since the comparison: it stands
+    local rok, report = b:reconcile(self:_books_state())
+    disagree = not rok and report.lines or nil
+    if rok then break end
   end
-  if #lines == 0 then
-    local state = { positions = {}, orders = {} }
-    for j = 1, sess.k do
-      local sym = sess.state.symbols[j]
-      local q = sess.qty[(j - 1) * sess.stride] + (pending[sym] or 0)
-      if math.abs(q) > 1e-9 then state.positions[sym] = q end
-    end
-    for _, w in ipairs(self:_working()) do
-      local cid = self:cid(w.id)
-      local t = b.sm.orders[cid]
-      if t and t.id then
-        state.orders[#state.orders + 1] = { client_order_id = cid, id = t.id, symbol = sess.state.symbols[w.j],
-          status = t.status }
-      end
-    end
-    local ok, report = b:reconcile(state)
-    if not ok then
-      for _, l in ipairs(report.lines) do lines[#lines + 1] = l end
-    end
+  for _, l in ipairs(disagree or {}) do lines[#lines + 1] = l end
+  -- positions reflect the fills just applied
+  for j = 1, sess.k do
+    local p = sess.state.positions[j]
+    p.qty = sess.qty[(j - 1) * sess.stride]
   end
-  self.idle = SWEEP -- the first cycle syncs whatever it finds
+  self.holding = false
   if #lines > 0 then
+    self.held = nil
     table.sort(lines)
     local text = table.concat(lines, "\n")
     if sess.gate then getmetatable(sess.gate).__index.halt(sess.gate, "reconciliation failed") end
@@ -332,6 +365,7 @@ function Exec:start()
       reason = "reconciliation with the broker failed:\n" .. text }
     return nil, text
   end
+  self.idle = SWEEP -- the first cycle syncs (and publishes the start's fill events) whatever it finds
   return true
 end
 

@@ -637,6 +637,9 @@ function Session:run()
   local function cycles(from, to)
     for i = from, to do
       local c0 = mono and mono:now()
+      -- the events before this mark are the last commit's epilogue; those after it belong to
+      -- this cycle, and go with its commit or not at all
+      self.cycle_mark = self.journal and self.journal:mark()
       for s = 1, #steps do
         local st = steps[s]
         -- before the warm-up ends, only the streaming steps run (no decisions)
@@ -650,6 +653,7 @@ function Session:run()
         end
       end
       self:_commit()
+      self.cycle_mark = nil
       if self.live then self.live:send() end -- the cycle's orders, once their intents are on disk
       self.cycles = self.cycles + 1
       if mono then self:_time("cycle", mono:now() - c0) end
@@ -701,10 +705,14 @@ function Session:run()
     end
   end)
   if not run_ok then
+    -- the cycle under way is not committed: its events are dropped, not written by finish as
+    -- the end of the last commit (a live session's fills among them: journalled, they would
+    -- count as applied when the session resumes, and the books would never get them)
+    if self.cycle_mark then self.journal:discard(self.cycle_mark); self.cycle_mark = nil end
     if tostring(run_err):find("interrupted", 1, true) then
       debug.sethook()
       self.interrupted = true
-      -- the cycle under way is not committed: the books on disk are those of the last commit
+      -- the books on disk are those of the last commit
       if self.committed then self.state.bar = self.committed end
     else
       if self.journal then pcall(function() self.journal:finish("failed") end) end

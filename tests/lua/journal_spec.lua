@@ -291,6 +291,36 @@ describe("gt.journal", function()
     J:close()
   end)
 
+  it("discard(mark) drops the open cycle's events after the mark, never a committed cycle's", function()
+    local J = assert(journal.open(db, { durable = true }))
+    J:session { key = "dc", mode = "live", now = T0 }
+    local function rows() return sql_rows(db, "SELECT cycle, seq, type FROM journal ORDER BY id") end
+    J:append { type = "bar", ts = T0 + 1, price = 1 }
+    assert.is_true(J:commit(1, state_at(1)))
+    J:append { type = "error", ts = T0 + 2, reason = "between cycles" } -- the last commit's epilogue
+    local mark = J:mark()
+    J:append { type = "bar", ts = T0 + 3, price = 2 } -- the cycle under way: interrupted
+    J:append { type = "fill", ts = T0 + 3, qty = 1, price = 2 }
+    assert.is_true(J:discard(mark))
+    assert.is_true(J:finish("stopped"))
+    assert.same({ { 1, 1, "bar" }, { 1, 2, "error" } }, rows(), "the epilogue stays, the cycle under way does not")
+    J:close()
+    -- a mark from before a commit: only the open cycle's events go
+    J = assert(journal.open(db, { durable = true }))
+    J:session { key = "dc2", mode = "live", now = T0 }
+    mark = J:mark()
+    J:append { type = "bar", ts = T0 + 1, price = 1 }
+    assert.is_true(J:commit(1, state_at(1)))
+    J:append { type = "bar", ts = T0 + 2, price = 2 }
+    assert.is_true(J:discard(mark))
+    J:append { type = "equity", ts = T0 + 2, value = 1 }
+    assert.is_true(J:commit(2, state_at(2)))
+    assert.same({ { 1, 1, "bar" }, { 2, 1, "equity" } },
+      sql_rows(db, "SELECT cycle, seq, type FROM journal WHERE session = 2 ORDER BY id"))
+    assert.has_error(function() J:discard(-1) end)
+    J:close()
+  end)
+
   it("migrates a schema-7 database to the newest (8: the journal, 9: alerts) keeping its data", function()
     local f = assert(io.open("tests/lua/fixtures/schema7.sql", "rb"))
     local dump = f:read("*a"); f:close()
