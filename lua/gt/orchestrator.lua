@@ -749,9 +749,22 @@ function Session:run()
       -- finish() writes events after the last commit as the end of that cycle
       self.bus:publish { type = "session", ts = state.ts, status = "finished", reason = wf.name }
     end
-    self.journal:flush()
     -- a session on a live feed never ends by itself: stopped, so the same command goes on
-    self.journal:finish((self.interrupted or self.feed or self.bounded) and "stopped" or "finished")
+    local status = (self.interrupted or self.feed or self.bounded) and "stopped" or "finished"
+    if self.interrupted then
+      -- an interruption can land while the journal moves its buffer after a commit (the
+      -- hook fires at any call); the books on disk are the last commit's either way, so a
+      -- buffer it left inconsistent loses only the closing events, never the session
+      local fok, ferr = pcall(function() self.journal:flush(); self.journal:finish(status) end)
+      if not fok then
+        summary.journal_error = tostring(ferr)
+        io.stderr:write(("gtengine: %s: the closing events were not journalled (%s); the session resumes "
+          .. "from its last committed cycle\n"):format(wf.name, (tostring(ferr):gsub("\n.*", ""))))
+      end
+    else
+      self.journal:flush()
+      self.journal:finish(status)
+    end
   end
   if self.live then self.live:close() end
   clock_mod.wall():use()
